@@ -1,0 +1,61 @@
+import { randomBytes } from "node:crypto";
+import { mkdir, open, rename, rm } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+
+/**
+ * A temporary path next to `target` (same directory, so rename(2) is atomic on
+ * the same filesystem). Dot-prefixed so globbing readers skip it.
+ */
+export function tempPathFor(target: string): string {
+  return join(
+    dirname(target),
+    `.${basename(target)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`,
+  );
+}
+
+/**
+ * Write a whole file atomically: readers see either the previous content or the
+ * new one, never a half-written file, even if we are killed mid-write.
+ */
+export async function writeFileAtomic(target: string, data: string | Uint8Array): Promise<void> {
+  await mkdir(dirname(target), { recursive: true });
+  const tmp = tempPathFor(target);
+  try {
+    const handle = await open(tmp, "w");
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(tmp, target);
+  } catch (error) {
+    await rm(tmp, { force: true });
+    throw error;
+  }
+}
+
+/**
+ * Produce a file through `produce(tmpPath)` (for writers that want a path, such
+ * as Parquet writers), then rename it into place. On failure the temporary file
+ * is removed and the previous `target` is untouched.
+ */
+export async function withAtomicFile<T>(
+  target: string,
+  produce: (tmpPath: string) => Promise<T>,
+): Promise<T> {
+  await mkdir(dirname(target), { recursive: true });
+  const tmp = tempPathFor(target);
+  try {
+    const result = await produce(tmp);
+    await rename(tmp, target);
+    return result;
+  } catch (error) {
+    await rm(tmp, { force: true });
+    throw error;
+  }
+}
+
+export async function writeJsonAtomic(target: string, value: unknown): Promise<void> {
+  await writeFileAtomic(target, `${JSON.stringify(value, null, 2)}\n`);
+}

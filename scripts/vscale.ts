@@ -1,0 +1,31 @@
+/**
+ * `vscale`: the command-line entry point. A thin layer: each subcommand lives
+ * in its own module (`scripts/<name>.ts`) that parses flags and calls library
+ * functions the tests also call directly.
+ */
+import { Command, CommanderError } from "commander";
+import { isVscaleError } from "../common/errors.ts";
+import { registerBench } from "./bench.ts";
+
+const program = new Command()
+  .name("vscale")
+  .description("How does this vLLM deployment scale with GPUs, and why not linearly?")
+  .showHelpAfterError()
+  .exitOverride();
+
+registerBench(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) {
+    // Commander already printed its message (or help); usage errors are user errors.
+    process.exit(error.exitCode === 0 ? 0 : 2);
+  }
+  if (isVscaleError(error)) {
+    console.error(`vscale: ${error.format()}`);
+    process.exit(error.exitCode);
+  }
+  console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+  process.exit(1);
+}
