@@ -1,0 +1,147 @@
+/**
+ * The raw results layout that the campaign runner writes and aggregation reads:
+ *
+ *   results/raw/<campaign>/<experiment>/
+ *     experiment.json       what ran (ExperimentInfoSchema), rewritten at the end with times
+ *     requests.ndjson       one RequestRecord per line (load/record.ts)
+ *     gpu.csv               `nvidia-smi --query-gpu=<GPU_QUERY_FIELDS> --format=csv,nounits -lms 1000`, as printed
+ *     metrics-before.prom   `/metrics` scraped just before the load window
+ *     metrics-after.prom    `/metrics` scraped just after it
+ *     metrics.ndjson        gauge samples during the window (MetricSampleSchema), one per line
+ *     k6-summary.json       k6's handleSummary output, when k6 ran
+ *     status.json           written last and atomically: marks the experiment complete
+ *   results/raw/<campaign>/_servers/<group>.log   server stdout/stderr per server group
+ *
+ * One schema per file, as everywhere: these are the format's documentation.
+ */
+import { join } from "node:path";
+import { z } from "zod";
+
+export const RAW_SCHEMA_VERSION = 1;
+
+export const RAW_FILES = {
+  experiment: "experiment.json",
+  requests: "requests.ndjson",
+  gpu: "gpu.csv",
+  metricsBefore: "metrics-before.prom",
+  metricsAfter: "metrics-after.prom",
+  metricsSamples: "metrics.ndjson",
+  k6Summary: "k6-summary.json",
+  status: "status.json",
+} as const;
+
+export const SERVERS_DIR = "_servers";
+
+/** Fields asked of `nvidia-smi --query-gpu` (the same as the shared fixture `query-gpu-loop-load.csv`). */
+export const GPU_QUERY_FIELDS = [
+  "timestamp",
+  "index",
+  "utilization.gpu",
+  "utilization.memory",
+  "memory.used",
+  "memory.total",
+  "power.draw",
+  "temperature.gpu",
+  "clocks.sm",
+] as const;
+
+export function experimentDir(resultsDir: string, campaign: string, experimentId: string): string {
+  return join(resultsDir, "raw", campaign, experimentId);
+}
+
+export const GpuInfoSchema = z.strictObject({
+  index: z.number().int(),
+  name: z.string(),
+  uuid: z.string(),
+  memory_total_mib: z.number().nullable(),
+  driver_version: z.string().nullable(),
+  pci_bus_id: z.string().nullable(),
+});
+export type GpuInfo = z.infer<typeof GpuInfoSchema>;
+
+const factorValue = z.union([z.number(), z.string(), z.boolean()]);
+
+export const ExperimentInfoSchema = z.strictObject({
+  schema_version: z.literal(RAW_SCHEMA_VERSION),
+  campaign: z.string(),
+  experiment_id: z.string(),
+  group_id: z.string(),
+  /** 1-based repeat number. */
+  repeat: z.number().int().min(1),
+  seed: z.number().int(),
+  /** Every factor assigned to this experiment, including the derived gpus/tp/dp. */
+  factors: z.record(z.string(), factorValue),
+  matrix_file: z.string(),
+  server: z.strictObject({
+    kind: z.enum(["sim", "vllm", "external"]),
+    model: z.string(),
+    /** The argv that ran, secrets replaced by `***`. */
+    argv: z.array(z.string()),
+    /** Names only: values may be secret. */
+    env_names: z.array(z.string()),
+    url: z.string(),
+    /** From the server's `/version`, null when it has none. */
+    version: z.string().nullable(),
+  }),
+  load: z.strictObject({
+    engine: z.enum(["node", "k6"]),
+    mode: z.enum(["closed", "open"]),
+    api: z.enum(["chat", "completions"]),
+    users: z.number().int().nullable(),
+    rate: z.number().nullable(),
+    arrival: z.string().nullable(),
+    burstiness: z.number().nullable(),
+    max_concurrency: z.number().int().nullable(),
+    max_tokens: z.number().int(),
+    stream: z.boolean(),
+    ignore_eos: z.boolean(),
+    temperature: z.number(),
+    warmup_ms: z.number(),
+    duration_ms: z.number(),
+    timeout_ms: z.number(),
+  }),
+  prompt_set: z.strictObject({
+    name: z.string(),
+    source: z.enum(["file", "synthetic"]),
+    count: z.number().int(),
+    /** True when prompt token counts are a characters-per-token estimate, not from `/tokenize`. */
+    tokens_estimated: z.boolean(),
+  }),
+  vscale_version: z.string(),
+  host: z.strictObject({
+    hostname: z.string(),
+    platform: z.string(),
+    cpus: z.number().int(),
+    node: z.string(),
+  }),
+  /** GPU inventory from `nvidia-smi`, or null when no GPU data could be taken (see gpu_note). */
+  gpus: z.array(GpuInfoSchema).nullable(),
+  gpu_note: z.string().nullable(),
+  times: z.strictObject({
+    started_at: z.string(),
+    /** Microseconds since the epoch; null until the phase happened. */
+    warmup_start_us: z.number().int().nullable(),
+    window_start_us: z.number().int().nullable(),
+    window_end_us: z.number().int().nullable(),
+    finished_at: z.string().nullable(),
+  }),
+});
+export type ExperimentInfo = z.infer<typeof ExperimentInfoSchema>;
+
+export const StatusSchema = z.strictObject({
+  status: z.enum(["ok", "failed", "interrupted"]),
+  reason: z.string().nullable(),
+  finished_at: z.string(),
+  /** Records written to requests.ndjson (all, warm-up included). */
+  requests: z.number().int().min(0),
+});
+export type Status = z.infer<typeof StatusSchema>;
+
+/** One gauge sample scraped from `/metrics` during the window. */
+export const MetricSampleSchema = z.strictObject({
+  t_us: z.number().int(),
+  metric: z.string(),
+  labels: z.record(z.string(), z.string()),
+  value: z.number(),
+});
+export type MetricSample = z.infer<typeof MetricSampleSchema>;

@@ -1,0 +1,67 @@
+/**
+ * The per-request record: one JSON object per line in `requests.ndjson`,
+ * written by both load engines (Node and k6) and read by aggregation. This
+ * schema is the format's documentation.
+ *
+ * Definitions follow vLLM's benchmark (`vllm bench serve`):
+ * - TTFT: send → first chunk carrying generated text (a role-only chunk does not count).
+ * - ITL: the gaps between consecutive text chunks.
+ * - TPOT: (E2E − TTFT) / (output tokens − 1).
+ *
+ * The workload core imports this file with `import type` only, so k6 (which
+ * cannot load zod) never evaluates it.
+ */
+import { z } from "zod";
+
+export const RECORD_SCHEMA_VERSION = 1;
+
+export const ErrorKind = z.enum([
+  "timeout",
+  "http_4xx",
+  "http_5xx",
+  "connect",
+  "reset",
+  "truncated",
+  "bad_payload",
+  /** Still in flight when the window closed and the engine cancelled it (not a server fault). */
+  "cancelled",
+]);
+export type ErrorKind = z.infer<typeof ErrorKind>;
+
+const ms = z.number().min(0).nullable();
+
+export const RequestRecordSchema = z.strictObject({
+  experiment_id: z.string(),
+  /** `k6-sse` is k6 with the xk6-sse extension, which can see individual events. */
+  engine: z.enum(["node", "k6", "k6-sse"]),
+  request_id: z.string(),
+  prompt_set: z.string(),
+  /** Wall-clock send time, microseconds since the Unix epoch. */
+  start_us: z.number().int(),
+  /** Wall-clock completion (or failure) time, microseconds since the Unix epoch. */
+  end_us: z.number().int(),
+  /** null when unmeasurable (plain k6 buffers bodies) or no text arrived. */
+  ttft_ms: ms,
+  e2e_ms: ms,
+  itl_mean_ms: ms,
+  itl_p50_ms: ms,
+  itl_p90_ms: ms,
+  itl_p99_ms: ms,
+  itl_max_ms: ms,
+  tpot_ms: ms,
+  prompt_tokens: z.number().int().min(0).nullable(),
+  output_tokens: z.number().int().min(0).nullable(),
+  /** true: token counts from the server's `usage`; false: counted text chunks (a fallback). */
+  tokens_from_usage: z.boolean(),
+  /** HTTP status; null when no response arrived (connect error, timeout before headers). */
+  http_status: z.number().int().nullable(),
+  ok: z.boolean(),
+  error_kind: ErrorKind.nullable(),
+  /** Short, secret-free description of the failure. */
+  error_message: z.string().nullable(),
+  finish_reason: z.string().nullable(),
+  /** Sent during warm-up: excluded from every figure. */
+  warmup: z.boolean(),
+});
+
+export type RequestRecord = z.infer<typeof RequestRecordSchema>;
