@@ -6,6 +6,13 @@
 import { Command, CommanderError } from "commander";
 import { isVscaleError } from "../common/errors.ts";
 import { registerBench } from "./bench.ts";
+import { registerPlan } from "./plan.ts";
+
+// `vscale plan | head` closes our stdout early: that is not an error.
+process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+  if (error.code === "EPIPE") process.exit(0);
+  throw error;
+});
 
 const program = new Command()
   .name("vscale")
@@ -13,6 +20,7 @@ const program = new Command()
   .showHelpAfterError()
   .exitOverride();
 
+registerPlan(program);
 registerBench(program);
 
 try {

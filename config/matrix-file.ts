@@ -1,0 +1,266 @@
+/**
+ * Reading an experiment matrix: YAML (with line:column positions kept) →
+ * zod validation → one ConfigError naming file, position, field and what was
+ * expected. Semantic checks that need the whole matrix live in `expand.ts`.
+ */
+import { readFile } from "node:fs/promises";
+import { dirname, resolve } from "node:path";
+import { isMap, isScalar, LineCounter, type Node, parseDocument } from "yaml";
+import type { z } from "zod";
+import { ConfigError } from "../common/errors.ts";
+import { type Matrix, MatrixSchema } from "./schema.ts";
+import { didYouMean } from "./suggest.ts";
+
+type PathKey = string | number;
+
+/** A parsed matrix plus what is needed to point back into the file. */
+export interface MatrixFile {
+  path: string;
+  baseDir: string;
+  matrix: Matrix;
+  /** The plain parsed YAML (before defaults), e.g. to know key order and what was written. */
+  raw: Record<string, unknown>;
+  /** Position of the node at `path`, for errors found after validation. */
+  locate(path: readonly PathKey[]): { line?: number; column?: number };
+}
+
+/** Where a value sits in the file: the node at `path`, or its nearest ancestor. */
+function makeLocator(doc: ReturnType<typeof parseDocument>, lines: LineCounter) {
+  return (path: readonly PathKey[], keyOf?: string): { line?: number; column?: number } => {
+    for (let depth = path.length; depth >= 0; depth--) {
+      const node = doc.getIn(path.slice(0, depth), true) as Node | undefined;
+      if (!node) continue;
+      let range = node.range;
+      if (keyOf !== undefined && depth === path.length && isMap(node)) {
+        const pair = node.items.find((p) => isScalar(p.key) && p.key.value === keyOf);
+        if (pair && isScalar(pair.key) && pair.key.range) range = pair.key.range;
+      }
+      if (range) {
+        const pos = lines.linePos(range[0]);
+        return { line: pos.line, column: pos.col };
+      }
+    }
+    return {};
+  };
+}
+
+// --- walking the zod schema, to list the keys allowed at a path ("did you mean")
+
+interface Def {
+  type: string;
+  shape?: Record<string, z.ZodType>;
+  innerType?: z.ZodType;
+  in?: z.ZodType;
+  element?: z.ZodType;
+  valueType?: z.ZodType;
+  options?: z.ZodType[];
+}
+
+function def(schema: z.ZodType): Def {
+  return (schema as unknown as { _zod: { def: Def } })._zod.def;
+}
+
+function unwrap(schema: z.ZodType): z.ZodType {
+  let current = schema;
+  for (;;) {
+    const d = def(current);
+    if (d.innerType) current = d.innerType;
+    else if (d.type === "pipe" && d.in) current = d.in;
+    else return current;
+  }
+}
+
+/** The schemas that may describe the value at `path` (several under unions). */
+function schemasAt(schema: z.ZodType, path: readonly PathKey[]): z.ZodType[] {
+  let current = [unwrap(schema)];
+  for (const key of path) {
+    const next: z.ZodType[] = [];
+    for (const s of current.flatMap(expandUnion)) {
+      const d = def(s);
+      if (d.type === "object" && typeof key === "string" && d.shape?.[key]) next.push(d.shape[key]);
+      else if (d.type === "record" && d.valueType) next.push(d.valueType);
+      else if (d.type === "array" && typeof key === "number" && d.element) next.push(d.element);
+    }
+    current = next.map(unwrap);
+  }
+  return current.flatMap(expandUnion);
+}
+
+function expandUnion(schema: z.ZodType): z.ZodType[] {
+  const d = def(schema);
+  return d.type === "union" && d.options ? d.options.map(unwrap).flatMap(expandUnion) : [schema];
+}
+
+function allowedKeysAt(path: readonly PathKey[]): string[] {
+  const keys = new Set<string>();
+  for (const s of schemasAt(MatrixSchema, path)) {
+    const d = def(s);
+    if (d.type === "object" && d.shape) for (const k of Object.keys(d.shape)) keys.add(k);
+  }
+  return [...keys];
+}
+
+function valueAt(raw: unknown, path: readonly PathKey[]): unknown {
+  let current = raw;
+  for (const key of path) {
+    if (current === null || typeof current !== "object") return undefined;
+    current = (current as Record<PathKey, unknown>)[key];
+  }
+  return current;
+}
+
+function fieldName(path: readonly PathKey[]): string {
+  return path.reduce<string>(
+    (acc, key) => (typeof key === "number" ? `${acc}[${key}]` : acc ? `${acc}.${key}` : key),
+    "",
+  );
+}
+
+function describe(value: unknown): string {
+  if (value === undefined) return "nothing";
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "a list";
+  if (typeof value === "object") return "a mapping";
+  return `${typeof value} ${JSON.stringify(value)}`;
+}
+
+/** Keys that are secrets and must never be written in a matrix. */
+const INLINE_SECRET_KEYS = ["api_key", "apikey", "token", "password", "secret"];
+
+function checkInlineSecrets(
+  raw: Record<string, unknown>,
+  file: string,
+  locate: ReturnType<typeof makeLocator>,
+) {
+  for (const section of ["load", "server"] as const) {
+    const value = raw[section];
+    if (value === null || typeof value !== "object") continue;
+    for (const key of Object.keys(value)) {
+      if (INLINE_SECRET_KEYS.includes(key.toLowerCase())) {
+        throw new ConfigError(
+          "a secret is written inline; the matrix must only name the environment variable that holds it",
+          {
+            file,
+            ...locate([section], key),
+            field: `${section}.${key}`,
+            hint: "use `load.api_key_env: NAME` and export NAME before running",
+          },
+        );
+      }
+    }
+  }
+}
+
+/** Turn the first zod issue into one ConfigError pointing into the file. */
+function issueToError(
+  issue: z.core.$ZodIssue,
+  raw: unknown,
+  file: string,
+  locate: ReturnType<typeof makeLocator>,
+  more: number,
+): ConfigError {
+  const path = issue.path.filter((k): k is PathKey => typeof k !== "symbol");
+  const suffix = more > 0 ? ` (and ${more} more problem${more > 1 ? "s" : ""})` : "";
+  const value = valueAt(raw, path);
+
+  if (issue.code === "unrecognized_keys") {
+    const key = issue.keys[0] as string;
+    const allowed = allowedKeysAt(path);
+    return new ConfigError(`unknown key "${key}"${suffix}`, {
+      file,
+      ...locate(path, key),
+      field: fieldName([...path, key]),
+      hint: didYouMean(key, allowed) ?? `expected one of: ${allowed.join(", ")}`,
+    });
+  }
+  if (
+    issue.code === "invalid_union" &&
+    value !== null &&
+    typeof value === "object" &&
+    !Array.isArray(value)
+  ) {
+    // A union of mappings (e.g. a prompt set): an unknown key is the likeliest cause.
+    const allowed = allowedKeysAt(path);
+    const unknown = Object.keys(value).find((k) => !allowed.includes(k));
+    if (unknown !== undefined && allowed.length > 0) {
+      return new ConfigError(`unknown key "${unknown}"${suffix}`, {
+        file,
+        ...locate(path, unknown),
+        field: fieldName([...path, unknown]),
+        hint: didYouMean(unknown, allowed) ?? `expected one of: ${allowed.join(", ")}`,
+      });
+    }
+  }
+  const missing = value === undefined;
+  const message = missing
+    ? `required field is missing: ${issue.message}`
+    : issue.message.includes(", got ")
+      ? issue.message
+      : `${issue.message}, got ${describe(value)}`;
+  return new ConfigError(`${message}${suffix}`, {
+    file,
+    ...locate(path),
+    field: fieldName(path) || "(top level)",
+  });
+}
+
+/** Parse and validate YAML text; `file` is used in messages only. */
+export function parseMatrix(text: string, file: string): MatrixFile {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const locate = makeLocator(doc, lines);
+  const yamlError = doc.errors[0];
+  if (yamlError) {
+    const pos = lines.linePos(yamlError.pos[0]);
+    const firstLine = yamlError.message.split("\n")[0] ?? yamlError.message;
+    throw new ConfigError(
+      `not valid YAML: ${firstLine.replace(/ at line \d+, column \d+:?$/, "")}`,
+      {
+        file,
+        line: pos?.line,
+        column: pos?.col,
+      },
+    );
+  }
+  const raw = doc.toJS() as unknown;
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
+    throw new ConfigError("expected a mapping with campaign, server, load, prompts and factors", {
+      file,
+      line: 1,
+      column: 1,
+    });
+  }
+  const rawObject = raw as Record<string, unknown>;
+  checkInlineSecrets(rawObject, file, locate);
+  const parsed = MatrixSchema.safeParse(raw);
+  if (!parsed.success) {
+    const [first, ...rest] = parsed.error.issues;
+    throw issueToError(first as z.core.$ZodIssue, raw, file, locate, rest.length);
+  }
+  return {
+    path: file,
+    baseDir: dirname(resolve(file)),
+    matrix: parsed.data,
+    raw: rawObject,
+    locate: (path) => locate(path),
+  };
+}
+
+export async function readMatrixFile(file: string): Promise<MatrixFile> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new ConfigError(
+      code === "ENOENT"
+        ? "matrix file not found"
+        : `cannot read matrix file (${code ?? String(error)})`,
+      {
+        file,
+        hint: code === "ENOENT" ? "the shipped one is config/experiment_matrix.yaml" : undefined,
+      },
+    );
+  }
+  return parseMatrix(text, file);
+}
