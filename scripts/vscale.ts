@@ -7,6 +7,7 @@ import { Command, CommanderError } from "commander";
 import { isVscaleError } from "../common/errors.ts";
 import { registerBench } from "./bench.ts";
 import { registerPlan } from "./plan.ts";
+import { registerSim } from "./sim.ts";
 
 // `vscale plan | head` closes our stdout early: that is not an error.
 process.stdout.on("error", (error: NodeJS.ErrnoException) => {
@@ -22,6 +23,7 @@ const program = new Command()
 
 registerPlan(program);
 registerBench(program);
+registerSim(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,0 +1,86 @@
+/**
+ * Step cost: schedule + execute + update, as vLLM V1's `EngineCore.step()`.
+ *
+ * Execute follows the planted law for tensor parallelism N:
+ *   execute(N) = execute(1) · (s + (1 − s)/N) + comm(N)
+ * and the schedule and update phases keep the split measured in seed
+ * 000_3eacb4ee61cd308d (95.5% execute, 2.7% schedule, 1.8% update) at every N.
+ * Keeping the split constant means `s` is the serial fraction of the whole
+ * step, so an Amdahl fit of throughput against TP recovers it (up to the small
+ * all-reduce term).
+ */
+import type { SimProfile } from "./profiles.ts";
+
+export const PHASE_SPLIT = { execute: 0.955, schedule: 0.027, update: 0.018 } as const;
+
+/** What one step computes: the inputs of the cost model. */
+export interface BatchShape {
+  /** Tokens of prompts (or recomputation after preemption) in this step. */
+  prefillTokens: number;
+  /** Sequences generating one token. */
+  decodeSeqs: number;
+  /** Context tokens the attention reads, summed over scheduled sequences. */
+  contextTokens: number;
+}
+
+export interface StepCost {
+  scheduleMs: number;
+  executeMs: number;
+  updateMs: number;
+  /** The all-reduce part of executeMs. */
+  commMs: number;
+  totalMs: number;
+}
+
+export interface CostModelParams {
+  profile: SimProfile;
+  tensorParallelSize: number;
+  serialFraction: number;
+  /** The simulated GPU runs this many times faster: every duration is divided by it. */
+  timeScale: number;
+}
+
+/** Execute time on one GPU, unscaled. */
+export function executeMsAtTp1(profile: SimProfile, batch: BatchShape): number {
+  return (
+    profile.executeBaseMs +
+    profile.prefillTokenMs * batch.prefillTokens +
+    profile.decodeSeqMs * batch.decodeSeqs +
+    profile.contextTokenMs * batch.contextTokens
+  );
+}
+
+/** All-reduce time per step at TP = n, unscaled (zero on one GPU). */
+export function commMs(profile: SimProfile, n: number, batch: BatchShape): number {
+  if (n <= 1) return 0;
+  const tokens = batch.prefillTokens + batch.decodeSeqs;
+  return profile.commBaseMs * Math.log2(n) + (profile.commTokenMs * tokens * (n - 1)) / n;
+}
+
+export function stepCost(params: CostModelParams, batch: BatchShape): StepCost {
+  const { profile, tensorParallelSize: n, serialFraction: s, timeScale } = params;
+  const comm = commMs(profile, n, batch);
+  const execute = executeMsAtTp1(profile, batch) * (s + (1 - s) / n) + comm;
+  const stepMs = execute / PHASE_SPLIT.execute;
+  const scale = 1 / timeScale;
+  return {
+    scheduleMs: stepMs * PHASE_SPLIT.schedule * scale,
+    executeMs: execute * scale,
+    updateMs: stepMs * PHASE_SPLIT.update * scale,
+    commMs: comm * scale,
+    totalMs: stepMs * scale,
+  };
+}
+
+/** Blocks that fit on `tp` GPUs, as vLLM's memory profiling would find them. */
+export function kvBlocksFor(
+  profile: SimProfile,
+  tp: number,
+  gpuMemoryUtilization: number,
+  blockSize: number,
+): number {
+  const GiB = 1024 ** 3;
+  const budget =
+    (profile.gpuMemoryGiB * gpuMemoryUtilization - profile.activationGiB) * tp - profile.weightsGiB;
+  return Math.floor((budget * GiB) / (profile.kvBytesPerToken * blockSize));
+}
