@@ -6,7 +6,9 @@
 import { Command, CommanderError } from "commander";
 import { isVscaleError } from "../common/errors.ts";
 import { registerBench } from "./bench.ts";
+import { registerFit } from "./fit.ts";
 import { registerPlan } from "./plan.ts";
+import { registerReport } from "./report.ts";
 import { registerSim } from "./sim.ts";
 
 // `vscale plan | head` closes our stdout early: that is not an error.
@@ -24,6 +26,8 @@ const program = new Command()
 registerPlan(program);
 registerBench(program);
 registerSim(program);
+registerFit(program);
+registerReport(program);
 
 try {
   await program.parseAsync(process.argv);

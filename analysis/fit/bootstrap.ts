@@ -1,0 +1,105 @@
+/**
+ * A 95% confidence interval for Amdahl's s by a seeded bootstrap that
+ * resamples points within each N (the design is fixed: which GPU counts ran
+ * is not random, only the throughput measured at each).
+ *
+ * Two small-sample corrections, because campaigns have 2–5 repeats per N and a
+ * plain percentile bootstrap under-covers there:
+ * - deviations from each N's mean are inflated by √(n/(n − 1)): the plain
+ *   bootstrap's variance is (n − 1)/n of the sample variance;
+ * - the percentile interval is widened about ŝ by t_ν/z (ν = points − distinct
+ *   N, the within-N degrees of freedom), since the spread itself is estimated
+ *   from few points (the bootstrap analogue of using t instead of z).
+ * The planted-truth test in test/analysis/bootstrap.test.ts holds coverage ≥ 90%.
+ */
+import { quantileSorted, tCritical95 } from "../stats/quantile.ts";
+import { seededRng } from "../stats/rng.ts";
+import { type AmdahlParams, fitAmdahl } from "./amdahl.ts";
+import type { ScalingPoint } from "./points.ts";
+
+export interface BootstrapOptions {
+  /** Number of bootstrap replicates B. */
+  replicates: number;
+  seed: number;
+}
+
+export interface SInterval {
+  low: number;
+  high: number;
+  replicates: number;
+}
+
+export type BootstrapResult = { ok: true; interval: SInterval } | { ok: false; reason: string };
+
+/**
+ * Welch–Satterthwaite degrees of freedom of ŝ: ŝ leans on some N more than
+ * others (with multiplicative noise, mostly on the largest N), so its spread is
+ * estimated from fewer effective points than the pooled within-N count. The
+ * sensitivity ∂ŝ/∂(mean at N) comes from refitting with that mean nudged.
+ */
+function effectiveDf(
+  points: readonly ScalingPoint[],
+  groups: { n: number; mean: number; deviations: number[] }[],
+  estimate: AmdahlParams,
+): number {
+  let num = 0;
+  let den = 0;
+  for (const g of groups) {
+    const count = g.deviations.length;
+    if (count < 2) continue;
+    const h = 1e-4 * g.mean;
+    const nudged = points.map((p) => (p.n === g.n ? { n: p.n, x: p.x + h } : p));
+    const slope = (fitAmdahl(nudged, estimate).s - estimate.s) / h;
+    // deviations are already inflated by √(n/(n−1)), so Σd²/n is the unbiased variance.
+    const variance = g.deviations.reduce((acc, d) => acc + d * d, 0) / count;
+    const v = (slope * slope * variance) / count;
+    num += v;
+    den += (v * v) / (count - 1);
+  }
+  return den > 0 ? Math.max(1, (num * num) / den) : points.length - groups.length;
+}
+
+export function bootstrapS(
+  points: readonly ScalingPoint[],
+  estimate: AmdahlParams,
+  { replicates, seed }: BootstrapOptions,
+): BootstrapResult {
+  const strata = new Map<number, number[]>();
+  for (const p of points) strata.set(p.n, [...(strata.get(p.n) ?? []), p.x]);
+  const groups = [...strata.entries()].map(([n, xs]) => {
+    const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+    const inflate = xs.length > 1 ? Math.sqrt(xs.length / (xs.length - 1)) : 0;
+    return { n, mean, deviations: xs.map((x) => (x - mean) * inflate) };
+  });
+  const df = points.length - groups.length;
+  if (df < 1) return { ok: false, reason: "no repeats at any N: nothing to resample within N" };
+  if (replicates < 20) return { ok: false, reason: `bootstrap B=${replicates} is too small` };
+
+  const rng = seededRng(seed);
+  const estimates = new Float64Array(replicates);
+  const sample: ScalingPoint[] = points.map((p) => ({ ...p }));
+  for (let b = 0; b < replicates; b++) {
+    let i = 0;
+    for (const g of groups) {
+      for (let k = 0; k < g.deviations.length; k++) {
+        const pick = g.deviations[rng.int(g.deviations.length)] as number;
+        sample[i] = { n: g.n, x: g.mean + pick };
+        i++;
+      }
+    }
+    // Warm-started at ŝ, a few steps converge (the replicate is near the original).
+    estimates[b] = fitAmdahl(sample.slice(0, i), estimate, 8).s;
+  }
+  estimates.sort();
+  const widen = tCritical95(effectiveDf(points, groups, estimate)) / 1.96;
+  const lowPct = quantileSorted(estimates, 0.025);
+  const highPct = quantileSorted(estimates, 0.975);
+  return {
+    ok: true,
+    interval: {
+      low: Math.max(0, estimate.s - widen * (estimate.s - lowPct)),
+      high: Math.min(1, estimate.s + widen * (highPct - estimate.s)),
+      replicates,
+    },
+  };
+}

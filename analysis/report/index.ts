@@ -1,0 +1,50 @@
+/**
+ * `buildReport`: fits, figures (Vega-Lite → SVG) and the self-contained
+ * `report.html`. Writes `<results>/report.html` and `<results>/figs/*.svg`
+ * atomically; the campaign runner and `vscale report` call this.
+ */
+import { join } from "node:path";
+import { writeFileAtomic } from "../../common/atomic-write.ts";
+import { computeFits } from "../fit/index.ts";
+import { readSummary } from "../fit/summary.ts";
+import { reportFigures } from "./figures.ts";
+import { type RenderedFigure, reportHtml } from "./html.ts";
+import { readReportInputs } from "./inputs.ts";
+import { renderSvg } from "./render-svg.ts";
+
+export interface BuildReportOptions {
+  resultsDir: string;
+}
+
+export async function buildReport(
+  opts: BuildReportOptions,
+): Promise<{ html: string; figs: string[] }> {
+  const summary = await readSummary(opts.resultsDir);
+  const [fits, inputs] = await Promise.all([
+    computeFits({ resultsDir: opts.resultsDir }),
+    readReportInputs(opts.resultsDir),
+  ]);
+  const figures = reportFigures(fits, summary, inputs);
+  const rendered: RenderedFigure[] = [];
+  const figs: string[] = [];
+  for (const figure of figures) {
+    const svg = await renderSvg(figure.spec);
+    const file = join(opts.resultsDir, "figs", `${figure.name}.svg`);
+    await writeFileAtomic(file, svg);
+    figs.push(file);
+    rendered.push({ name: figure.name, section: figure.section, svg, points: figure.points });
+  }
+  const html = join(opts.resultsDir, "report.html");
+  await writeFileAtomic(
+    html,
+    reportHtml({
+      fits,
+      rows: summary.rows,
+      columns: summary.columns,
+      meta: inputs.experiments,
+      figures: rendered,
+      generatedAt: new Date().toISOString(),
+    }),
+  );
+  return { html, figs };
+}

@@ -1,0 +1,76 @@
+/**
+ * Everything the report reads, each optional file tolerated when absent:
+ * `agg/requests.parquet` (latency CDFs), `agg/step_phases.parquet` (seed 000),
+ * `agg/kernels.parquet` (seed 001) and the raw `experiment.json` files
+ * (dates and versions for the header). Column names are read defensively.
+ */
+import { readdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { RAW_FILES } from "../../common/raw-layout.ts";
+import { type ParquetRows, readOptionalParquetRows } from "../fit/read-parquet.ts";
+
+export interface ExperimentMeta {
+  campaign: string | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+  serverKind: string | null;
+  serverVersion: string | null;
+  vscaleVersion: string | null;
+  node: string | null;
+}
+
+export interface ReportInputs {
+  requests: ParquetRows | null;
+  stepPhases: ParquetRows | null;
+  kernels: ParquetRows | null;
+  experiments: ExperimentMeta[];
+}
+
+function str(value: unknown): string | null {
+  return typeof value === "string" ? value : null;
+}
+
+/** Raw experiment.json files, read loosely: the header only needs a few fields. */
+async function readExperimentMeta(resultsDir: string): Promise<ExperimentMeta[]> {
+  const raw = join(resultsDir, "raw");
+  const out: ExperimentMeta[] = [];
+  const campaigns = await readdir(raw, { withFileTypes: true }).catch(() => []);
+  for (const campaign of campaigns.filter((d) => d.isDirectory())) {
+    const experiments = await readdir(join(raw, campaign.name), { withFileTypes: true }).catch(
+      () => [],
+    );
+    for (const e of experiments.filter((d) => d.isDirectory() && !d.name.startsWith("_"))) {
+      const text = await readFile(
+        join(raw, campaign.name, e.name, RAW_FILES.experiment),
+        "utf8",
+      ).catch(() => null);
+      if (text === null) continue;
+      try {
+        const info = JSON.parse(text) as Record<string, Record<string, unknown> | undefined>;
+        out.push({
+          campaign: str(info.campaign),
+          startedAt: str(info.times?.started_at),
+          finishedAt: str(info.times?.finished_at),
+          serverKind: str(info.server?.kind),
+          serverVersion: str(info.server?.version),
+          vscaleVersion: str(info.vscale_version),
+          node: str(info.host?.node),
+        });
+      } catch {
+        // A half-written or foreign file: the header just has less to say.
+      }
+    }
+  }
+  return out;
+}
+
+export async function readReportInputs(resultsDir: string): Promise<ReportInputs> {
+  const agg = join(resultsDir, "agg");
+  const [requests, stepPhases, kernels, experiments] = await Promise.all([
+    readOptionalParquetRows(join(agg, "requests.parquet")),
+    readOptionalParquetRows(join(agg, "step_phases.parquet")),
+    readOptionalParquetRows(join(agg, "kernels.parquet")),
+    readExperimentMeta(resultsDir),
+  ]);
+  return { requests, stepPhases, kernels, experiments };
+}
