@@ -14,7 +14,7 @@
  */
 import { quantileSorted, tCritical95 } from "../stats/quantile.ts";
 import { seededRng } from "../stats/rng.ts";
-import { type AmdahlParams, fitAmdahl } from "./amdahl.ts";
+import { type AmdahlParams, amdahlThroughput, fitAmdahl } from "./amdahl.ts";
 import type { ScalingPoint } from "./points.ts";
 
 export interface BootstrapOptions {
@@ -27,6 +27,8 @@ export interface SInterval {
   low: number;
   high: number;
   replicates: number;
+  /** `within-n`: repeats resampled at each N; `residual`: no repeats, model residuals resampled. */
+  method: "within-n" | "residual";
 }
 
 export type BootstrapResult = { ok: true; interval: SInterval } | { ok: false; reason: string };
@@ -72,8 +74,8 @@ export function bootstrapS(
     return { n, mean, deviations: xs.map((x) => (x - mean) * inflate) };
   });
   const df = points.length - groups.length;
-  if (df < 1) return { ok: false, reason: "no repeats at any N: nothing to resample within N" };
   if (replicates < 20) return { ok: false, reason: `bootstrap B=${replicates} is too small` };
+  if (df < 1) return residualBootstrap(points, estimate, { replicates, seed });
 
   const rng = seededRng(seed);
   const estimates = new Float64Array(replicates);
@@ -100,6 +102,48 @@ export function bootstrapS(
       low: Math.max(0, estimate.s - widen * (estimate.s - lowPct)),
       high: Math.min(1, estimate.s + widen * (highPct - estimate.s)),
       replicates,
+      method: "within-n",
+    },
+  };
+}
+
+/**
+ * Without repeats there is nothing to resample within N, so resample the fit's
+ * relative residuals instead (noise in throughput is multiplicative). This
+ * leans on the model being right, so it is the weaker interval and says so:
+ * `method` tells the reader which one they got. Residuals are inflated by
+ * √(n/(n − 2)) (two parameters were fitted) and the percentile interval is
+ * widened by t_{n−2}/z, as above.
+ */
+function residualBootstrap(
+  points: readonly ScalingPoint[],
+  estimate: AmdahlParams,
+  { replicates, seed }: BootstrapOptions,
+): BootstrapResult {
+  const df = points.length - 2;
+  if (df < 1)
+    return { ok: false, reason: "no repeats and only two points: no residual to resample" };
+  const fitted = points.map((p) => amdahlThroughput(estimate, p.n));
+  const inflate = Math.sqrt(points.length / df);
+  const residuals = points.map((p, i) => (p.x / (fitted[i] as number) - 1) * inflate);
+  const rng = seededRng(seed);
+  const estimates = new Float64Array(replicates);
+  for (let b = 0; b < replicates; b++) {
+    const sample = points.map((p, i) => ({
+      n: p.n,
+      x: (fitted[i] as number) * (1 + (residuals[rng.int(residuals.length)] as number)),
+    }));
+    estimates[b] = fitAmdahl(sample, estimate, 8).s;
+  }
+  estimates.sort();
+  const widen = tCritical95(df) / 1.96;
+  return {
+    ok: true,
+    interval: {
+      low: Math.max(0, estimate.s - widen * (estimate.s - quantileSorted(estimates, 0.025))),
+      high: Math.min(1, estimate.s + widen * (quantileSorted(estimates, 0.975) - estimate.s)),
+      replicates,
+      method: "residual",
     },
   };
 }

@@ -73,6 +73,10 @@ export function fitPoints(raw: readonly ScalingPoint[], opts: FitOptions): Point
   if (usl.peakN !== null && usl.peakN < nMax * 2)
     notes.push(`USL peak at N* ≈ ${usl.peakN.toFixed(1)}: adding GPUs past it lowers throughput`);
   if (!ci.ok) notes.push(`no CI for s: ${ci.reason}`);
+  else if (ci.interval.method === "residual")
+    notes.push(
+      "no repeats: the CI for s resamples the fit's residuals, so it assumes Amdahl holds",
+    );
   return {
     ok: true,
     fit: {

@@ -92,6 +92,7 @@ export function fitColumns(result: FitResult): Column[] {
       "int",
       num("int", (g) => g.amdahl.ci?.replicates ?? null),
     ),
+    col("ci_method", "string", (i) => fittedAt(i)?.amdahl.ci?.method ?? null),
     col(
       "bootstrap_seed",
       "int",

@@ -50,7 +50,9 @@ export function formatFitTable(result: FitResult): string {
       String(g.points.length),
       g.distinctN.join(","),
       `${num(g.amdahl.s, 4)}${g.amdahl.superlinear ? "*" : ""}`,
-      g.amdahl.ci ? `[${num(g.amdahl.ci.low, 4)}, ${num(g.amdahl.ci.high, 4)}]` : "-",
+      g.amdahl.ci
+        ? `[${num(g.amdahl.ci.low, 4)}, ${num(g.amdahl.ci.high, 4)}]${g.amdahl.ci.method === "residual" ? "ᵣ" : ""}`
+        : "-",
       num(g.amdahl.x1),
       num(g.amdahl.r2, 4),
       num(g.amdahl.rmse),
@@ -62,6 +64,11 @@ export function formatFitTable(result: FitResult): string {
       g.karpFlatt.trend,
     ]);
     lines.push("", table([header, ...rows]));
+    if (result.groups.some((g) => g.amdahl.ci?.method === "residual")) {
+      lines.push(
+        "ᵣ no repeats: the CI resamples the fit's residuals (it assumes Amdahl holds); run repeats ≥ 2 for the stronger within-N bootstrap",
+      );
+    }
     lines.push("", "Karp–Flatt serial fraction e(N) (1/S − 1/N)/(1 − 1/N):");
     for (const g of result.groups) {
       const values = g.karpFlatt.points.map((p) => `N=${p.n} ${num(p.e, 4)}`).join(", ");

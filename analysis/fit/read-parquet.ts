@@ -4,6 +4,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { parquetMetadata, parquetReadObjects, parquetSchema } from "hyparquet";
+import { compressors } from "hyparquet-compressors";
 import { DataError } from "../../common/errors.ts";
 
 export type ParquetValue = string | number | boolean | null;
@@ -38,7 +39,9 @@ export async function readParquetRows(path: string): Promise<ParquetRows> {
   try {
     const metadata = parquetMetadata(file);
     const columns = parquetSchema(metadata).children.map((c) => c.element.name);
-    const raw = await parquetReadObjects({ file, metadata });
+    // ZSTD/Brotli/LZ4 come from hyparquet-compressors: our aggregation writes ZSTD,
+    // and so do DuckDB and pandas (pyarrow) files users may point us at.
+    const raw = await parquetReadObjects({ file, metadata, compressors });
     const rows = raw.map((r) => {
       const row: ParquetRow = {};
       for (const c of columns) row[c] = plain(r[c]);

@@ -100,12 +100,19 @@ describe("fitPoints edge cases", () => {
     expect(result.fit.notes.join(" ")).toMatch(/super-linear/);
   });
 
-  it("reports no CI (with the reason) when no N has repeats", () => {
+  it("falls back to a residual bootstrap, and says so, when no N has repeats", () => {
     const result = fitPoints(planted(0.1, 0.02, 3, 1), opts);
     expect(result.ok).toBe(true);
     if (!result.ok) return;
+    expect(result.fit.amdahl.ci?.method).toBe("residual");
+    expect(result.fit.notes.join(" ")).toMatch(/no repeats/);
+  });
+
+  it("reports no CI (with the reason) when there are repeats nowhere and only two points", () => {
+    const result = fitPoints(planted(0.1, 0.02, 3, 1), { ...opts, bootstrap: 10 });
+    if (!result.ok) throw new Error(result.reason);
     expect(result.fit.amdahl.ci).toBeNull();
-    expect(result.fit.amdahl.ciNote).toMatch(/no repeats/);
+    expect(result.fit.amdahl.ciNote).toMatch(/too small/);
   });
 
   it("predicts throughput at twice the largest N and the ceiling 1/s", () => {

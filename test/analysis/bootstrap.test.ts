@@ -50,3 +50,35 @@ describe("bootstrap CI for s", () => {
     expect(a).not.toEqual(c);
   });
 });
+
+describe("bootstrap CI for s without repeats (residual bootstrap)", () => {
+  it.each([0.02, 0.1, 0.3])(
+    "covers planted s = %s in at least 90 percent of 200 seeded trials with one point per N",
+    (s) => {
+      const rng = seededRng(77 + Math.round(s * 1000));
+      let covered = 0;
+      for (let t = 0; t < TRIALS; t++) {
+        const noise = 0.02 + 0.03 * rng.next();
+        const points = [1, 2, 4, 8].map((n) => ({
+          n,
+          x: amdahlThroughput({ x1: 500, s }, n) * (1 + noise * rng.normal()),
+        }));
+        const fit = fitAmdahl(points);
+        const ci = bootstrapS(points, fit, { replicates: B, seed: t });
+        if (!ci.ok) throw new Error(ci.reason);
+        expect(ci.interval.method).toBe("residual");
+        if (ci.interval.low <= s && s <= ci.interval.high) covered++;
+      }
+      expect(covered / TRIALS).toBeGreaterThanOrEqual(0.9);
+    },
+  );
+
+  it("refuses when there is no residual left to resample", () => {
+    const points = [
+      { n: 1, x: 100 },
+      { n: 2, x: 190 },
+    ];
+    const ci = bootstrapS(points, fitAmdahl(points), { replicates: 100, seed: 1 });
+    expect(ci.ok).toBe(false);
+  });
+});
