@@ -60,7 +60,7 @@ export const RequestRecordSchema = z.strictObject({
   /** Short, secret-free description of the failure. */
   error_message: z.string().nullable(),
   finish_reason: z.string().nullable(),
-  /** Sent during warm-up: excluded from every figure. */
+  /** Sent during warm-up: left out of latency figures; throughput counts every ok request that finished inside the window. */
   warmup: z.boolean(),
 });
 

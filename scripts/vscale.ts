@@ -7,6 +7,7 @@ import { Command, CommanderError } from "commander";
 import { isVscaleError } from "../common/errors.ts";
 import { registerBench } from "./bench.ts";
 import { registerFit } from "./fit.ts";
+import { registerLoad } from "./load.ts";
 import { registerPlan } from "./plan.ts";
 import { registerReport } from "./report.ts";
 import { registerSim } from "./sim.ts";
@@ -28,6 +29,7 @@ registerBench(program);
 registerSim(program);
 registerFit(program);
 registerReport(program);
+registerLoad(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,0 +1,332 @@
+/**
+ * The Node load engine: drives a closed- or open-loop schedule against an
+ * OpenAI-compatible server through one undici keep-alive pool, writes one
+ * record per request to NDJSON as it finishes, and stops hard at the end of
+ * the window (in-flight requests cancelled and recorded, or drained).
+ */
+import { Pool } from "undici";
+import { ConfigError } from "../../common/errors.ts";
+import type { RequestRecord } from "../record.ts";
+import {
+  type LoadSchedule,
+  OpenArrivals,
+  type OpenLoopSchedule,
+  RNG_STREAM,
+  userStartOffsetMs,
+} from "../workload/arrivals.ts";
+import {
+  API_PATH,
+  type ApiKind,
+  buildRequestBody,
+  buildRequestHeaders,
+} from "../workload/bodies.ts";
+import type { PreparedPromptSet, Prompt } from "../workload/prompts.ts";
+import { buildRecord } from "../workload/record-builder.ts";
+import { createRng } from "../workload/rng.ts";
+import { type InFlightRequest, sendRequest } from "./client.ts";
+import { epochUs, nowMs } from "./clock.ts";
+import { type LiveCounters, LiveCounterTracker } from "./live-counters.ts";
+import { NdjsonWriter } from "./ndjson-writer.ts";
+import { parseTargetUrl } from "./target-url.ts";
+
+export type { LiveCounters } from "./live-counters.ts";
+
+export interface LoadRunOptions {
+  /** Server base URL (with or without `/v1`). */
+  url: string;
+  model: string;
+  api: ApiKind;
+  /** Sent as a bearer token; never written to records, logs or errors. */
+  apiKey?: string;
+  experimentId: string;
+  promptSet: PreparedPromptSet;
+  schedule: LoadSchedule;
+  warmupMs: number;
+  durationMs: number;
+  maxTokens: number;
+  stream: boolean;
+  ignoreEos: boolean;
+  temperature: number;
+  timeoutMs: number;
+  seed: number;
+  /** true: at the window's end let in-flight requests finish; false: cancel them. */
+  drain: boolean;
+  /** `requests.ndjson`, streamed as records finish (renamed into place at the end). */
+  outFile: string;
+  /** Called about four times a second. */
+  onProgress?: (counters: LiveCounters) => void;
+  /** Abort = SIGINT: stop cleanly, keep what was recorded. */
+  signal?: AbortSignal;
+}
+
+export interface LoadResult {
+  warmupStartUs: number;
+  /** The measured window is [windowStartUs, windowEndUs). */
+  windowStartUs: number;
+  windowEndUs: number;
+  records: number;
+  /** The signal fired before the window ended. */
+  interrupted: boolean;
+  counters: LiveCounters;
+}
+
+const PROGRESS_INTERVAL_MS = 250;
+/** A closed-loop user pauses this long after a refused connection instead of spinning. */
+const CONNECT_BACKOFF_MS = 100;
+
+function requireNumber(value: number, field: string, min: number, integer = false): void {
+  if (!Number.isFinite(value) || value < min || (integer && !Number.isInteger(value))) {
+    throw new ConfigError(
+      `expected ${integer ? "a whole number" : "a number"} ≥ ${min}, got ${value}`,
+      {
+        field,
+      },
+    );
+  }
+}
+
+/** Checks shared by both engines; ConfigError naming the offending field. */
+export function validateLoadOptions(opts: LoadRunOptions): void {
+  const s = opts.schedule;
+  if (s.mode === "closed") {
+    requireNumber(s.users, "load.users", 1, true);
+    requireNumber(s.thinkTimeMs, "load.think_time", 0);
+    if (s.spawnRate !== undefined && !(s.spawnRate > 0)) {
+      throw new ConfigError(`expected a spawn rate > 0, got ${s.spawnRate}`, {
+        field: "load.spawn_rate",
+      });
+    }
+  } else {
+    if (!(s.rate > 0))
+      throw new ConfigError(`expected a rate > 0, got ${s.rate}`, { field: "load.rate" });
+    if (!(s.burstiness > 0)) {
+      throw new ConfigError(`expected burstiness > 0, got ${s.burstiness}`, {
+        field: "load.burstiness",
+      });
+    }
+    if (s.maxConcurrency !== undefined)
+      requireNumber(s.maxConcurrency, "load.max_concurrency", 1, true);
+  }
+  requireNumber(opts.durationMs, "load.duration", 1);
+  requireNumber(opts.warmupMs, "load.warmup", 0);
+  requireNumber(opts.timeoutMs, "load.timeout", 1);
+  requireNumber(opts.maxTokens, "load.max_tokens", 1, true);
+  if (opts.promptSet.prompts.length === 0) {
+    throw new ConfigError("the prompt set has no prompts", {
+      field: `prompts.${opts.promptSet.name}`,
+    });
+  }
+}
+
+function poolSize(schedule: LoadSchedule): number | null {
+  if (schedule.mode === "closed") return schedule.users;
+  // Unbounded open loop: one connection per request in flight, never a queue in the client.
+  return schedule.maxConcurrency ?? null;
+}
+
+export async function runNodeLoad(opts: LoadRunOptions): Promise<LoadResult> {
+  validateLoadOptions(opts);
+  const target = parseTargetUrl(opts.url);
+  const path = target.basePath + API_PATH[opts.api];
+  const prompts = opts.promptSet.prompts;
+  const pool = new Pool(target.origin, {
+    connections: poolSize(opts.schedule),
+    pipelining: 1,
+    keepAliveTimeout: 60_000,
+    // Our own per-request timeout governs; undici's would fire first under a long stream.
+    headersTimeout: 0,
+    bodyTimeout: 0,
+    connect: { timeout: Math.min(opts.timeoutMs, 30_000) },
+  });
+  const writer = await NdjsonWriter.open<RequestRecord>(opts.outFile);
+
+  const startMs = nowMs();
+  const windowStartMs = startMs + opts.warmupMs;
+  const endMs = windowStartMs + opts.durationMs;
+  const counters = new LiveCounterTracker(startMs, opts.warmupMs);
+  const inFlight = new Set<InFlightRequest>();
+  const sleepers = new Set<(ok: boolean) => void>();
+  const slotWaiters: Array<(ok: boolean) => void> = [];
+  let stopping = false;
+  let stopAtMs = endMs;
+  let interrupted = false;
+  let fatal: unknown = null;
+  let resolveStopped!: () => void;
+  const stopped = new Promise<void>((resolve) => {
+    resolveStopped = resolve;
+  });
+
+  const cancelInFlight = (message: string) => {
+    for (const req of inFlight) req.cancel("cancelled", message);
+  };
+  const stop = (why: "end" | "interrupt" | "fatal") => {
+    if (why === "interrupt" && !stopping) interrupted = true;
+    if (why !== "end") cancelInFlight(why === "interrupt" ? "interrupted" : "run aborted");
+    if (stopping) return;
+    stopping = true;
+    // Timers may fire a hair early on the monotonic clock: the planned end is the end.
+    stopAtMs = why === "end" ? endMs : Math.min(nowMs(), endMs);
+    if (why === "end" && !opts.drain) cancelInFlight("still in flight when the window closed");
+    for (const wake of sleepers) wake(false);
+    sleepers.clear();
+    for (const wake of slotWaiters.splice(0)) wake(false);
+    resolveStopped();
+  };
+
+  /** Wait until a monotonic time; false if the run stopped meanwhile. */
+  const sleepUntil = (atMs: number): Promise<boolean> => {
+    if (stopping) return Promise.resolve(false);
+    const delay = atMs - nowMs();
+    if (delay <= 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const wake = (ok: boolean) => {
+        clearTimeout(timer);
+        sleepers.delete(wake);
+        resolve(ok);
+      };
+      const timer = setTimeout(() => wake(true), delay);
+      sleepers.add(wake);
+    });
+  };
+
+  const headers = (requestId: string) => ({
+    ...buildRequestHeaders(opts.apiKey),
+    "x-request-id": requestId,
+  });
+  const params = {
+    model: opts.model,
+    maxTokens: opts.maxTokens,
+    stream: opts.stream,
+    ignoreEos: opts.ignoreEos,
+    temperature: opts.temperature,
+  };
+
+  const sendOne = async (
+    prompt: Prompt,
+    requestId: string,
+    seed: number,
+  ): Promise<RequestRecord> => {
+    const body = JSON.stringify(buildRequestBody(opts.api, prompt, params, seed));
+    counters.inFlight++;
+    const req = sendRequest({
+      dispatcher: pool,
+      path,
+      headers: headers(requestId),
+      body,
+      api: opts.api,
+      stream: opts.stream,
+      timeoutMs: opts.timeoutMs,
+    });
+    inFlight.add(req);
+    const outcome = await req.done;
+    inFlight.delete(req);
+    counters.inFlight--;
+    const record = buildRecord(
+      {
+        experimentId: opts.experimentId,
+        engine: "node",
+        requestId,
+        promptSet: opts.promptSet.name,
+        promptTokensKnown: prompt.tokens,
+        warmup: req.sendMs < windowStartMs,
+        startUs: epochUs(req.sendMs),
+        sendMs: req.sendMs,
+        chunkTimesVisible: true,
+      },
+      outcome,
+    );
+    try {
+      writer.write(record);
+    } catch (error) {
+      fatal ??= error;
+      stop("fatal");
+    }
+    counters.onRecord(record);
+    slotWaiters.shift()?.(true);
+    return record;
+  };
+
+  const closedUser = async (
+    index: number,
+    schedule: { spawnRate?: number; thinkTimeMs: number },
+  ) => {
+    const rng = createRng(opts.seed, RNG_STREAM.userBase + index);
+    if (!(await sleepUntil(startMs + userStartOffsetMs(index, schedule.spawnRate)))) return;
+    for (let k = 0; !stopping && nowMs() < endMs; k++) {
+      const prompt = prompts[rng.int(prompts.length)] as Prompt;
+      const record = await sendOne(prompt, `u${index}-${k}`, opts.seed + index * 1_000_003 + k);
+      if (record.error_kind === "connect" && !(await sleepUntil(nowMs() + CONNECT_BACKOFF_MS)))
+        return;
+      if (schedule.thinkTimeMs > 0 && !(await sleepUntil(nowMs() + schedule.thinkTimeMs))) return;
+    }
+  };
+
+  const openLoop = async (schedule: OpenLoopSchedule) => {
+    const arrivals = new OpenArrivals(schedule, opts.seed);
+    const promptRng = createRng(opts.seed, RNG_STREAM.openPrompts);
+    const tasks = new Set<Promise<RequestRecord>>();
+    for (let i = 0; ; i++) {
+      const atMs = startMs + arrivals.next();
+      if (atMs >= endMs) break;
+      if (!(await sleepUntil(atMs))) break;
+      // Over the cap, the arrival waits for a free slot (as `vllm bench serve`'s semaphore does).
+      while (
+        schedule.maxConcurrency !== undefined &&
+        counters.inFlight >= schedule.maxConcurrency
+      ) {
+        const ok = await new Promise<boolean>((resolve) => slotWaiters.push(resolve));
+        if (!ok) break;
+      }
+      if (stopping) break;
+      const prompt = prompts[promptRng.int(prompts.length)] as Prompt;
+      const task = sendOne(prompt, `r${i}`, opts.seed + i);
+      tasks.add(task);
+      void task.finally(() => tasks.delete(task));
+    }
+    await stopped;
+    await Promise.all(tasks);
+  };
+
+  const onAbort = () => stop("interrupt");
+  if (opts.signal?.aborted) onAbort();
+  opts.signal?.addEventListener("abort", onAbort, { once: true });
+  const endTimer = setTimeout(() => stop("end"), endMs - nowMs());
+  const windowTimer = setTimeout(() => counters.enterWindow(nowMs()), opts.warmupMs);
+  const progress = opts.onProgress;
+  const progressTimer = progress
+    ? setInterval(() => progress(counters.snapshot(nowMs())), PROGRESS_INTERVAL_MS)
+    : undefined;
+
+  try {
+    const schedule = opts.schedule;
+    if (schedule.mode === "closed") {
+      const users = Array.from({ length: schedule.users }, (_, i) => closedUser(i, schedule));
+      await Promise.all(users);
+    } else {
+      await openLoop(schedule);
+    }
+    if (fatal) throw fatal;
+    await writer.close();
+  } catch (error) {
+    stop("fatal");
+    await writer.discard();
+    throw error;
+  } finally {
+    clearTimeout(endTimer);
+    clearTimeout(windowTimer);
+    if (progressTimer) clearInterval(progressTimer);
+    opts.signal?.removeEventListener("abort", onAbort);
+    await pool.destroy().catch(() => undefined);
+  }
+  const windowEnd = Math.min(stopAtMs, endMs);
+  const finalCounters = counters.snapshot(nowMs());
+  progress?.(finalCounters);
+  return {
+    warmupStartUs: epochUs(startMs),
+    windowStartUs: epochUs(Math.min(windowStartMs, windowEnd)),
+    windowEndUs: epochUs(windowEnd),
+    records: writer.count,
+    interrupted,
+    counters: finalCounters,
+  };
+}

@@ -1,0 +1,65 @@
+/**
+ * Turns one request's observations into the per-request record
+ * (`load/record.ts`). Shared by every engine so records agree field by field.
+ */
+import type { RequestRecord } from "../record.ts";
+import type { ResponseOutcome } from "./response-tracker.ts";
+import { computeLatency } from "./timing.ts";
+
+export type EngineName = RequestRecord["engine"];
+
+export interface RecordContext {
+  experimentId: string;
+  engine: EngineName;
+  requestId: string;
+  promptSet: string;
+  /** Prompt length known before sending (synthetic sets), used when `usage` is missing. */
+  promptTokensKnown: number | null;
+  warmup: boolean;
+  /** Wall-clock send time, µs since the epoch. */
+  startUs: number;
+  /** Monotonic send time, ms (same clock as the outcome's times). */
+  sendMs: number;
+  /** false: the engine could not see chunk times (plain k6), so TTFT/ITL are null. */
+  chunkTimesVisible: boolean;
+}
+
+const round3 = (x: number) => Math.round(x * 1000) / 1000;
+const opt = (x: number | null | undefined) => (x === null || x === undefined ? null : round3(x));
+
+export function buildRecord(ctx: RecordContext, outcome: ResponseOutcome): RequestRecord {
+  const fromUsage = outcome.usage?.completionTokens ?? null;
+  const outputTokens = fromUsage ?? outcome.textChunks;
+  const latency = computeLatency(
+    ctx.sendMs,
+    outcome.endMs,
+    ctx.chunkTimesVisible ? outcome.textTimesMs : [],
+    outputTokens,
+  );
+  const endUs = ctx.startUs + Math.round(latency.e2eMs * 1000);
+  return {
+    experiment_id: ctx.experimentId,
+    engine: ctx.engine,
+    request_id: ctx.requestId,
+    prompt_set: ctx.promptSet,
+    start_us: ctx.startUs,
+    end_us: endUs,
+    ttft_ms: opt(latency.ttftMs),
+    e2e_ms: round3(latency.e2eMs),
+    itl_mean_ms: opt(latency.itl?.meanMs),
+    itl_p50_ms: opt(latency.itl?.p50Ms),
+    itl_p90_ms: opt(latency.itl?.p90Ms),
+    itl_p99_ms: opt(latency.itl?.p99Ms),
+    itl_max_ms: opt(latency.itl?.maxMs),
+    tpot_ms: opt(latency.tpotMs),
+    prompt_tokens: outcome.usage?.promptTokens ?? ctx.promptTokensKnown,
+    output_tokens: outputTokens,
+    tokens_from_usage: fromUsage !== null,
+    http_status: outcome.httpStatus,
+    ok: outcome.errorKind === null,
+    error_kind: outcome.errorKind,
+    error_message: outcome.errorMessage,
+    finish_reason: outcome.finishReason,
+    warmup: ctx.warmup,
+  };
+}

@@ -1,0 +1,250 @@
+/**
+ * `vscale load`: the Node load engine alone, against any OpenAI-compatible
+ * URL. Prints live progress to stderr (on a terminal) and a summary at the end.
+ */
+import type { Command } from "commander";
+import { ConfigError } from "../common/errors.ts";
+import { formatDurationMs, parseDurationMs } from "../config/duration.ts";
+import { resolveCliPrompts } from "../load/cli-prompts.ts";
+import { firstServedModel } from "../load/node/models.ts";
+import { preparePromptSet } from "../load/node/prompt-files.ts";
+import { type LiveCounters, runNodeLoad } from "../load/node/run.ts";
+import { formatSummary, summarizeRequestsFile } from "../load/summary.ts";
+import type { LoadSchedule } from "../load/workload/arrivals.ts";
+
+interface LoadFlags {
+  url: string;
+  model?: string;
+  prompts: string;
+  matrix?: string;
+  api: string;
+  users?: string;
+  spawnRate?: string;
+  thinkTime: string;
+  rate?: string;
+  arrival: string;
+  burstiness: string;
+  maxConcurrency?: string;
+  duration: string;
+  warmup: string;
+  maxTokens: string;
+  stream: boolean;
+  ignoreEos: boolean;
+  temperature: string;
+  timeout: string;
+  seed: string;
+  drain: boolean;
+  out: string;
+  apiKeyEnv?: string;
+  experimentId: string;
+  json: boolean;
+}
+
+function number(
+  value: string,
+  flag: string,
+  opts: { integer?: boolean; min?: number } = {},
+): number {
+  const n = Number(value);
+  const min = opts.min ?? 0;
+  if (
+    value.trim() === "" ||
+    !Number.isFinite(n) ||
+    n < min ||
+    (opts.integer && !Number.isInteger(n))
+  ) {
+    throw new ConfigError(
+      `expected ${opts.integer ? "a whole number" : "a number"} ≥ ${min}, got "${value}"`,
+      {
+        field: flag,
+      },
+    );
+  }
+  return n;
+}
+
+function durationMs(value: string, flag: string): number {
+  const ms = parseDurationMs(value);
+  if (ms === undefined) {
+    throw new ConfigError(`expected a duration such as 30s, 3m or 500ms, got "${value}"`, {
+      field: flag,
+    });
+  }
+  return ms;
+}
+
+function schedule(flags: LoadFlags): LoadSchedule {
+  if (flags.rate !== undefined) {
+    if (flags.users !== undefined) {
+      throw new ConfigError("--users is for the closed loop, --rate for the open loop", {
+        field: "--users",
+        hint: "cap an open loop with --max-concurrency",
+      });
+    }
+    const arrival = flags.arrival;
+    if (arrival !== "constant" && arrival !== "poisson" && arrival !== "gamma") {
+      throw new ConfigError(`expected constant, poisson or gamma, got "${arrival}"`, {
+        field: "--arrival",
+      });
+    }
+    return {
+      mode: "open",
+      rate: number(flags.rate, "--rate", { min: Number.MIN_VALUE }),
+      arrival,
+      burstiness: number(flags.burstiness, "--burstiness", { min: Number.MIN_VALUE }),
+      ...(flags.maxConcurrency !== undefined
+        ? {
+            maxConcurrency: number(flags.maxConcurrency, "--max-concurrency", {
+              integer: true,
+              min: 1,
+            }),
+          }
+        : {}),
+    };
+  }
+  return {
+    mode: "closed",
+    users: number(flags.users ?? "1", "--users", { integer: true, min: 1 }),
+    ...(flags.spawnRate !== undefined
+      ? { spawnRate: number(flags.spawnRate, "--spawn-rate", { min: Number.MIN_VALUE }) }
+      : {}),
+    thinkTimeMs: durationMs(flags.thinkTime, "--think-time"),
+  };
+}
+
+function apiKeyFrom(envName: string | undefined): string | undefined {
+  if (envName === undefined) return undefined;
+  const value = process.env[envName];
+  if (value === undefined || value === "") {
+    throw new ConfigError(`environment variable ${envName} is not set`, { field: "--api-key-env" });
+  }
+  return value;
+}
+
+function progressLine(c: LiveCounters): string {
+  const phase = c.inWarmup ? "warm-up" : "window";
+  const ttft = c.ttftP50Ms === null ? "-" : c.ttftP50Ms.toFixed(0);
+  return (
+    `${formatDurationMs(c.elapsedMs)} ${phase}: ${c.inFlight} in flight, ${c.completed} ok, ` +
+    `${c.failed} failed, ${c.reqPerS.toFixed(1)} req/s, ${c.tokPerS.toFixed(0)} tok/s, TTFT p50 ${ttft} ms`
+  );
+}
+
+export async function runLoadCommand(flags: LoadFlags): Promise<void> {
+  const api = flags.api;
+  if (api !== "chat" && api !== "completions") {
+    throw new ConfigError(`expected chat or completions, got "${api}"`, { field: "--api" });
+  }
+  const apiKey = apiKeyFrom(flags.apiKeyEnv);
+  const sched = schedule(flags);
+  const seed = number(flags.seed, "--seed", { integer: true });
+  const choice = await resolveCliPrompts(flags.prompts, flags.matrix);
+  const model = flags.model ?? (await firstServedModel(flags.url, apiKey));
+  const promptSet = await preparePromptSet(choice.name, choice.spec, {
+    baseDir: choice.baseDir,
+    seed,
+    tokenizeUrl: flags.url,
+    model,
+    ...(apiKey !== undefined ? { apiKey } : {}),
+  });
+  const controller = new AbortController();
+  const onSigint = () => {
+    process.stderr.write("\nvscale load: interrupted, stopping (records so far are kept)\n");
+    controller.abort();
+  };
+  process.once("SIGINT", onSigint);
+  const tty = process.stderr.isTTY === true;
+  try {
+    const result = await runNodeLoad({
+      url: flags.url,
+      model,
+      api,
+      ...(apiKey !== undefined ? { apiKey } : {}),
+      experimentId: flags.experimentId,
+      promptSet,
+      schedule: sched,
+      warmupMs: durationMs(flags.warmup, "--warmup"),
+      durationMs: durationMs(flags.duration, "--duration"),
+      maxTokens: number(flags.maxTokens, "--max-tokens", { integer: true, min: 1 }),
+      stream: flags.stream,
+      ignoreEos: flags.ignoreEos,
+      temperature: number(flags.temperature, "--temperature"),
+      timeoutMs: durationMs(flags.timeout, "--timeout"),
+      seed,
+      drain: flags.drain,
+      outFile: flags.out,
+      signal: controller.signal,
+      ...(tty
+        ? { onProgress: (c: LiveCounters) => process.stderr.write(`\r\x1b[K${progressLine(c)}`) }
+        : {}),
+    });
+    if (tty) process.stderr.write("\n");
+    const summary = await summarizeRequestsFile(
+      flags.out,
+      result.windowStartUs,
+      result.windowEndUs,
+    );
+    if (flags.json) {
+      console.log(
+        JSON.stringify({
+          ...summary,
+          model,
+          records: result.records,
+          interrupted: result.interrupted,
+          out: flags.out,
+        }),
+      );
+    } else {
+      console.log(
+        `model       ${model}, prompts ${promptSet.name} (${promptSet.prompts.length}${promptSet.tokensEstimated ? ", lengths estimated" : ""})`,
+      );
+      console.log(formatSummary(summary));
+      console.log(
+        `records     ${result.records} → ${flags.out}${result.interrupted ? " (interrupted)" : ""}`,
+      );
+    }
+  } finally {
+    process.off("SIGINT", onSigint);
+  }
+}
+
+export function registerLoad(program: Command): void {
+  program
+    .command("load")
+    .description("run the Node load engine against an OpenAI-compatible server and print a summary")
+    .requiredOption("--url <url>", "server base URL, e.g. http://127.0.0.1:8000")
+    .requiredOption(
+      "--prompts <file-or-set>",
+      "prompt file (.txt / .jsonl), synthetic:N, synthetic:MIN-MAX, or a set of --matrix",
+    )
+    .option("--model <name>", "model name (default: the first of GET /v1/models)")
+    .option("--matrix <file>", "experiment matrix whose prompt sets --prompts may name")
+    .option("--api <kind>", "chat or completions", "chat")
+    .option("--users <n>", "closed loop: concurrent users (default 1)")
+    .option("--spawn-rate <n>", "closed loop: users started per second (default: all at once)")
+    .option("--think-time <duration>", "closed loop: pause between a user's requests", "0s")
+    .option("--rate <n>", "open loop: mean requests per second")
+    .option("--arrival <kind>", "open loop: constant, poisson or gamma", "poisson")
+    .option("--burstiness <x>", "open loop, gamma: shape (1 = Poisson, < 1 burstier)", "1")
+    .option("--max-concurrency <n>", "open loop: cap on requests in flight")
+    .option("--duration <duration>", "measured window", "1m")
+    .option("--warmup <duration>", "warm-up before the window (requests flagged, excluded)", "0s")
+    .option("--max-tokens <n>", "max_tokens per request", "128")
+    .option("--no-stream", "ask for buffered answers (no TTFT/ITL)")
+    .option("--no-ignore-eos", "let the model stop at EOS")
+    .option("--temperature <x>", "sampling temperature", "0")
+    .option("--timeout <duration>", "per-request timeout", "2m")
+    .option("--seed <n>", "seed for arrivals and prompt choice", "0")
+    .option(
+      "--drain",
+      "let in-flight requests finish after the window instead of cancelling them",
+      false,
+    )
+    .option("--out <file>", "per-request records (NDJSON)", "requests.ndjson")
+    .option("--api-key-env <NAME>", "environment variable holding the API key")
+    .option("--experiment-id <id>", "experiment id written into every record", "adhoc")
+    .option("--json", "print the summary as one JSON object", false)
+    .action(async (flags: LoadFlags) => {
+      await runLoadCommand(flags);
+    });
+}

@@ -1,0 +1,155 @@
+import { spawn } from "node:child_process";
+import { writeFile } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readRecords, tempDir } from "./helpers.ts";
+import { type PlantedServer, startPlantedServer } from "./planted-server.ts";
+
+const BIN = resolve(dirname(fileURLToPath(import.meta.url)), "../../bin/vscale.mjs");
+
+function vscale(
+  args: string[],
+  env: Record<string, string> = {},
+  sigintAfter?: (text: string) => boolean,
+) {
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((done) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      env: { ...process.env, ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (c: Buffer) => {
+      stdout += c.toString();
+    });
+    child.stderr.on("data", (c: Buffer) => {
+      stderr += c.toString();
+    });
+    if (sigintAfter) {
+      // Interrupt once the run is under way (the model was resolved and requests went out).
+      const timer = setInterval(() => {
+        if (sigintAfter(stderr)) {
+          clearInterval(timer);
+          child.kill("SIGINT");
+        }
+      }, 50);
+      child.on("close", () => clearInterval(timer));
+    }
+    child.on("close", (code) => done({ code, stdout, stderr }));
+  });
+}
+
+let dir: string;
+let cleanup: () => Promise<void>;
+let server: PlantedServer;
+
+beforeAll(async () => {
+  ({ dir, cleanup } = await tempDir());
+  server = await startPlantedServer({
+    plan: (body) => ({
+      ttftMs: 5,
+      itlMs: 2,
+      tokens: 4,
+      fault: JSON.stringify(body).includes("FAIL") ? "http500" : "none",
+    }),
+    tokenize: true,
+  });
+  await writeFile(join(dir, "prompts.txt"), "hello there\nplease FAIL\n");
+});
+afterAll(async () => {
+  await server.close();
+  await cleanup();
+});
+
+describe("vscale load", () => {
+  it("runs against a URL, asks /v1/models for the model and prints a summary", async () => {
+    const out = join(dir, "requests.ndjson");
+    const secret = "sk-cli-secret-42";
+    const run = await vscale(
+      [
+        "load",
+        ...["--url", `${server.url}/v1`, "--prompts", join(dir, "prompts.txt"), "--users", "4"],
+        ...["--duration", "600ms", "--warmup", "100ms", "--out", out, "--api-key-env", "MY_KEY"],
+      ],
+      { MY_KEY: secret },
+    );
+    expect(run.stderr).not.toContain(secret);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain("model       planted-model");
+    expect(run.stdout).toMatch(/throughput {2}\d+\.\d+ req\/s/);
+    expect(run.stdout).toMatch(/errors {6}.*http_5xx \d+/);
+    expect(run.stdout).not.toContain(secret);
+    const records = await readRecords(out);
+    expect(records.some((r) => r.ok)).toBe(true);
+    expect(records.some((r) => r.error_kind === "http_5xx")).toBe(true);
+    expect(new Set(records.map((r) => r.experiment_id))).toEqual(new Set(["adhoc"]));
+  });
+
+  it("runs an open loop of calibrated synthetic prompts and prints JSON", async () => {
+    const out = join(dir, "open.ndjson");
+    const run = await vscale([
+      "load",
+      ...["--url", server.url, "--model", "m", "--prompts", "synthetic:30-60", "--rate", "50"],
+      ...[
+        "--arrival",
+        "gamma",
+        "--burstiness",
+        "0.5",
+        "--duration",
+        "500ms",
+        "--out",
+        out,
+        "--json",
+      ],
+    ]);
+    expect(run.code).toBe(0);
+    const summary = JSON.parse(run.stdout) as { succeeded: number; model: string; reqPerS: number };
+    expect(summary.model).toBe("m");
+    expect(summary.succeeded).toBeGreaterThan(5);
+    const records = await readRecords(out);
+    for (const r of records.filter((x) => x.ok)) {
+      expect(r.prompt_tokens).toBe(7); // usage from the planted server wins over the calibrated count
+    }
+  });
+
+  it("stops cleanly on SIGINT and keeps the records", async () => {
+    const out = join(dir, "interrupted.ndjson");
+    const before = server.requests;
+    const run = await vscale(
+      [
+        "load",
+        ...["--url", server.url, "--model", "m", "--prompts", "synthetic:5", "--users", "2"],
+        ...["--duration", "1m", "--out", out],
+      ],
+      {},
+      () => server.requests >= before + 20,
+    );
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain("interrupted");
+    expect(run.stdout).toContain("(interrupted)");
+    const records = await readRecords(out);
+    expect(records.filter((r) => r.ok).length).toBeGreaterThanOrEqual(15);
+  });
+
+  it("refuses bad flags with exit 2, naming the flag", async () => {
+    const cases: Array<[string[], string]> = [
+      [["--users", "2", "--rate", "3"], "--users"],
+      [["--duration", "5"], "--duration"],
+      [["--api-key-env", "VSCALE_SURELY_UNSET"], "--api-key-env"],
+      [["--prompts", "no-such-file.txt"], "--prompts"],
+    ];
+    const requestsBeforeRefusals = server.requests;
+    // In parallel: each is a process start-up, nothing more.
+    const runs = await Promise.all(
+      cases.map(([extra]) =>
+        vscale(["load", "--url", server.url, "--model", "m", "--prompts", "synthetic:5", ...extra]),
+      ),
+    );
+    for (const [i, run] of runs.entries()) {
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain(cases[i]![1]);
+    }
+    expect(server.requests).toBe(requestsBeforeRefusals);
+  });
+});
