@@ -5,11 +5,14 @@
  */
 import { Command, CommanderError } from "commander";
 import { isVscaleError } from "../common/errors.ts";
+import { registerAggregate } from "./aggregate.ts";
 import { registerBench } from "./bench.ts";
+import { registerCampaign } from "./campaign.ts";
 import { registerFit } from "./fit.ts";
 import { registerLoad } from "./load.ts";
 import { registerPlan } from "./plan.ts";
 import { registerReport } from "./report.ts";
+import { registerRun } from "./run.ts";
 import { registerSim } from "./sim.ts";
 
 // `vscale plan | head` closes our stdout early: that is not an error.
@@ -27,6 +30,9 @@ const program = new Command()
 registerPlan(program);
 registerBench(program);
 registerSim(program);
+registerAggregate(program);
+registerCampaign(program);
+registerRun(program);
 registerFit(program);
 registerReport(program);
 registerLoad(program);

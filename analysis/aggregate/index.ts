@@ -1,0 +1,134 @@
+/**
+ * `aggregate()`: raw campaign folders → `results/agg/` Parquet tables and a CSV
+ * summary. Every output is written under a temporary name and renamed only
+ * after all of them are complete, so a crash or kill mid-way leaves the
+ * previous outputs as they were.
+ */
+import { existsSync } from "node:fs";
+import { mkdir, rename, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { tempPathFor, writeFileAtomic } from "../../common/atomic-write.ts";
+import { DataError } from "../../common/errors.ts";
+import { FACTOR_NAMES } from "../../config/schema.ts";
+import { aggregateExperiment } from "./aggregate-experiment.ts";
+import { type Row, RowBatcher } from "./arrow-batch.ts";
+import {
+  AGG_SCHEMA_VERSION,
+  ALWAYS_PRESENT_FACTORS,
+  type ColumnDef,
+  GPU_TABLE,
+  REQUESTS_TABLE,
+  SERVER_METRICS_TABLE,
+  SUMMARY_TABLE,
+} from "./output-schema.ts";
+import { ParquetStreamWriter } from "./parquet-file.ts";
+import { aggregateProfiles, ProfileSinks } from "./profiles.ts";
+import { discoverExperiments } from "./raw-experiments.ts";
+import { DEFAULT_SLO, type Slo } from "./request-stats.ts";
+import { summaryCsv } from "./summary-csv.ts";
+import { TableSink } from "./table-sink.ts";
+
+export { DEFAULT_SLO } from "./request-stats.ts";
+
+export interface AggregateOptions {
+  resultsDir: string;
+  campaign?: string;
+  includeIncomplete?: boolean;
+  /** Extra folders holding server-side profiles (step CSVs, profilemate sessions, traces). */
+  profiles?: string[];
+  slo?: Slo;
+  log?: (line: string) => void;
+}
+
+export interface AggregateResult {
+  outDir: string;
+  experiments: number;
+  skipped: { id: string; reason: string }[];
+  /** Absolute paths of the files written. */
+  files: string[];
+}
+
+/** Summary columns: a factor column only when some experiment has that factor. */
+export function summaryColumnsFor(rows: readonly Row[]): ColumnDef[] {
+  const factors = new Set<string>(FACTOR_NAMES);
+  return SUMMARY_TABLE.columns.filter(
+    (c) =>
+      !factors.has(c.name) ||
+      (ALWAYS_PRESENT_FACTORS as string[]).includes(c.name) ||
+      rows.some((r) => r[c.name] !== undefined && r[c.name] !== null),
+  );
+}
+
+export async function aggregate(opts: AggregateOptions): Promise<AggregateResult> {
+  const log = opts.log ?? (() => {});
+  const slo = opts.slo ?? DEFAULT_SLO;
+  const outDir = join(opts.resultsDir, "agg");
+  const { experiments, skipped } = await discoverExperiments(opts.resultsDir, opts);
+  for (const s of skipped) log(`skipped ${s.id}: ${s.reason}`);
+
+  await mkdir(outDir, { recursive: true });
+  const metadata = { "vscale.schema_version": String(AGG_SCHEMA_VERSION) };
+  const sinks = {
+    requests: new TableSink(join(outDir, REQUESTS_TABLE.file), REQUESTS_TABLE.columns, metadata, {
+      thread: true,
+    }),
+    gpu: new TableSink(join(outDir, GPU_TABLE.file), GPU_TABLE.columns, metadata),
+    serverMetrics: new TableSink(
+      join(outDir, SERVER_METRICS_TABLE.file),
+      SERVER_METRICS_TABLE.columns,
+      metadata,
+    ),
+  };
+  const profileSinks = new ProfileSinks(outDir, metadata);
+  const all = () => [...Object.values(sinks), ...profileSinks.all()];
+  const staged: { tmp: string; target: string }[] = [];
+  try {
+    const summaryRows: Row[] = [];
+    for (const exp of experiments) {
+      const { campaign, experiment_id: experimentId } = exp.info;
+      log(`aggregating ${campaign}/${experimentId}`);
+      summaryRows.push(await aggregateExperiment(exp, sinks, slo, log));
+      await aggregateProfiles(exp.dir, { campaign, experimentId }, profileSinks, log);
+    }
+    for (const path of opts.profiles ?? []) {
+      if (!existsSync(path)) {
+        throw new DataError("profile path not found", { file: path, field: "--profiles" });
+      }
+      const rows = await aggregateProfiles(
+        path,
+        { campaign: null, experimentId: null },
+        profileSinks,
+        log,
+      );
+      if (rows === 0) log(`${path}: no step CSVs, profilemate sessions or chrome traces found`);
+    }
+    for (const sink of all()) {
+      await sink.commit();
+      staged.push({ tmp: sink.tmpPath, target: sink.target });
+    }
+
+    const columns = summaryColumnsFor(summaryRows);
+    const summaryTarget = join(outDir, SUMMARY_TABLE.file);
+    const summaryTmp = tempPathFor(summaryTarget);
+    staged.push({ tmp: summaryTmp, target: summaryTarget });
+    const writer = ParquetStreamWriter.open(summaryTmp, columns, { metadata });
+    const batcher = new RowBatcher(columns);
+    for (const row of summaryRows) batcher.push(row);
+    await writer.write(batcher.flush());
+    await writer.close();
+    const csvTarget = join(outDir, "summary.csv");
+    const csvTmp = tempPathFor(csvTarget);
+    staged.push({ tmp: csvTmp, target: csvTarget });
+    await writeFileAtomic(csvTmp, summaryCsv(columns, summaryRows));
+
+    // Every output is complete: swap them all in.
+    for (const { tmp, target } of staged) await rename(tmp, target);
+    const files = staged.map((s) => s.target);
+    log(`wrote ${files.length} files to ${outDir} (${experiments.length} experiments)`);
+    return { outDir, experiments: experiments.length, skipped, files };
+  } catch (error) {
+    await Promise.all(all().map((sink) => sink.discard()));
+    await Promise.all(staged.map(({ tmp }) => rm(tmp, { force: true })));
+    throw error;
+  }
+}

@@ -1,0 +1,265 @@
+/**
+ * The schema of every table aggregation writes to `results/agg/`. One
+ * definition per file: the Arrow schema, the CSV header and `docs/schema.md`
+ * are all generated from these, so they cannot drift apart. Bump
+ * AGG_SCHEMA_VERSION whenever a column changes meaning, type or name.
+ */
+import { FACTOR_NAMES, type FactorName } from "../../config/schema.ts";
+import { ErrorKind } from "../../load/record.ts";
+
+export const AGG_SCHEMA_VERSION = 1;
+
+/** `dict` = dictionary-encoded string; `timestamp_us` = microseconds since the epoch, UTC. */
+export type ColumnType =
+  | "int32"
+  | "int64"
+  | "float64"
+  | "bool"
+  | "string"
+  | "dict"
+  | "timestamp_us";
+
+export interface ColumnDef {
+  name: string;
+  type: ColumnType;
+  nullable: boolean;
+  doc: string;
+}
+
+export interface TableDef {
+  /** File name inside `results/agg/`. */
+  file: string;
+  doc: string;
+  /** Row order (the file is deterministic: same raw input, same rows, same order). */
+  sortedBy: string[];
+  columns: ColumnDef[];
+}
+
+const col = (name: string, type: ColumnType, doc: string, nullable = true): ColumnDef => ({
+  name,
+  type,
+  nullable,
+  doc,
+});
+
+/** Factor value types, following `FACTOR_VALUE` in config/schema.ts. */
+const FACTOR_TYPES: Record<FactorName, ColumnType> = {
+  gpus: "int64",
+  tp: "int64",
+  dp: "int64",
+  users: "int64",
+  rate: "float64",
+  burstiness: "float64",
+  prompt_set: "dict",
+  max_tokens: "int64",
+  max_num_seqs: "int64",
+  max_num_batched_tokens: "int64",
+  block_size: "int64",
+  num_gpu_blocks: "int64",
+  gpu_memory_utilization: "float64",
+  max_model_len: "int64",
+  enable_chunked_prefill: "bool",
+  enable_prefix_caching: "bool",
+  sim_serial_fraction: "float64",
+};
+
+/** Factors that are columns even when no experiment sets them. */
+export const ALWAYS_PRESENT_FACTORS: readonly FactorName[] = ["gpus", "tp", "dp"];
+
+export const LATENCY_METRICS = ["ttft_ms", "tpot_ms", "itl_ms", "e2e_ms"] as const;
+export type LatencyMetric = (typeof LATENCY_METRICS)[number];
+export const LATENCY_STATS = ["mean", "p50", "p90", "p95", "p99"] as const;
+export type LatencyStat = (typeof LATENCY_STATS)[number];
+
+const LATENCY_DOC: Record<LatencyMetric, string> = {
+  ttft_ms: "time to first token (ms), over ok requests finished in the window",
+  tpot_ms: "time per output token after the first (ms), over ok requests finished in the window",
+  itl_ms:
+    "inter-token latency (ms): `_mean` is the mean of all gaps (per-request means weighted by gap count); percentiles are over the per-request mean gaps",
+  e2e_ms: "end-to-end request latency (ms), over ok requests finished in the window",
+};
+
+export const SERVER_HISTOGRAMS = {
+  ttft_s: "vllm:time_to_first_token_seconds",
+  queue_s: "vllm:request_queue_time_seconds",
+  prefill_s: "vllm:request_prefill_time_seconds",
+  decode_s: "vllm:request_decode_time_seconds",
+} as const;
+export type ServerHistogram = keyof typeof SERVER_HISTOGRAMS;
+
+export const ERROR_KINDS = ErrorKind.options;
+
+function summaryColumns(): ColumnDef[] {
+  const columns: ColumnDef[] = [
+    col("schema_version", "int32", `version of this schema (${AGG_SCHEMA_VERSION})`, false),
+    col("campaign", "dict", "campaign name", false),
+    col("experiment_id", "string", "experiment id, unique within the campaign", false),
+    col("group_id", "dict", "server group (experiments sharing one server start)", false),
+    col("repeat", "int32", "1-based repeat number", false),
+    col("status", "dict", "`ok`, `failed` or `interrupted` (from status.json)", false),
+    col("status_reason", "string", "why the experiment failed or was interrupted"),
+  ];
+  for (const factor of FACTOR_NAMES) {
+    const always = ALWAYS_PRESENT_FACTORS.includes(factor);
+    columns.push(
+      col(
+        factor,
+        FACTOR_TYPES[factor],
+        `factor \`${factor}\`${always ? "" : " (column present only if some experiment has it)"}`,
+      ),
+    );
+  }
+  columns.push(
+    col("engine", "dict", "load engine: `node` or `k6`"),
+    col("mode", "dict", "load mode: `closed` or `open`"),
+    col("api", "dict", "`chat` or `completions`"),
+    col("model", "dict", "model name served"),
+    col("window_s", "float64", "length of the measurement window (s), warm-up excluded"),
+    col("requests_ok", "int64", "successful requests finished in the window"),
+    col("requests_failed", "int64", "failed requests finished in the window (cancelled excluded)"),
+    col("error_rate", "float64", "requests_failed / (requests_ok + requests_failed)"),
+  );
+  for (const kind of ERROR_KINDS) {
+    columns.push(
+      col(`errors_${kind}`, "int64", `requests in the window that failed with \`${kind}\``),
+    );
+  }
+  columns.push(
+    col("requests_per_s", "float64", "requests_ok / window_s"),
+    col("output_tokens_per_s", "float64", "output tokens of ok requests in the window / window_s"),
+    col("total_tokens_per_s", "float64", "prompt + output tokens of ok requests / window_s"),
+  );
+  for (const metric of LATENCY_METRICS) {
+    for (const stat of LATENCY_STATS) {
+      columns.push(col(`${metric}_${stat}`, "float64", `${stat} of ${LATENCY_DOC[metric]}`));
+    }
+  }
+  columns.push(
+    col(
+      "goodput_requests_per_s",
+      "float64",
+      "ok requests in the window with ttft_ms ≤ slo_ttft_ms and tpot_ms ≤ slo_tpot_ms, per second",
+    ),
+    col("goodput_fraction", "float64", "those requests / (requests_ok + requests_failed)"),
+    col("slo_ttft_ms", "float64", "TTFT objective used for goodput (ms)"),
+    col("slo_tpot_ms", "float64", "TPOT objective used for goodput (ms)"),
+    col("gpu_util_mean", "float64", "GPU utilisation (%), mean over GPUs in use and samples"),
+    col("gpu_util_max", "float64", "GPU utilisation (%), max"),
+    col("gpu_mem_used_mib_mean", "float64", "GPU memory used (MiB), mean"),
+    col("gpu_mem_used_mib_max", "float64", "GPU memory used (MiB), max"),
+    col("gpu_power_w_mean", "float64", "GPU power draw (W), mean"),
+    col("gpu_power_w_max", "float64", "GPU power draw (W), max"),
+    col("server_requests", "int64", "Δ vllm:request_success_total over the window (all reasons)"),
+    col("server_prompt_tokens", "int64", "Δ vllm:prompt_tokens_total"),
+    col("server_generation_tokens", "int64", "Δ vllm:generation_tokens_total"),
+    col("server_preemptions", "int64", "Δ vllm:num_preemptions_total"),
+  );
+  for (const [short, metric] of Object.entries(SERVER_HISTOGRAMS)) {
+    columns.push(
+      col(`server_${short}_mean`, "float64", `Δsum/Δcount of \`${metric}\``),
+      col(`server_${short}_p50`, "float64", `median of \`${metric}\` from bucket deltas`),
+      col(`server_${short}_p99`, "float64", `p99 of \`${metric}\` from bucket deltas`),
+    );
+  }
+  columns.push(
+    col("server_running_mean", "float64", "mean of vllm:num_requests_running samples"),
+    col("server_waiting_mean", "float64", "mean of vllm:num_requests_waiting samples"),
+    col(
+      "server_kv_cache_usage_max",
+      "float64",
+      "max of vllm:kv_cache_usage_perc (or the older vllm:gpu_cache_usage_perc), 0–1",
+    ),
+  );
+  return columns;
+}
+
+export const SUMMARY_TABLE: TableDef = {
+  file: "summary.parquet",
+  doc: "One row per experiment: factors, counts, throughput, latency, goodput, GPU and server-side figures. `summary.csv` holds the same rows and columns.",
+  sortedBy: ["campaign", "experiment_id"],
+  columns: summaryColumns(),
+};
+
+export const REQUESTS_TABLE: TableDef = {
+  file: "requests.parquet",
+  doc: "One row per request record (`load/record.ts`), warm-up included, for CDFs.",
+  sortedBy: ["campaign", "experiment_id", "line order in requests.ndjson"],
+  columns: [
+    col("schema_version", "int32", "version of this schema", false),
+    col("campaign", "dict", "campaign name", false),
+    col("experiment_id", "dict", "experiment id", false),
+    col("gpus", "int64", "factor `gpus` of the experiment"),
+    col("engine", "dict", "`node`, `k6` or `k6-sse`", false),
+    col("request_id", "string", "request id", false),
+    col("prompt_set", "dict", "prompt set name", false),
+    col("start_us", "int64", "send time, µs since the epoch", false),
+    col("end_us", "int64", "completion or failure time, µs since the epoch", false),
+    col("ttft_ms", "float64", "time to first token (ms)"),
+    col("e2e_ms", "float64", "end-to-end latency (ms)"),
+    col("itl_mean_ms", "float64", "mean inter-token gap (ms)"),
+    col("itl_p50_ms", "float64", "median inter-token gap (ms)"),
+    col("itl_p90_ms", "float64", "p90 inter-token gap (ms)"),
+    col("itl_p99_ms", "float64", "p99 inter-token gap (ms)"),
+    col("itl_max_ms", "float64", "largest inter-token gap (ms)"),
+    col("tpot_ms", "float64", "time per output token after the first (ms)"),
+    col("prompt_tokens", "int64", "prompt tokens"),
+    col("output_tokens", "int64", "output tokens"),
+    col("tokens_from_usage", "bool", "token counts from the server's `usage`", false),
+    col("http_status", "int32", "HTTP status"),
+    col("ok", "bool", "request succeeded", false),
+    col("error_kind", "dict", "failure class (`load/record.ts` ErrorKind)"),
+    col("error_message", "string", "short, secret-free failure description"),
+    col("finish_reason", "dict", "finish reason reported by the server"),
+    col("warmup", "bool", "sent during warm-up", false),
+    col(
+      "in_window",
+      "bool",
+      "finished inside the window (counts for throughput; latency figures also need warmup = false)",
+      false,
+    ),
+  ],
+};
+
+export const GPU_TABLE: TableDef = {
+  file: "gpu.parquet",
+  doc: "GPU samples from `gpu.csv` (`nvidia-smi --query-gpu`) or `gpu-dmon.txt` (`nvidia-smi dmon`). nvidia-smi prints host-local time; it is read in the aggregating host's time zone.",
+  sortedBy: ["campaign", "experiment_id", "source", "time", "gpu_index"],
+  columns: [
+    col("schema_version", "int32", "version of this schema", false),
+    col("campaign", "dict", "campaign name", false),
+    col("experiment_id", "dict", "experiment id", false),
+    col("source", "dict", "`query-gpu` or `dmon`", false),
+    col("time", "timestamp_us", "sample time"),
+    col("gpu_index", "int32", "GPU index", false),
+    col("util_gpu_pct", "float64", "SM utilisation (%)"),
+    col("util_mem_pct", "float64", "memory-controller utilisation (%)"),
+    col("mem_used_mib", "float64", "framebuffer memory used (MiB)"),
+    col("mem_total_mib", "float64", "framebuffer memory total (MiB)"),
+    col("power_w", "float64", "power draw (W)"),
+    col("temp_c", "float64", "GPU temperature (°C)"),
+    col("sm_clock_mhz", "float64", "SM clock (MHz)"),
+    col("in_window", "bool", "sample taken inside the measurement window", false),
+  ],
+};
+
+export const SERVER_METRICS_TABLE: TableDef = {
+  file: "server_metrics.parquet",
+  doc: "Gauge samples scraped from `/metrics` during the window (`metrics.ndjson`).",
+  sortedBy: ["campaign", "experiment_id", "line order in metrics.ndjson"],
+  columns: [
+    col("schema_version", "int32", "version of this schema", false),
+    col("campaign", "dict", "campaign name", false),
+    col("experiment_id", "dict", "experiment id", false),
+    col("time", "timestamp_us", "scrape time", false),
+    col("metric", "dict", "metric name, e.g. `vllm:num_requests_running`", false),
+    col("labels", "string", "labels as JSON with sorted keys", false),
+    col("value", "float64", "sample value", false),
+  ],
+};
+
+export const CORE_TABLES: readonly TableDef[] = [
+  SUMMARY_TABLE,
+  REQUESTS_TABLE,
+  GPU_TABLE,
+  SERVER_METRICS_TABLE,
+];

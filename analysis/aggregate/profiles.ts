@@ -1,0 +1,118 @@
+/**
+ * Finds server-side profiles in an experiment folder or a `--profiles` path
+ * (the folder and its subfolders, two levels deep) and streams them into the
+ * profile tables, which exist only when something was found.
+ */
+import { existsSync } from "node:fs";
+import { readdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { Row } from "./arrow-batch.ts";
+import { readChromeTrace, TRACE_FILE_PATTERN } from "./chrome-trace.ts";
+import type { Warn } from "./ndjson-lines.ts";
+import { AGG_SCHEMA_VERSION, type TableDef } from "./output-schema.ts";
+import {
+  KERNELS_TABLE,
+  OPS_TABLE,
+  PROFILEMATE_KINDS,
+  profilemateTable,
+  STEP_PHASES_TABLE,
+} from "./profile-tables.ts";
+import { parseProfilemateCsv, SESSION_DIR_PATTERN } from "./profilemate.ts";
+import { parseStepPhases, STEP_CSV_PATTERN } from "./step-phases.ts";
+import { TableSink } from "./table-sink.ts";
+
+export interface ProfileKey {
+  campaign: string | null;
+  experimentId: string | null;
+}
+
+export interface FoundProfiles {
+  stepCsvs: string[];
+  sessions: string[];
+  traces: string[];
+}
+
+export async function findProfiles(dir: string, depth = 2): Promise<FoundProfiles> {
+  const found: FoundProfiles = { stepCsvs: [], sessions: [], traces: [] };
+  if (!existsSync(dir)) return found;
+  const entries = (await readdir(dir, { withFileTypes: true })).sort((a, b) =>
+    a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
+  );
+  for (const e of entries) {
+    if (e.name.startsWith(".")) continue;
+    const path = join(dir, e.name);
+    if (e.isFile() && STEP_CSV_PATTERN.test(e.name)) found.stepCsvs.push(path);
+    else if (e.isFile() && TRACE_FILE_PATTERN.test(e.name)) found.traces.push(path);
+    else if (e.isDirectory() && SESSION_DIR_PATTERN.test(e.name)) found.sessions.push(path);
+    else if (e.isDirectory() && depth > 1) {
+      const inner = await findProfiles(path, depth - 1);
+      found.stepCsvs.push(...inner.stepCsvs);
+      found.sessions.push(...inner.sessions);
+      found.traces.push(...inner.traces);
+    }
+  }
+  return found;
+}
+
+/** Output sinks created on first row, so tables without data are not written. */
+export class ProfileSinks {
+  private readonly sinks = new Map<string, TableSink>();
+
+  constructor(
+    private readonly outDir: string,
+    private readonly metadata: Record<string, string>,
+  ) {}
+
+  async push(table: TableDef, key: ProfileKey, source: string, row: Row): Promise<void> {
+    let sink = this.sinks.get(table.file);
+    if (!sink) {
+      sink = new TableSink(join(this.outDir, table.file), table.columns, this.metadata);
+      this.sinks.set(table.file, sink);
+    }
+    row.schema_version = AGG_SCHEMA_VERSION;
+    row.campaign = key.campaign;
+    row.experiment_id = key.experimentId;
+    row.source = source;
+    const flushing = sink.push(row);
+    if (flushing) await flushing;
+  }
+
+  all(): TableSink[] {
+    return [...this.sinks.values()];
+  }
+}
+
+export async function aggregateProfiles(
+  dir: string,
+  key: ProfileKey,
+  sinks: ProfileSinks,
+  warn: Warn,
+): Promise<number> {
+  const found = await findProfiles(dir);
+  let rows = 0;
+  for (const file of found.stepCsvs) {
+    for (const row of parseStepPhases(await readFile(file, "utf8"), file, warn)) {
+      await sinks.push(STEP_PHASES_TABLE, key, file, row);
+      rows++;
+    }
+  }
+  for (const session of found.sessions) {
+    const name = session.slice(session.lastIndexOf("/") + 1);
+    for (const kind of Object.keys(PROFILEMATE_KINDS)) {
+      const file = join(session, `${kind}.csv`);
+      if (!existsSync(file)) continue;
+      for (const row of parseProfilemateCsv(kind, await readFile(file, "utf8"), file, warn)) {
+        row.session = name;
+        await sinks.push(profilemateTable(kind), key, file, row);
+        rows++;
+      }
+    }
+  }
+  for (const file of found.traces) {
+    const tables = await readChromeTrace(file, warn);
+    for (const row of tables.kernels) await sinks.push(KERNELS_TABLE, key, file, row);
+    for (const row of tables.ops) await sinks.push(OPS_TABLE, key, file, row);
+    rows += tables.kernels.length + tables.ops.length;
+  }
+  return rows;
+}

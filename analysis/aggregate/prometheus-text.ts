@@ -1,0 +1,89 @@
+/**
+ * Prometheus text exposition (0.0.4) → flat samples `{name, labels, value}`,
+ * parsed by `parse-prometheus-text-format` (a port of the official Python
+ * client's parser: label escapes, +Inf/NaN, timestamps).
+ *
+ * That library folds a histogram's samples into one `buckets` map and drops
+ * the labels and `_sum`/`_count` whenever series carry labels besides `le`,
+ * which vLLM's always do (`model_name`). So `# TYPE` lines are withheld from
+ * it: every sample then comes back on its own with all its labels, and the
+ * histogram is reassembled from `<name>_bucket`/`_sum`/`_count` by name.
+ */
+import parsePrometheusTextFormat from "parse-prometheus-text-format";
+import { DataError } from "../../common/errors.ts";
+
+export interface PromSample {
+  name: string;
+  labels: Record<string, string>;
+  value: number;
+}
+
+function promNumber(text: string): number {
+  if (text === "+Inf" || text === "Inf") return Number.POSITIVE_INFINITY;
+  if (text === "-Inf") return Number.NEGATIVE_INFINITY;
+  return Number(text);
+}
+
+export function parsePrometheusText(text: string, file: string): PromSample[] {
+  const lines = text.split("\n").filter((line) => !line.trimStart().startsWith("# TYPE "));
+  // The parser only flushes its last family at a line after it: end with a blank line.
+  lines.push("");
+  let families: ReturnType<typeof parsePrometheusTextFormat>;
+  try {
+    families = parsePrometheusTextFormat(lines.join("\n"));
+  } catch (error) {
+    throw new DataError(`not Prometheus text format: ${(error as Error).message}`, {
+      file,
+      hint: "expected the body of a /metrics scrape",
+    });
+  }
+  const samples: PromSample[] = [];
+  for (const family of families) {
+    for (const metric of family.metrics) {
+      if (metric.value === undefined) continue;
+      samples.push({
+        name: family.name,
+        labels: metric.labels ?? {},
+        value: promNumber(metric.value),
+      });
+    }
+  }
+  return samples;
+}
+
+/** Sum of every series of `name` (all label sets); null when absent. */
+export function sumSeries(samples: readonly PromSample[], name: string): number | null {
+  let total: number | null = null;
+  for (const s of samples) if (s.name === name) total = (total ?? 0) + s.value;
+  return total;
+}
+
+export interface Histogram {
+  /** Cumulative counts by upper bound, ascending, ending with +Inf. */
+  buckets: { le: number; count: number }[];
+  sum: number;
+  count: number;
+}
+
+/** A histogram summed over all its series (e.g. several engines or models); null when absent. */
+export function histogram(samples: readonly PromSample[], name: string): Histogram | null {
+  const byLe = new Map<number, number>();
+  let sum = 0;
+  let count = 0;
+  let seen = false;
+  for (const s of samples) {
+    if (s.name === `${name}_bucket`) {
+      const le = s.labels.le;
+      if (le === undefined) continue;
+      const bound = promNumber(le);
+      byLe.set(bound, (byLe.get(bound) ?? 0) + s.value);
+      seen = true;
+    } else if (s.name === `${name}_sum`) sum += s.value;
+    else if (s.name === `${name}_count`) count += s.value;
+  }
+  if (!seen) return null;
+  const buckets = [...byLe.entries()]
+    .map(([le, c]) => ({ le, count: c }))
+    .sort((a, b) => a.le - b.le);
+  return { buckets, sum, count };
+}

@@ -1,0 +1,50 @@
+/**
+ * After the campaign: aggregate raw results into Parquet, fit the scaling
+ * laws, build the report. Each stage is its own module; this only chains
+ * them and says where the outputs are and what `s` came out per group.
+ */
+import { join } from "node:path";
+import { aggregate } from "../../analysis/aggregate/index.ts";
+import { type FitResult, fitPaths, runFits } from "../../analysis/fit/index.ts";
+import { buildReport } from "../../analysis/report/index.ts";
+
+export interface AnalyzeResult {
+  summary: string;
+  fitCsv: string;
+  report: string;
+  fits: FitResult;
+  lines: string[];
+}
+
+function fmt(value: number | null | undefined): string {
+  return value === null || value === undefined || !Number.isFinite(value) ? "-" : value.toFixed(4);
+}
+
+/** One line per group: `s = 0.0812  95% CI [0.071, 0.093]  (users=8, 3 points)`. */
+export function formatSequentialFractions(fits: FitResult): string[] {
+  const lines = [`sequential fraction s (Amdahl) of ${fits.metric}, per group:`];
+  for (const g of fits.groups) {
+    const ci = g.amdahl.ci ? `  95% CI [${fmt(g.amdahl.ci.low)}, ${fmt(g.amdahl.ci.high)}]` : "";
+    lines.push(`  ${g.label || g.group}: s = ${fmt(g.amdahl.s)}${ci}  (${g.points.length} points)`);
+  }
+  for (const s of fits.skipped) lines.push(`  ${s.group}: not fitted (${s.reason})`);
+  return lines;
+}
+
+export async function analyzeCampaign(opts: {
+  resultsDir: string;
+  campaign: string;
+}): Promise<AnalyzeResult> {
+  const agg = await aggregate({ resultsDir: opts.resultsDir, campaign: opts.campaign });
+  const summary = join(agg.outDir, "summary.parquet");
+  const fits = await runFits({ resultsDir: opts.resultsDir });
+  const report = await buildReport({ resultsDir: opts.resultsDir });
+  const fitCsv = fitPaths(opts.resultsDir).csv;
+  const lines = [
+    `aggregated ${agg.experiments} experiments → ${summary}`,
+    ...formatSequentialFractions(fits),
+    `fits: ${fitCsv}`,
+    `report: ${report.html}`,
+  ];
+  return { summary, fitCsv, report: report.html, fits, lines };
+}

@@ -1,0 +1,73 @@
+/**
+ * What `vscale campaign` and `vscale run` do once their flags are parsed:
+ * run, print the summary, analyse, set the exit code. Loaded lazily by the
+ * commands so other subcommands (a simulator start, say) never pay for it.
+ */
+import { loadPlan } from "../../config/plan.ts";
+import { formatPlan } from "../plan.ts";
+import { chooseProgressMode, colorAllowed, createProgress } from "./progress.ts";
+import { decideAll } from "./resume.ts";
+import { runCampaign } from "./run-campaign.ts";
+import { exitCodeForSignal, installInterruptHandlers } from "./signals.ts";
+import { formatCampaignSummary } from "./summary.ts";
+
+export interface CampaignCliOptions {
+  results: string;
+  force?: boolean;
+  retryFailed?: boolean;
+  only?: string[];
+  dryRun?: boolean;
+  quiet?: boolean;
+  analyze: boolean;
+}
+
+/** Shared by `campaign` and `run`: run, print the summary, analyse, set the exit code. */
+export async function runCampaignCli(matrix: string, opts: CampaignCliOptions): Promise<void> {
+  const plan = await loadPlan(matrix);
+  if (opts.dryRun) {
+    console.log(formatPlan(plan));
+    const decisions = await decideAll(plan.experiments, {
+      resultsDir: opts.results,
+      campaign: plan.campaign,
+      force: opts.force,
+      retryFailed: opts.retryFailed,
+      only: opts.only,
+    });
+    const run = [...decisions.values()].filter((d) => d.action === "run").length;
+    console.log(
+      `\nWould run ${run} of ${plan.experiments.length} experiments (results: ${opts.results})`,
+    );
+    return;
+  }
+  const isTTY = process.stderr.isTTY === true && process.stdout.isTTY === true;
+  const progress = createProgress({
+    mode: chooseProgressMode({ quiet: opts.quiet, isTTY }),
+    color: colorAllowed(isTTY),
+  });
+  const interrupt = installInterruptHandlers((line) => console.error(`vscale: ${line}`));
+  try {
+    const result = await runCampaign(plan, {
+      resultsDir: opts.results,
+      force: opts.force,
+      retryFailed: opts.retryFailed,
+      only: opts.only,
+      signal: interrupt.controller.signal,
+      progress,
+    });
+    console.log(formatCampaignSummary(result));
+    const signal = interrupt.received();
+    if (signal) {
+      process.exitCode = exitCodeForSignal(signal);
+      return;
+    }
+    if (opts.analyze) {
+      // Aggregation, fits and the report pull in Parquet and Vega: load them only when used.
+      const { analyzeCampaign } = await import("./analyze.ts");
+      const analysis = await analyzeCampaign({ resultsDir: opts.results, campaign: plan.campaign });
+      for (const line of analysis.lines) console.log(line);
+    }
+    if (result.outcomes.some((o) => o.status !== "ok")) process.exitCode = 1;
+  } finally {
+    interrupt.uninstall();
+  }
+}

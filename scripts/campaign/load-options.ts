@@ -1,0 +1,52 @@
+/**
+ * The matrix's `load` section (snake_case, durations in ms) → the options a
+ * load engine takes. Pure, so the mapping is tested without a server.
+ */
+import type { Experiment } from "../../config/expand.ts";
+import type { LoadRunOptions } from "../../load/node/run.ts";
+import type { PreparedPromptSet } from "../../load/workload/prompts.ts";
+
+export function loadRunOptions(args: {
+  experiment: Experiment;
+  url: string;
+  model: string;
+  promptSet: PreparedPromptSet;
+  outFile: string;
+  apiKey?: string;
+}): LoadRunOptions {
+  const l = args.experiment.load;
+  const schedule: LoadRunOptions["schedule"] =
+    l.mode === "closed"
+      ? {
+          mode: "closed",
+          users: l.users ?? 1,
+          ...(l.spawn_rate !== undefined ? { spawnRate: l.spawn_rate } : {}),
+          thinkTimeMs: l.think_time,
+        }
+      : {
+          mode: "open",
+          rate: l.rate ?? 1,
+          arrival: l.arrival,
+          burstiness: l.burstiness,
+          ...(l.max_concurrency !== undefined ? { maxConcurrency: l.max_concurrency } : {}),
+        };
+  return {
+    url: args.url,
+    model: args.model,
+    api: l.api,
+    ...(args.apiKey !== undefined ? { apiKey: args.apiKey } : {}),
+    experimentId: args.experiment.id,
+    promptSet: args.promptSet,
+    schedule,
+    warmupMs: l.warmup,
+    durationMs: l.duration,
+    maxTokens: l.max_tokens,
+    stream: l.stream,
+    ignoreEos: l.ignore_eos,
+    temperature: l.temperature,
+    timeoutMs: l.timeout,
+    seed: args.experiment.seed,
+    drain: l.drain,
+    outFile: args.outFile,
+  };
+}

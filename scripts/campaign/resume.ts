@@ -1,0 +1,80 @@
+/**
+ * What a (re-)run does with each experiment: status.json marks a finished
+ * one. `ok` is skipped unless --force; `failed` is kept unless --retry-failed;
+ * `interrupted` and missing ones always run. --only narrows by id glob.
+ */
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { experimentDir, RAW_FILES, type Status, StatusSchema } from "../../common/raw-layout.ts";
+import type { Experiment } from "../../config/expand.ts";
+
+export interface SelectOptions {
+  resultsDir: string;
+  campaign: string;
+  force?: boolean;
+  retryFailed?: boolean;
+  /** Glob(s) over experiment ids (`*`, `?`); comma-separated alternatives allowed. */
+  only?: string[];
+}
+
+export type Decision =
+  | { action: "run"; why: "new" | "interrupted" | "retry" | "forced" | "unreadable" }
+  | { action: "skip"; why: "ok" | "failed" | "filtered"; status?: Status };
+
+export async function readStatus(dir: string): Promise<Status | "missing" | "unreadable"> {
+  let text: string;
+  try {
+    text = await readFile(join(dir, RAW_FILES.status), "utf8");
+  } catch {
+    return "missing";
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return "unreadable";
+  }
+  const parsed = StatusSchema.safeParse(value);
+  return parsed.success ? parsed.data : "unreadable";
+}
+
+/** `g1-*-short-*` → a RegExp over the whole id. */
+export function globToRegExp(glob: string): RegExp {
+  const body = glob
+    .split("")
+    .map((c) => (c === "*" ? ".*" : c === "?" ? "." : c.replace(/[.+^${}()|[\]\\]/g, "\\$&")))
+    .join("");
+  return new RegExp(`^${body}$`);
+}
+
+export function matchesAny(id: string, globs: string[] | undefined): boolean {
+  const patterns = (globs ?? []).flatMap((g) => g.split(",")).filter((g) => g.trim() !== "");
+  if (patterns.length === 0) return true;
+  return patterns.some((g) => globToRegExp(g.trim()).test(id));
+}
+
+export async function decide(experiment: Experiment, options: SelectOptions): Promise<Decision> {
+  if (!matchesAny(experiment.id, options.only)) return { action: "skip", why: "filtered" };
+  const status = await readStatus(
+    experimentDir(options.resultsDir, options.campaign, experiment.id),
+  );
+  if (options.force) return { action: "run", why: "forced" };
+  if (status === "missing") return { action: "run", why: "new" };
+  if (status === "unreadable") return { action: "run", why: "unreadable" };
+  if (status.status === "ok") return { action: "skip", why: "ok", status };
+  if (status.status === "failed") {
+    return options.retryFailed
+      ? { action: "run", why: "retry" }
+      : { action: "skip", why: "failed", status };
+  }
+  return { action: "run", why: "interrupted" };
+}
+
+export async function decideAll(
+  experiments: Experiment[],
+  options: SelectOptions,
+): Promise<Map<string, Decision>> {
+  const out = new Map<string, Decision>();
+  for (const e of experiments) out.set(e.id, await decide(e, options));
+  return out;
+}

@@ -1,0 +1,205 @@
+/**
+ * One experiment against a running server: write experiment.json, sample
+ * GPUs and server gauges while the load engine runs warm-up + window, scrape
+ * /metrics just before and after the window, then write status.json last.
+ * A server that exits mid-window fails the experiment (the caller restarts
+ * it); an abort (Ctrl-C) marks it interrupted. Never throws for a failure of
+ * the experiment itself: the campaign goes on.
+ */
+import type { Status } from "../../common/raw-layout.ts";
+import type { Experiment, Plan } from "../../config/expand.ts";
+import type { LiveCounters, LoadResult } from "../../load/node/run.ts";
+import type { PreparedPromptSet } from "../../load/workload/prompts.ts";
+import { runLoadEngine } from "./engines.ts";
+import type { GpuProbe } from "./gpu-sampler.ts";
+import { type GpuSampler, startGpuSampler } from "./gpu-sampler.ts";
+import type { StartedServer } from "./group-server.ts";
+import { loadRunOptions } from "./load-options.ts";
+import { tailLines } from "./log-tail.ts";
+import { type GaugeSampler, scrapeMetricsTo, startGaugeSampler } from "./metrics-scraper.ts";
+import { buildExperimentInfo, ExperimentWriter } from "./raw-writer.ts";
+
+export interface ExperimentRunInput {
+  plan: Plan;
+  experiment: Experiment;
+  server: StartedServer;
+  resultsDir: string;
+  promptSet: PreparedPromptSet;
+  gpu: GpuProbe;
+  apiKey?: string;
+  env?: NodeJS.ProcessEnv;
+  /** The campaign's interrupt (Ctrl-C). */
+  signal?: AbortSignal;
+  onProgress?: (counters: LiveCounters) => void;
+}
+
+export interface ExperimentRunResult {
+  status: Status;
+  /** The server process exited during the experiment: restart it before the next one. */
+  serverExited: boolean;
+  last: LiveCounters | null;
+  /** Wall time of the whole experiment, and of the load engine's call (warm-up + window). */
+  wallMs: number;
+  loadMs: number;
+}
+
+function describeError(error: unknown): string {
+  if (
+    error &&
+    typeof error === "object" &&
+    "format" in error &&
+    typeof error.format === "function"
+  ) {
+    return String(error.format());
+  }
+  return error instanceof Error ? error.message : String(error);
+}
+
+export async function runExperiment(input: ExperimentRunInput): Promise<ExperimentRunResult> {
+  const t0 = performance.now();
+  const { plan, experiment, server } = input;
+  const writer = new ExperimentWriter(input.resultsDir, plan.campaign, experiment.id);
+  await writer.reset();
+  const info = buildExperimentInfo({
+    plan,
+    experiment,
+    server: {
+      kind: plan.matrix.server.kind,
+      model: plan.matrix.server.model,
+      argvMasked: server.argvMasked,
+      envNames: server.envNames,
+      url: server.url,
+      version: server.version,
+    },
+    prompts: {
+      source: input.promptSet.source,
+      count: input.promptSet.prompts.length,
+      tokensEstimated: input.promptSet.tokensEstimated,
+    },
+    gpus: input.gpu.gpus,
+    gpuNote: input.gpu.note,
+    startedAt: new Date().toISOString(),
+  });
+  await writer.writeInfo(info);
+
+  // One controller stops the load engine, for either reason: Ctrl-C or a dead server.
+  const stopLoad = new AbortController();
+  let serverExited = false;
+  let watching = true;
+  const onAbort = () => stopLoad.abort();
+  input.signal?.addEventListener("abort", onAbort, { once: true });
+  if (input.signal?.aborted) stopLoad.abort();
+  void server.exited.then(() => {
+    if (!watching) return;
+    serverExited = true;
+    stopLoad.abort();
+  });
+
+  let gpuSampler: GpuSampler | undefined;
+  let gauges: GaugeSampler | undefined;
+  let windowTimer: NodeJS.Timeout | undefined;
+  let windowOpening: Promise<void> | undefined;
+  let last: LiveCounters | null = null;
+  let result: LoadResult | undefined;
+  let loadError: unknown;
+  const tLoad = performance.now();
+  let loadMs = 0;
+  try {
+    if (input.gpu.exe) {
+      gpuSampler = await startGpuSampler({
+        exe: input.gpu.exe,
+        outFile: writer.path("gpu"),
+        env: input.env,
+      });
+    }
+    // The "before" scrape belongs at the start of the measured window, after warm-up.
+    const openWindow = async () => {
+      await scrapeMetricsTo(server.url, writer.path("metricsBefore"), input.apiKey);
+      gauges = startGaugeSampler({
+        url: server.url,
+        outFile: writer.path("metricsSamples"),
+        apiKey: input.apiKey,
+      });
+    };
+    if (experiment.load.warmup === 0) await openWindow();
+    else {
+      windowTimer = setTimeout(() => {
+        windowOpening = openWindow();
+      }, experiment.load.warmup);
+    }
+    const options = loadRunOptions({
+      experiment,
+      url: server.url,
+      model: plan.matrix.server.model,
+      promptSet: input.promptSet,
+      outFile: writer.path("requests"),
+      apiKey: input.apiKey,
+    });
+    const tStart = performance.now();
+    result = await runLoadEngine(experiment.load.engine, {
+      ...options,
+      signal: stopLoad.signal,
+      onProgress: (c) => {
+        last = c;
+        input.onProgress?.(c);
+      },
+      summaryFile: writer.path("k6Summary"),
+    });
+    loadMs = performance.now() - tStart;
+    last = result.counters;
+  } catch (error) {
+    loadError = error;
+    loadMs = performance.now() - tLoad;
+  } finally {
+    watching = false;
+    input.signal?.removeEventListener("abort", onAbort);
+    if (windowTimer) clearTimeout(windowTimer);
+  }
+  // Settled either way: the sampler must be stopped below if it started.
+  await windowOpening?.catch(() => {});
+  if (!serverExited && gauges) {
+    await scrapeMetricsTo(server.url, writer.path("metricsAfter"), input.apiKey);
+  }
+  await gauges?.stop();
+  await gpuSampler?.stop();
+
+  let status: Status["status"] = "ok";
+  let reason: string | null = null;
+  if (serverExited) {
+    const exit = server.exitInfo();
+    const how = exit?.signal ? `was killed by ${exit.signal}` : `exited with code ${exit?.code}`;
+    const log = server.logFile ? await tailLines(server.logFile, 5) : [];
+    status = "failed";
+    reason = `server ${how} during the experiment${log.length ? `; log: ${log.join(" | ")}` : ""}`;
+  } else if (input.signal?.aborted) {
+    status = "interrupted";
+    reason = "interrupted (SIGINT/SIGTERM)";
+  } else if (loadError !== undefined) {
+    status = "failed";
+    reason = `load engine failed: ${describeError(loadError)}`;
+  } else if (result && result.counters.completed === 0) {
+    status = "failed";
+    reason = `no request succeeded (${result.counters.failed} failed)`;
+  }
+
+  info.times = {
+    ...info.times,
+    warmup_start_us: result?.warmupStartUs ?? null,
+    window_start_us: result?.windowStartUs ?? null,
+    window_end_us: result?.windowEndUs ?? null,
+    finished_at: new Date().toISOString(),
+  };
+  await writer.writeInfo(info);
+  const written = await writer.writeStatus({
+    status,
+    reason,
+    requests: result?.records ?? 0,
+  });
+  return {
+    status: written,
+    serverExited,
+    last,
+    wallMs: performance.now() - t0,
+    loadMs,
+  };
+}
