@@ -11,7 +11,10 @@ export interface LiveCounters {
   inFlight: number;
   /** Finished successfully (whole run, warm-up included). */
   completed: number;
+  /** Failed (errors of the server or the network). */
   failed: number;
+  /** Still in flight when the window closed and cancelled by us: not an error. */
+  cancelled: number;
   outputTokens: number;
   /** Successful requests per second finished in the current phase. */
   reqPerS: number;
@@ -28,6 +31,7 @@ export class LiveCounterTracker {
   inFlight = 0;
   private completed = 0;
   private failed = 0;
+  private cancelled = 0;
   private outputTokens = 0;
   private phaseCompleted = 0;
   private phaseTokens = 0;
@@ -54,7 +58,8 @@ export class LiveCounterTracker {
 
   onRecord(record: RequestRecord): void {
     if (!record.ok) {
-      this.failed++;
+      if (record.error_kind === "cancelled") this.cancelled++;
+      else this.failed++;
       return;
     }
     this.completed++;
@@ -78,6 +83,7 @@ export class LiveCounterTracker {
       inFlight: this.inFlight,
       completed: this.completed,
       failed: this.failed,
+      cancelled: this.cancelled,
       outputTokens: this.outputTokens,
       reqPerS: this.phaseCompleted / phaseS,
       tokPerS: this.phaseTokens / phaseS,
