@@ -7,6 +7,7 @@
  */
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { FinishReason, Sequence, StepOutcome, StepPlan } from "./engine/scheduler.ts";
+import { WeightedHistogram } from "./weighted-histogram.ts";
 
 const TTFT_BUCKETS = [
   0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0, 20.0,
@@ -59,8 +60,8 @@ export class SimMetrics {
   private readonly nRequest: Histogram<Labels>;
   private readonly iterationTokens: Histogram<Labels>;
   private readonly ttft: Histogram<Labels>;
-  private readonly tpot: Histogram<Labels>;
-  private readonly itl: Histogram<Labels>;
+  private readonly tpot: WeightedHistogram;
+  private readonly itl: WeightedHistogram;
   private readonly prefillPerToken: Histogram<Labels>;
   private readonly e2e: Histogram<Labels>;
   private readonly queue: Histogram<Labels>;
@@ -69,6 +70,12 @@ export class SimMetrics {
   private readonly decode: Histogram<Labels>;
   /** Engine label value per replica. */
   private readonly engines: string[];
+  private readonly labelSets: { model_name: string; engine: string }[];
+  /**
+   * Inter-token gaps not yet in the histograms, per replica, run-length encoded:
+   * a step's tokens mostly share one gap, so a step costs one observation.
+   */
+  private readonly pendingGap: { gapS: number; count: number }[];
 
   constructor(
     modelName: string,
@@ -78,6 +85,8 @@ export class SimMetrics {
   ) {
     this.model = modelName;
     this.engines = Array.from({ length: replicas }, (_, i) => String(i));
+    this.labelSets = this.engines.map((engine) => ({ model_name: modelName, engine }));
+    this.pendingGap = this.engines.map(() => ({ gapS: 0, count: 0 }));
     const registers = [this.registry];
     const labelNames: Labels[] = ["model_name", "engine"];
     const gauge = (name: string, help: string) => new Gauge({ name, help, labelNames, registers });
@@ -161,16 +170,20 @@ export class SimMetrics {
       "Histogram of time to first token in seconds.",
       TTFT_BUCKETS,
     );
-    this.tpot = histogram(
+    this.tpot = new WeightedHistogram(
       "vllm:time_per_output_token_seconds",
       "Histogram of time per output token in seconds.",
       TPOT_BUCKETS,
+      this.labelSets,
+      this.registry,
     );
     // Newer vLLM releases expose the same per-token gaps under this name.
-    this.itl = histogram(
+    this.itl = new WeightedHistogram(
       "vllm:inter_token_latency_seconds",
       "Histogram of inter-token latency in seconds.",
       TPOT_BUCKETS,
+      this.labelSets,
+      this.registry,
     );
     this.prefillPerToken = histogram(
       "vllm:time_per_prefill_token_request_seconds",
@@ -230,7 +243,12 @@ export class SimMetrics {
   }
 
   private labels(replica: number) {
-    return { model_name: this.model, engine: this.engines[replica] ?? String(replica) };
+    return (
+      this.labelSets[replica] ?? {
+        model_name: this.model,
+        engine: this.engines[replica] ?? String(replica),
+      }
+    );
   }
 
   /** Scheduler state after a step (gauges). */
@@ -267,13 +285,23 @@ export class SimMetrics {
     previousTokenMs: number | undefined,
     nowMs: number,
   ): void {
-    const labels = this.labels(replica);
-    if (index === 0) this.ttft.labels(labels).observe((nowMs - seq.arrivalMs) / 1000);
+    if (index === 0) this.ttft.labels(this.labels(replica)).observe((nowMs - seq.arrivalMs) / 1000);
     else if (previousTokenMs !== undefined) {
-      const gap = (nowMs - previousTokenMs) / 1000;
-      this.tpot.labels(labels).observe(gap);
-      this.itl.labels(labels).observe(gap);
+      const gapS = (nowMs - previousTokenMs) / 1000;
+      const pending = this.pendingGap[replica];
+      if (!pending) return;
+      if (pending.count > 0 && pending.gapS !== gapS) this.flushGaps(replica);
+      pending.gapS = gapS;
+      pending.count++;
     }
+  }
+
+  private flushGaps(replica: number): void {
+    const pending = this.pendingGap[replica];
+    if (!pending || pending.count === 0) return;
+    this.tpot.observe(replica, pending.gapS, pending.count);
+    this.itl.observe(replica, pending.gapS, pending.count);
+    pending.count = 0;
   }
 
   /** A finished request: success counter by reason and the per-request histograms. */
@@ -299,6 +327,7 @@ export class SimMetrics {
   }
 
   text(): Promise<string> {
+    for (let replica = 0; replica < this.pendingGap.length; replica++) this.flushGaps(replica);
     return this.registry.metrics();
   }
 

@@ -13,6 +13,8 @@ import { pickLeastLoaded } from "./engine/router.ts";
 import { Engine, type Sequence, type StepOutcome, type StepPlan } from "./engine/scheduler.ts";
 import { FaultInjector, type RequestFaults } from "./faults.ts";
 import { renderChat } from "./http/chat-template.ts";
+import { quoteAll, StreamChunkEncoder } from "./http/chunk-encoder.ts";
+import { simStatsBody } from "./http/debug-stats.ts";
 import { HttpError, sendError, sendJson } from "./http/errors.ts";
 import {
   type ApiKind,
@@ -20,8 +22,6 @@ import {
   type PreparedRequest,
   prepareRequest,
   type ServingContext,
-  streamChunk,
-  usageChunk,
   usageOf,
 } from "./http/openai.ts";
 import {
@@ -31,6 +31,7 @@ import {
   TokenizeRequestSchema,
 } from "./http/request-schema.ts";
 import { SSE_DONE, SSE_HEADERS, StreamWriter, sseData } from "./http/sse.ts";
+import { StreamFlusher } from "./http/stream-flusher.ts";
 import { SimMetrics } from "./metrics.ts";
 import {
   MIMICKED_VLLM_VERSION,
@@ -43,6 +44,7 @@ import { detokenize, GENERATED_WORDS, tokenize, tokenStrings } from "./tokenizer
 export type { SimOptions } from "./options.ts";
 
 const MAX_BODY_BYTES = 64 * 1024 * 1024;
+const QUOTED_WORDS = quoteAll(GENERATED_WORDS);
 
 /** One step as it happened, for tests and debugging (`recordSteps`). */
 export interface StepRecord {
@@ -84,8 +86,13 @@ interface Active {
   faults: RequestFaults;
   res: ServerResponse;
   writer: StreamWriter | undefined;
+  encoder: StreamChunkEncoder;
   created: number;
+  /** The text so far: kept only when needed (stop strings, a non-streamed response). */
+  keepText: boolean;
   text: string;
+  /** The last token completed a stop string. */
+  stopped: boolean;
   lastTokenMs: number | undefined;
   done: boolean;
 }
@@ -110,6 +117,7 @@ export async function startSimServer(
     },
   );
   const faults = new FaultInjector(sim);
+  const flusher = new StreamFlusher();
   const active = new Map<string, Active>();
   const sockets = new Set<Socket>();
   const stepLog: StepRecord[] = [];
@@ -148,6 +156,9 @@ export async function startSimServer(
     nextRequestNumber: () => requestNumber++,
   };
 
+  // The `/sim/stats` window: steps and tokens since the last reset.
+  const statsWindow = { steps: 0, generationTokens: 0, startMs: now() };
+
   // Per-interval stats for the log line, per replica.
   const interval = engines.map(() => ({ prompt: 0, generation: 0, queries: 0, hits: 0 }));
 
@@ -168,14 +179,13 @@ export async function startSimServer(
     metrics.recordFinished(entry.replica, seq, entry.prepared.maxTokensParam);
     if (seq.finishReason === "abort") return;
     const { prepared } = entry;
-    const base = { id: entry.id, created: entry.created, model: prepared.model };
     const usage = usageOf(seq.promptLen, seq.numOutput);
     if (entry.writer) {
-      if (prepared.includeUsage)
-        entry.writer.write(sseData(usageChunk(prepared.kind, base, usage)));
+      if (prepared.includeUsage) entry.writer.write(entry.encoder.usage(usage));
       entry.writer.write(SSE_DONE);
       entry.writer.end();
     } else {
+      const base = { id: entry.id, created: entry.created, model: prepared.model };
       sendJson(
         entry.res,
         200,
@@ -184,10 +194,14 @@ export async function startSimServer(
     }
   }
 
-  /** The next word of a request, trimmed if it completes a stop string. */
-  function nextText(entry: Active): { text: string; stopped: boolean } {
-    const random = entry.prepared.random;
-    const word = GENERATED_WORDS[Math.floor(random() * GENERATED_WORDS.length)] as string;
+  /**
+   * The next word of a request as quoted JSON, trimmed if it completes a stop
+   * string (then `entry.stopped` is set).
+   */
+  function nextQuotedText(entry: Active): string {
+    const w = Math.floor(entry.prepared.random() * GENERATED_WORDS.length);
+    if (!entry.keepText) return QUOTED_WORDS[w] as string;
+    const word = GENERATED_WORDS[w] as string;
     const before = entry.text.length;
     const full = entry.text + word;
     for (const stop of entry.prepared.stop) {
@@ -195,11 +209,12 @@ export async function startSimServer(
       if (at >= 0) {
         const kept = full.slice(before, Math.max(before, at));
         entry.text = full.slice(0, Math.max(before, at));
-        return { text: kept, stopped: true };
+        entry.stopped = true;
+        return JSON.stringify(kept);
       }
     }
     entry.text = full;
-    return { text: word, stopped: false };
+    return QUOTED_WORDS[w] as string;
   }
 
   function onStep(replica: number, plan: StepPlan, outcome: StepOutcome): void {
@@ -211,6 +226,8 @@ export async function startSimServer(
     stats.generation += outcome.generationTokens;
     stats.queries += plan.prefixQueries;
     stats.hits += plan.prefixHits;
+    statsWindow.steps++;
+    statsWindow.generationTokens += outcome.generationTokens;
     if (sim.recordSteps) {
       stepLog.push({
         replica,
@@ -244,24 +261,15 @@ export async function startSimServer(
       if (!entry || entry.done) continue;
       metrics.recordToken(replica, seq, index, entry.lastTokenMs, outcome.endMs);
       entry.lastTokenMs = outcome.endMs;
-      const { text, stopped } = nextText(entry);
-      if (stopped && seq.status !== "finished") engine.abort(seq.id, outcome.endMs, "stop");
+      const quoted = nextQuotedText(entry);
+      if (entry.stopped && seq.status !== "finished") engine.abort(seq.id, outcome.endMs, "stop");
       const finished = seq.status === "finished";
       if (entry.writer) {
-        const base = { id: entry.id, created: entry.created, model: entry.prepared.model };
         const usage = entry.prepared.continuousUsage
           ? usageOf(seq.promptLen, seq.numOutput)
           : undefined;
         entry.writer.write(
-          sseData(
-            streamChunk(
-              entry.prepared.kind,
-              base,
-              text,
-              finished ? (seq.finishReason ?? null) : null,
-              { usage },
-            ),
-          ),
+          entry.encoder.token(quoted, finished ? (seq.finishReason ?? null) : null, usage),
         );
         if (index === 0) entry.writer.hold(entry.faults.stallMs);
       }
@@ -295,6 +303,7 @@ export async function startSimServer(
     const id = `${kind === "chat" ? "chatcmpl" : "cmpl"}-${randomUUID().replaceAll("-", "")}`;
     const replica = pickLeastLoaded(engines);
     const engine = engines[replica] as Engine;
+    const created = Math.floor(Date.now() / 1000);
     const entry: Active = {
       id,
       replica,
@@ -302,26 +311,21 @@ export async function startSimServer(
       faults: requestFaults,
       res,
       writer: undefined,
-      created: Math.floor(Date.now() / 1000),
+      encoder: new StreamChunkEncoder(kind, { id, created, model: prepared.model }),
+      created,
+      keepText: !prepared.stream || prepared.stop.length > 0,
       text: "",
+      stopped: false,
       lastTokenMs: undefined,
       done: false,
     };
     if (prepared.stream) {
       res.writeHead(200, SSE_HEADERS);
-      // Headers go out at once, as vLLM's StreamingResponse sends them before any token.
-      res.flushHeaders();
-      entry.writer = new StreamWriter(res);
-      if (kind === "chat") {
-        // vLLM sends the assistant role before any token.
-        entry.writer.write(
-          sseData(
-            streamChunk(kind, { id, created: entry.created, model: prepared.model }, "", null, {
-              role: true,
-            }),
-          ),
-        );
-      }
+      // Headers go out at once, as vLLM's StreamingResponse sends them before any token;
+      // for chat, together with the assistant role, which vLLM sends before any token too.
+      if (kind === "chat") res.write(entry.encoder.role());
+      else res.flushHeaders();
+      entry.writer = new StreamWriter(res, flusher);
     }
     active.set(id, entry);
     res.on("close", () => {
@@ -374,6 +378,31 @@ export async function startSimServer(
       "/detokenize": [
         "POST",
         async () => sendJson(res, 200, detokenizeBody(await readJson(req), ctx)),
+      ],
+      "/sim/stats": [
+        "GET",
+        () =>
+          sendJson(
+            res,
+            200,
+            simStatsBody(
+              {
+                steps: statsWindow.steps,
+                generationTokens: statsWindow.generationTokens,
+                seconds: (now() - statsWindow.startMs) / 1000,
+              },
+              active.size,
+              loops.flatMap((loop) => loop.jitterSamples()),
+            ),
+          ),
+      ],
+      "/sim/stats/reset": [
+        "POST",
+        () => {
+          Object.assign(statsWindow, { steps: 0, generationTokens: 0, startMs: now() });
+          for (const loop of loops) loop.resetJitter();
+          res.writeHead(204).end();
+        },
       ],
       "/v1/chat/completions": ["POST", () => handleGenerate("chat", req, res)],
       "/v1/completions": ["POST", () => handleGenerate("completion", req, res)],

@@ -220,7 +220,9 @@ export class Engine {
       }
       this.waiting.shift();
       seq.status = "running";
-      seq.firstScheduledMs ??= nowMs;
+      // A step starts on the modelled clock, which may precede a request admitted while the
+      // previous step's tokens were handled; its queue time is never negative.
+      seq.firstScheduledMs ??= Math.max(nowMs, seq.arrivalMs);
       this.running.push(seq);
       chunks.push({ seq, tokens });
       budget -= tokens;

@@ -193,7 +193,7 @@ export function usageOf(promptTokens: number, completionTokens: number): Usage {
   };
 }
 
-interface ChunkBase {
+export interface ChunkBase {
   id: string;
   created: number;
   model: string;

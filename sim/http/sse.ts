@@ -1,9 +1,11 @@
 /**
  * Server-sent events as vLLM writes them: `data: <json>\n\n` per chunk and a
- * final `data: [DONE]\n\n`. A `StreamWriter` adds what the faults need: hold
- * output back for a while (a stalled stream) and cut the connection mid-way.
+ * final `data: [DONE]\n\n`. A `StreamWriter` batches a stream's writes and adds
+ * what the faults need: hold output back for a while (a stalled stream) and
+ * cut the connection mid-way.
  */
 import type { ServerResponse } from "node:http";
+import type { Flushable, StreamFlusher } from "./stream-flusher.ts";
 
 export const SSE_HEADERS = {
   "content-type": "text/event-stream; charset=utf-8",
@@ -17,14 +19,25 @@ export function sseData(payload: unknown): string {
 
 export const SSE_DONE = "data: [DONE]\n\n";
 
-export class StreamWriter {
+/**
+ * One response stream. Writes are buffered and sent by the shared
+ * `StreamFlusher`, so everything a request gets in one step (a token, or the
+ * last token, the usage chunk, `[DONE]` and the end) leaves in one socket
+ * write, and a slow reader's tokens gather here rather than in Node's buffers.
+ */
+export class StreamWriter implements Flushable {
+  queued = false;
   private readonly res: ServerResponse;
-  private held: string[] | undefined;
+  private readonly flusher: StreamFlusher;
+  private pending = "";
+  private held = false;
   private endPending = false;
+  private waitingForDrain = false;
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(res: ServerResponse) {
+  constructor(res: ServerResponse, flusher: StreamFlusher) {
     this.res = res;
+    this.flusher = flusher;
   }
 
   get closed(): boolean {
@@ -33,28 +46,45 @@ export class StreamWriter {
 
   write(text: string): void {
     if (this.closed) return;
-    if (this.held) this.held.push(text);
-    else this.res.write(text);
+    this.pending += text;
+    if (!this.held) this.flusher.enqueue(this);
   }
 
   /** Buffer everything written in the next `ms` milliseconds, then send it at once. */
   hold(ms: number): void {
     if (ms <= 0 || this.held) return;
-    this.held = [];
+    // What was written before the hold goes out now.
+    this.flush();
+    this.held = true;
     this.timer = setTimeout(() => {
-      const held = this.held ?? [];
-      this.held = undefined;
-      if (!this.closed && held.length > 0) this.res.write(held.join(""));
-      if (this.endPending) this.end();
+      this.held = false;
+      if (this.pending !== "" || this.endPending) this.flusher.enqueue(this);
     }, ms);
   }
 
   end(): void {
-    if (this.held) {
-      this.endPending = true;
+    if (this.closed) return;
+    this.endPending = true;
+    if (!this.held) this.flusher.enqueue(this);
+  }
+
+  flush(): void {
+    if (this.held || this.waitingForDrain || this.closed) return;
+    if (this.res.writableNeedDrain && !this.endPending) {
+      // The client reads slowly: keep gathering here and write it all once it drains.
+      this.waitingForDrain = true;
+      this.res.once("drain", () => {
+        this.waitingForDrain = false;
+        this.flusher.enqueue(this);
+      });
       return;
     }
-    if (!this.closed) this.res.end();
+    const text = this.pending;
+    this.pending = "";
+    if (this.endPending) {
+      if (text === "") this.res.end();
+      else this.res.end(text);
+    } else if (text !== "") this.res.write(text);
   }
 
   /**
@@ -63,9 +93,10 @@ export class StreamWriter {
    */
   cut(): void {
     if (this.timer) clearTimeout(this.timer);
-    const held = this.held ?? [];
-    this.held = undefined;
-    if (!this.closed && held.length > 0) this.res.write(held.join(""));
+    this.held = false;
+    const text = this.pending;
+    this.pending = "";
+    if (!this.closed && text !== "") this.res.write(text);
     const socket = this.res.socket;
     if (socket) socket.end();
     else this.res.destroy();
