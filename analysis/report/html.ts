@@ -108,7 +108,7 @@ function fitTableHtml(fits: FitResult): string {
     .flatMap((g) => g.notes.map((n) => `<li>${escapeHtml(`${g.label}: ${n}`)}</li>`))
     .join("");
   return [
-    `<p>Metric <code>${escapeHtml(fits.metric)}</code>; 95% CI for s by bootstrap within each N, B = ${fits.bootstrap}, seed ${fits.seed}.</p>`,
+    `<p>Metric <code>${escapeHtml(fits.metric)}</code>; 95% CI for s by seeded bootstrap (${ciMethodText(fits)}), B = ${fits.bootstrap}, seed ${fits.seed}.</p>`,
     `<table class="fits"><tr>${head.map((h) => `<th>${escapeHtml(h)}</th>`).join("")}</tr>${body.map((r) => `<tr>${r}</tr>`).join("")}</table>`,
     notes ? `<h3>Notes</h3><ul>${notes}</ul>` : "",
     skipped ? `<h3>Skipped groups</h3><ul>${skipped}</ul>` : "",
@@ -175,4 +175,15 @@ ${failuresHtml(opts.rows)}
 ${body}
 </body></html>
 `;
+}
+
+/** Which bootstrap produced the intervals: within-N resampling needs repeats. */
+function ciMethodText(fits: { groups: { amdahl: { ci: { method: string } | null } }[] }): string {
+  const methods = new Set(fits.groups.map((g) => g.amdahl.ci?.method).filter(Boolean));
+  if (methods.size === 0) return "no interval could be computed";
+  if (methods.has("residual") && methods.has("within-n"))
+    return "resampling repeats within each N; residuals of the fit where a group has no repeats";
+  return methods.has("residual")
+    ? "no repeats, so the fit's residuals are resampled: the interval assumes Amdahl holds"
+    : "resampling repeats within each N";
 }
