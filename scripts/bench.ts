@@ -4,6 +4,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
 import { type BenchRow, parseBenchOutput, ratio } from "../bench/report.ts";
+import { formatTextTable } from "../common/text-table.ts";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -43,8 +44,7 @@ export function formatBenchTable(rows: BenchRow[]): string {
   const widths = header.map((h, i) =>
     Math.max(h.length, ...body.map((row) => (row[i] ?? "").length)),
   );
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join("  ");
-  return [line(header), line(widths.map((w) => "-".repeat(w))), ...body.map(line)].join("\n");
+  return formatTextTable([header, widths.map((w) => "-".repeat(w)), ...body]);
 }
 
 export function registerBench(program: Command): void {

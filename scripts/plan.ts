@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { formatTextTable } from "../common/text-table.ts";
 import { formatDurationMs } from "../config/duration.ts";
 import type { Plan } from "../config/expand.ts";
 import { DEFAULT_MATRIX, loadPlan } from "../config/plan.ts";
@@ -9,18 +10,6 @@ function showArgv(argv: string[]): string {
   return argv
     .map((a) => (/^[A-Za-z0-9_./:=,{}@+-]+$/.test(a) ? a : `'${a.replaceAll("'", `'\\''`)}'`))
     .join(" ");
-}
-
-function table(rows: string[][]): string {
-  const widths = (rows[0] ?? []).map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
-  return rows
-    .map((r) =>
-      r
-        .map((c, i) => c.padEnd(widths[i] ?? 0))
-        .join("  ")
-        .trimEnd(),
-    )
-    .join("\n");
 }
 
 export function formatPlan(plan: Plan): string {
@@ -48,7 +37,7 @@ export function formatPlan(plan: Plan): string {
       `${formatDurationMs(e.load.warmup)}+${formatDurationMs(e.load.duration)}`,
     ]);
   }
-  lines.push(table(rows));
+  lines.push(formatTextTable(rows));
   lines.push("");
   lines.push("Server groups");
   for (const g of plan.groups) {

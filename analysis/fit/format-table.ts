@@ -1,4 +1,6 @@
 /** The human-readable table `vscale fit` prints (and the campaign runner logs). */
+
+import { formatTextTable } from "../../common/text-table.ts";
 import type { FitResult } from "./index.ts";
 
 function num(value: number | null | undefined, digits = 3): string {
@@ -7,18 +9,6 @@ function num(value: number | null | undefined, digits = 3): string {
   if (abs !== 0 && (abs >= 1e5 || abs < 1e-3)) return value.toExponential(2);
   if (abs >= 100) return value.toFixed(1);
   return value.toFixed(digits);
-}
-
-function table(rows: string[][]): string {
-  const widths = (rows[0] ?? []).map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
-  return rows
-    .map((r) =>
-      r
-        .map((c, i) => c.padEnd(widths[i] ?? 0))
-        .join("  ")
-        .trimEnd(),
-    )
-    .join("\n");
 }
 
 export function formatFitTable(result: FitResult): string {
@@ -63,7 +53,7 @@ export function formatFitTable(result: FitResult): string {
       num(g.usl.peakN, 1),
       g.karpFlatt.trend,
     ]);
-    lines.push("", table([header, ...rows]));
+    lines.push("", formatTextTable([header, ...rows]));
     if (result.groups.some((g) => g.amdahl.ci?.method === "residual")) {
       lines.push(
         "ᵣ no repeats: the CI resamples the fit's residuals (it assumes Amdahl holds); run repeats ≥ 2 for the stronger within-N bootstrap",
