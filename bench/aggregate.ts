@@ -12,7 +12,9 @@
  * Every measured step runs in its own child process (this file re-run with a
  * mode argument) so peak RSS is that step's alone.
  * VSCALE_BENCH_AGG_ROWS=1000000 limits the sizes (default 1000000,10000000);
- * an empty value runs the writer comparison only.
+ * an empty value runs the writer comparison only. VSCALE_BENCH_AGG_WRITERS=0
+ * skips the writer comparison. The machine may be shared, so aggregate and
+ * DuckDB run back to back on each size and the ratio is the figure to read.
  */
 import { spawn } from "node:child_process";
 import { mkdtemp, rm, stat } from "node:fs/promises";
@@ -292,6 +294,31 @@ function runChild(args: string[]): Promise<ChildResult> {
 
 // ---------------------------------------------------------------------------
 
+async function compareWriters(work: string): Promise<BenchRow[]> {
+  const rows: BenchRow[] = [];
+  const columns = testColumns(WRITER_ROWS);
+  const results = new Map<WriterName, ChildResult & { check: string }>();
+  for (const name of WRITERS) {
+    const file = join(work, `${name.replace(/[@/]/g, "_")}.parquet`);
+    console.error(`bench aggregate: writer ${name} …`);
+    const r = await runChild(["--writer", name, file]);
+    const check = r.error ? `failed: ${r.error}` : await checkWriterFile(file, columns);
+    results.set(name, { ...r, check });
+  }
+  const base = results.get("parquet-wasm")!;
+  for (const [name, r] of results) {
+    rows.push({
+      name: `parquet writer ${name}: 1M rows`,
+      figure: WRITER_ROWS / r.seconds,
+      unit: "rows/s",
+      peer: WRITER_ROWS / base.seconds,
+      peerName: "parquet-wasm",
+      note: `${((r.bytes ?? Number.NaN) / 1e6).toFixed(1)} MB, peak RSS ${r.maxRssMb.toFixed(0)} MB; ${r.check}`,
+    });
+  }
+  return rows;
+}
+
 async function main(): Promise<void> {
   const [mode, a, b] = process.argv.slice(2);
   if (mode === "--writer") {
@@ -310,26 +337,7 @@ async function main(): Promise<void> {
   const work = await mkdtemp(join(tmpdir(), "vscale-bench-agg-"));
   try {
     // 1. writers
-    const columns = testColumns(WRITER_ROWS);
-    const results = new Map<WriterName, ChildResult & { check: string }>();
-    for (const name of WRITERS) {
-      const file = join(work, `${name.replace(/[@/]/g, "_")}.parquet`);
-      console.error(`bench aggregate: writer ${name} …`);
-      const r = await runChild(["--writer", name, file]);
-      const check = r.error ? `failed: ${r.error}` : await checkWriterFile(file, columns);
-      results.set(name, { ...r, check });
-    }
-    const base = results.get("parquet-wasm")!;
-    for (const [name, r] of results) {
-      rows.push({
-        name: `parquet writer ${name}: 1M rows`,
-        figure: WRITER_ROWS / r.seconds,
-        unit: "rows/s",
-        peer: WRITER_ROWS / base.seconds,
-        peerName: "parquet-wasm",
-        note: `${((r.bytes ?? Number.NaN) / 1e6).toFixed(1)} MB, peak RSS ${r.maxRssMb.toFixed(0)} MB; ${r.check}`,
-      });
-    }
+    if (process.env.VSCALE_BENCH_AGG_WRITERS !== "0") rows.push(...(await compareWriters(work)));
 
     // 2. aggregate vs DuckDB
     const sizes = (process.env.VSCALE_BENCH_AGG_ROWS ?? "1000000,10000000")
@@ -356,7 +364,7 @@ async function main(): Promise<void> {
           unit: "rows/s",
           peer: total / duck.seconds,
           peerName: "duckdb read_json+COPY",
-          note: `goal ≥ 1,000,000 rows/s${ours.error ? `; failed: ${ours.error}` : ""}`,
+          note: `goal ≥ 1,000,000 rows/s; DuckDB took ${(duck.seconds / ours.seconds).toFixed(2)}× our time${ours.error ? `; failed: ${ours.error}` : ""}`,
         },
         {
           name: `aggregate: ${label} wall time`,

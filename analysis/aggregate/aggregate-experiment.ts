@@ -7,14 +7,14 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { MetricSampleSchema, RAW_FILES } from "../../common/raw-layout.ts";
 import { FACTOR_NAMES, FACTOR_VALUE, type FactorName } from "../../config/schema.ts";
-import { RequestRecordSchema } from "../../load/record.ts";
 import type { Row } from "./arrow-batch.ts";
 import { type GpuSample, gpuColumns, parseDmon, parseQueryGpuCsv } from "./gpu-samples.ts";
 import { readNdjson, type Warn } from "./ndjson-lines.ts";
 import { AGG_SCHEMA_VERSION } from "./output-schema.ts";
 import { type PromSample, parsePrometheusText } from "./prometheus-text.ts";
 import type { RawExperiment } from "./raw-experiments.ts";
-import { inWindow, RequestStats, type Slo } from "./request-stats.ts";
+import { streamRequests } from "./request-records.ts";
+import { RequestStats, type Slo } from "./request-stats.ts";
 import { counterColumns, GaugeFigures } from "./server-figures.ts";
 import type { TableSink } from "./table-sink.ts";
 
@@ -71,21 +71,16 @@ export async function aggregateExperiment(
   const stats = new RequestStats(slo);
   const requestsFile = join(dir, RAW_FILES.requests);
   if (existsSync(requestsFile)) {
-    for await (const { row } of readNdjson(requestsFile, RequestRecordSchema, warn)) {
-      const counted = window ? inWindow(row, window) : !row.warmup;
-      if (counted) {
-        stats.add(row);
-        if (row.start_us < firstStart) firstStart = row.start_us;
-        if (row.end_us > lastEnd) lastEnd = row.end_us;
-      }
-      const out = row as Row;
-      out.schema_version = AGG_SCHEMA_VERSION;
-      out.campaign = campaign;
-      out.gpus = gpus;
-      out.in_window = counted;
-      const flushing = sinks.requests.push(out);
-      if (flushing) await flushing;
-    }
+    const span = await streamRequests(requestsFile, {
+      campaign,
+      gpus,
+      window,
+      sink: sinks.requests,
+      stats,
+      warn,
+    });
+    firstStart = span.firstStartUs;
+    lastEnd = span.lastEndUs;
   } else {
     warn(`${requestsFile}: missing; no request figures for ${campaign}/${experimentId}`);
   }

@@ -72,7 +72,7 @@ class Bitmap {
 type NumArray = Float64Array | Int32Array | BigInt64Array;
 
 /** Accumulates one column's values; `finish(length)` returns Arrow Data and resets. */
-class ColumnBuilder {
+export class ColumnBuilder {
   private readonly validity = new Bitmap();
   private nulls = 0;
   private length = 0;
@@ -82,6 +82,8 @@ class ColumnBuilder {
   private readonly bools = new Bitmap();
   private strings: string[] = [];
   private dictIndex = new Map<string, number>();
+  private lastText: string | null = null;
+  private lastIndex = 0;
 
   constructor(
     readonly def: ColumnDef,
@@ -115,18 +117,12 @@ class ColumnBuilder {
   }
 
   push(value: Cell): void {
-    const i = this.length++;
-    const { type, name } = this.def;
     if (value === null || value === undefined) {
-      if (!this.def.nullable) throw new Error(`column ${name}: null in a non-nullable column`);
-      this.nulls++;
-      this.validity.set(i, false);
-      // The slot's value is irrelevant under a null bit, but it must exist.
-      if (type === "string") this.strings.push("");
-      else if (type === "bool") this.bools.set(i, false);
-      else this.ensure(i);
+      this.pushNull();
       return;
     }
+    const i = this.length++;
+    const { type, name } = this.def;
     this.validity.set(i, true);
     switch (type) {
       case "float64":
@@ -160,16 +156,50 @@ class ColumnBuilder {
         return;
       case "dict": {
         const text = String(value);
-        let index = this.dictIndex.get(text);
+        // Runs of one value are the norm (an experiment's id, engine, prompt set): skip the Map.
+        let index = text === this.lastText ? this.lastIndex : this.dictIndex.get(text);
         if (index === undefined) {
           index = this.dictIndex.size;
           this.dictIndex.set(text, index);
         }
+        this.lastText = text;
+        this.lastIndex = index;
         this.ensure(i);
         (this.nums as Int32Array)[i] = index;
         return;
       }
     }
+  }
+
+  pushNull(): void {
+    const i = this.length++;
+    const { type, name } = this.def;
+    if (!this.def.nullable) throw new Error(`column ${name}: null in a non-nullable column`);
+    this.nulls++;
+    this.validity.set(i, false);
+    // The slot's value is irrelevant under a null bit, but it must exist.
+    if (type === "string") this.strings.push("");
+    else if (type === "bool") this.bools.set(i, false);
+    else this.ensure(i);
+  }
+
+  /** `push` for a number into a numeric column, without the dispatch on the value's type. */
+  pushNumber(value: number): void {
+    const type = this.def.type;
+    if (type === "float64") {
+      const i = this.length++;
+      this.validity.set(i, true);
+      this.ensure(i);
+      this.nums[i] = value;
+    } else this.push(value);
+  }
+
+  /** `push` for a string into a string or dictionary column. */
+  pushString(value: string): void {
+    if (this.def.type === "string") {
+      this.validity.set(this.length++, true);
+      this.strings.push(value);
+    } else this.push(value);
   }
 
   finish() {
@@ -228,6 +258,7 @@ class ColumnBuilder {
     this.bools.reset();
     this.strings = [];
     this.dictIndex = new Map();
+    this.lastText = null;
     return data;
   }
 }
@@ -246,7 +277,8 @@ function utf8Buffers(strings: string[]): { valueOffsets: Int32Array; data: Uint8
 
 export class RowBatcher {
   readonly schema: Schema;
-  private readonly builders: ColumnBuilder[];
+  /** One per column, in column order; see `endRow`. */
+  readonly builders: readonly ColumnBuilder[];
   private rows = 0;
 
   constructor(readonly columns: readonly ColumnDef[]) {
@@ -260,6 +292,11 @@ export class RowBatcher {
 
   push(row: Row): void {
     for (const builder of this.builders) builder.push(row[builder.def.name]);
+    this.rows++;
+  }
+
+  /** Closes a row given straight to `builders` (one value per column): rows without a Row object. */
+  endRow(): void {
     this.rows++;
   }
 

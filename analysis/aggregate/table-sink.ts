@@ -5,7 +5,7 @@
  */
 import { rm } from "node:fs/promises";
 import { tempPathFor } from "../../common/atomic-write.ts";
-import { type Row, RowBatcher } from "./arrow-batch.ts";
+import { type ColumnBuilder, type Row, RowBatcher } from "./arrow-batch.ts";
 import type { ColumnDef } from "./output-schema.ts";
 import { ParquetStreamWriter } from "./parquet-file.ts";
 import { ParquetThreadWriter } from "./parquet-thread-writer.ts";
@@ -37,6 +37,19 @@ export class TableSink {
   /** Returns a promise only when a batch was handed over (await it): no microtask per row. */
   push(row: Row): Promise<void> | undefined {
     this.batcher.push(row);
+    this.rows++;
+    if (this.batcher.pending >= BATCH_ROWS) return this.writer.write(this.batcher.flush());
+    return undefined;
+  }
+
+  /** The column builders, for rows given cell by cell (then call `endRow`). */
+  get builders(): readonly ColumnBuilder[] {
+    return this.batcher.builders;
+  }
+
+  /** Ends a row given straight to `builders`; returns a promise as `push` does. */
+  endRow(): Promise<void> | undefined {
+    this.batcher.endRow();
     this.rows++;
     if (this.batcher.pending >= BATCH_ROWS) return this.writer.write(this.batcher.flush());
     return undefined;

@@ -13,13 +13,38 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function collect(file: string) {
+async function collect(file: string, blockBytes?: number) {
   const out = [];
-  for await (const line of readLines(file)) out.push(line);
+  for await (const line of readLines(file, blockBytes)) out.push(line);
   return out;
 }
 
 describe("readLines", () => {
+  it("yields every line with blocks smaller than a line, multi-byte characters intact (property)", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(
+          fc.string({ unit: "grapheme", maxLength: 40 }).map((s) => s.replaceAll("\n", " ")),
+          { minLength: 1, maxLength: 30 },
+        ),
+        fc.integer({ min: 1, max: 64 }),
+        fc.boolean(),
+        async (lines, blockBytes, terminated) => {
+          const file = join(dir, "small.ndjson");
+          await writeFile(file, lines.join("\n") + (terminated ? "\n" : ""));
+          const got = await collect(file, blockBytes);
+          const last = lines[lines.length - 1];
+          const lastUnterminated = !terminated && last !== undefined && last !== "";
+          const expected = terminated || lastUnterminated ? lines : lines.slice(0, -1);
+          expect(got.map((l) => l.text)).toEqual(expected);
+          expect(got.map((l) => l.lineNo)).toEqual(expected.map((_, i) => i + 1));
+          expect(got.filter((l) => !l.terminated).length).toBe(lastUnterminated ? 1 : 0);
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+
   it("yields every line across 1 MiB chunk boundaries, multi-byte characters intact (property)", async () => {
     await fc.assert(
       fc.asyncProperty(

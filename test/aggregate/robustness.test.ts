@@ -165,4 +165,30 @@ describe("aggregate: atomic and deterministic outputs", () => {
     );
     expect(order.map((r) => r.request_id)).toEqual(["x-0", "x-69999", "y-0", "y-999"]);
   });
+
+  it("gives the same files whether lines take the fast decoder or the JSON.parse + zod path", async () => {
+    const records = [...generatedRequests("x", 3_000, 7)];
+    const plain = join(dir, "plain");
+    const escaped = join(dir, "escaped");
+    await writeSyntheticExperiment(plain, {
+      info: syntheticInfo({ experimentId: "x" }),
+      requests: records,
+    });
+    // The same JSON values, but every line carries an escape the fast decoder declines.
+    await writeSyntheticExperiment(escaped, {
+      info: syntheticInfo({ experimentId: "x" }),
+      requestsText: records
+        .map((r) => JSON.stringify(r).replace('"engine":"node"', '"engine":"nod\\u0065"'))
+        .map((l) => `${l}\n`)
+        .join(""),
+    });
+    expect(await readFile(join(escaped, "raw/c1/x/requests.ndjson"), "utf8")).toContain("\\u0065");
+    await aggregate({ resultsDir: plain });
+    await aggregate({ resultsDir: escaped });
+    for (const f of ["requests.parquet", "summary.parquet", "summary.csv"]) {
+      const a = await readFile(join(plain, "agg", f));
+      const b = await readFile(join(escaped, "agg", f));
+      expect(a.equals(b), f).toBe(true);
+    }
+  });
 });
