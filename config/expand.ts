@@ -106,6 +106,8 @@ const ID_CODES: Record<FactorName, (v: FactorValue) => string> = {
 };
 
 const SECRET_NAME_RE = /(API_?KEY|TOKEN|SECRET|PASSWORD|PASSWD)/i;
+/** Values shaped like OpenAI-style or Hugging Face keys, whatever flag or variable holds them. */
+const SECRET_VALUE_RE = /^(sk-[A-Za-z0-9_-]{20,}|hf_[A-Za-z0-9]{30,})$/;
 
 function safeId(parts: string[]): string {
   return parts.join("-").replace(/[^A-Za-z0-9._-]/g, "_");
@@ -209,9 +211,29 @@ class Expander {
           "write `--api-key {api_key}` and set load.api_key_env",
         );
       }
+      // vLLM's --hf-token takes an optional value; alone it uses the stored login.
+      const hfInline = /^--hf-token=(.+)$/.exec(element);
+      const hfSeparate = element === "--hf-token" && next !== undefined && !next.startsWith("-");
+      if (hfInline || hfSeparate) {
+        if (hfSeparate) where[2] = (where[2] as number) + 1;
+        this.fail(
+          "a Hugging Face token is written inline in the server command",
+          where,
+          `drop the value and set server.env HF_TOKEN: "\${HF_TOKEN}"`,
+        );
+      }
+      const value = /^--[^=]+=(.*)$/.exec(element)?.[1] ?? element;
+      if (SECRET_VALUE_RE.test(value)) {
+        this.fail(
+          "a value that looks like an API key or token is written inline",
+          where,
+          `pass secrets through environment variables (load.api_key_env, server.env NAME: "\${NAME}")`,
+        );
+      }
     });
     for (const [name, value] of Object.entries(s.env)) {
-      if (SECRET_NAME_RE.test(name) && !/^\$\{[A-Za-z_][A-Za-z0-9_]*\}$/.test(value)) {
+      const reference = /^\$\{[A-Za-z_][A-Za-z0-9_]*\}$/.test(value);
+      if ((SECRET_NAME_RE.test(name) || SECRET_VALUE_RE.test(value)) && !reference) {
         this.fail(
           `environment variable ${name} looks secret and is written inline`,
           ["server", "env", name],

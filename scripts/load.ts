@@ -63,12 +63,15 @@ function number(
   return n;
 }
 
-function durationMs(value: string, flag: string): number {
+function durationMs(value: string, flag: string, opts: { positive?: boolean } = {}): number {
   const ms = parseDurationMs(value);
   if (ms === undefined) {
     throw new ConfigError(`expected a duration such as 30s, 3m or 500ms, got "${value}"`, {
       field: flag,
     });
+  }
+  if (opts.positive && ms <= 0) {
+    throw new ConfigError(`expected a duration greater than zero, got "${value}"`, { field: flag });
   }
   return ms;
 }
@@ -138,6 +141,15 @@ export async function runLoadCommand(flags: LoadFlags): Promise<void> {
   const apiKey = apiKeyFrom(flags.apiKeyEnv);
   const sched = schedule(flags);
   const seed = number(flags.seed, "--seed", { integer: true });
+  // Every flag is checked before the first network call: bad input is exit 2 even when the
+  // server is down.
+  const numbers = {
+    warmupMs: durationMs(flags.warmup, "--warmup"),
+    durationMs: durationMs(flags.duration, "--duration", { positive: true }),
+    maxTokens: number(flags.maxTokens, "--max-tokens", { integer: true, min: 1 }),
+    temperature: number(flags.temperature, "--temperature"),
+    timeoutMs: durationMs(flags.timeout, "--timeout", { positive: true }),
+  };
   const choice = await resolveCliPrompts(flags.prompts, flags.matrix);
   const model = flags.model ?? (await firstServedModel(flags.url, apiKey));
   const promptSet = await preparePromptSet(choice.name, choice.spec, {
@@ -163,13 +175,9 @@ export async function runLoadCommand(flags: LoadFlags): Promise<void> {
       experimentId: flags.experimentId,
       promptSet,
       schedule: sched,
-      warmupMs: durationMs(flags.warmup, "--warmup"),
-      durationMs: durationMs(flags.duration, "--duration"),
-      maxTokens: number(flags.maxTokens, "--max-tokens", { integer: true, min: 1 }),
+      ...numbers,
       stream: flags.stream,
       ignoreEos: flags.ignoreEos,
-      temperature: number(flags.temperature, "--temperature"),
-      timeoutMs: durationMs(flags.timeout, "--timeout"),
       seed,
       drain: flags.drain,
       outFile: flags.out,
@@ -203,6 +211,8 @@ export async function runLoadCommand(flags: LoadFlags): Promise<void> {
         `records     ${result.records} → ${flags.out}${result.interrupted ? " (interrupted)" : ""}`,
       );
     }
+    // The summary of what was recorded is printed; the exit code still says Ctrl-C, as the campaign's does.
+    if (result.interrupted) process.exitCode = 130;
   } finally {
     process.off("SIGINT", onSigint);
   }

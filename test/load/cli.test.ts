@@ -125,7 +125,7 @@ describe("vscale load", () => {
       {},
       () => server.requests >= before + 20,
     );
-    expect(run.code).toBe(0);
+    expect(run.code).toBe(130);
     expect(run.stderr).toContain("interrupted");
     expect(run.stdout).toContain("(interrupted)");
     const records = await readRecords(out);
@@ -151,5 +151,27 @@ describe("vscale load", () => {
       expect(run.stderr).toContain(cases[i]![1]);
     }
     expect(server.requests).toBe(requestsBeforeRefusals);
+  });
+
+  it("refuses bad flags with exit 2 before reaching for the server (even a down one)", async () => {
+    const probe = await startPlantedServer({ plan: () => ({ ttftMs: 1, itlMs: 1 }) });
+    const downUrl = probe.url;
+    await probe.close();
+    const cases: Array<[string[], string]> = [
+      [["--timeout", "soon"], "--timeout"],
+      [["--duration", "0s"], "--duration"],
+      [["--timeout", "0s"], "--timeout"],
+      [["--max-tokens", "0"], "--max-tokens"],
+      [["--warmup", "x"], "--warmup"],
+    ];
+    const runs = await Promise.all(
+      cases.map(([extra]) =>
+        vscale(["load", "--url", downUrl, "--prompts", "synthetic:5", ...extra]),
+      ),
+    );
+    for (const [i, run] of runs.entries()) {
+      expect(run.stderr).toContain(cases[i]![1]);
+      expect(run.code).toBe(2);
+    }
   });
 });

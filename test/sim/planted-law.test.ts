@@ -37,3 +37,34 @@ describe("planted Amdahl law in virtual time", () => {
     expect(at(0.05)).toBeGreaterThan(at(0.3) * 1.5);
   });
 });
+
+describe("data parallelism in virtual time", () => {
+  // Replicas are independent: N of them behind the least-loaded router serve N× one replica's
+  // throughput, and the router spreads the users evenly.
+  it("DP = 2 and 4 scale linearly and share the load evenly", () => {
+    const run = (dp: number) => {
+      const perReplica = new Array<number>(dp).fill(0);
+      const result = runClosedLoop({
+        engines: Array.from({ length: dp }, () => makeEngine({ tp: 1 })),
+        users: 256 * dp,
+        request: (user, k) => ({
+          promptTokenIds: promptIds(200 + ((user * 31 + k * 17) % 200), user * 100_000 + k * 400),
+          outputTokens: 50 + ((user * 7919 + k * 104_729) % 300),
+        }),
+        durationMs: 60_000,
+        warmupMs: 10_000,
+        onStep: (replica, _plan, outcome) => {
+          perReplica[replica] = (perReplica[replica] as number) + outcome.generationTokens;
+        },
+      });
+      return { x: result.outputTokensPerSec, perReplica };
+    };
+    const one = run(1);
+    for (const dp of [2, 4]) {
+      const many = run(dp);
+      expect(Math.abs(many.x / one.x / dp - 1)).toBeLessThan(0.02);
+      const mean = many.perReplica.reduce((a, b) => a + b, 0) / dp;
+      for (const tokens of many.perReplica) expect(Math.abs(tokens / mean - 1)).toBeLessThan(0.05);
+    }
+  });
+});
