@@ -5,7 +5,7 @@
  * previous outputs as they were.
  */
 import { existsSync } from "node:fs";
-import { mkdir, rename, rm } from "node:fs/promises";
+import { mkdir, readdir, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { tempPathFor, writeFileAtomic } from "../../common/atomic-write.ts";
 import { DataError } from "../../common/errors.ts";
@@ -22,6 +22,7 @@ import {
   SUMMARY_TABLE,
 } from "./output-schema.ts";
 import { ParquetStreamWriter } from "./parquet-file.ts";
+import { KERNELS_TABLE, OPS_TABLE, STEP_PHASES_TABLE } from "./profile-tables.ts";
 import { aggregateProfiles, ProfileSinks } from "./profiles.ts";
 import { discoverExperiments } from "./raw-experiments.ts";
 import { DEFAULT_SLO, type Slo } from "./request-stats.ts";
@@ -57,6 +58,33 @@ export function summaryColumnsFor(rows: readonly Row[]): ColumnDef[] {
       (ALWAYS_PRESENT_FACTORS as string[]).includes(c.name) ||
       rows.some((r) => r[c.name] !== undefined && r[c.name] !== null),
   );
+}
+
+/** Tables written only when profiles are found (profilemate's are named by CSV kind). */
+export function isProfileTableFile(name: string): boolean {
+  return (
+    [STEP_PHASES_TABLE.file, KERNELS_TABLE.file, OPS_TABLE.file].includes(name) ||
+    /^profilemate_[^/]+\.parquet$/.test(name)
+  );
+}
+
+/**
+ * Profile tables an earlier run wrote but this one did not: left in place they
+ * would pass for this run's data (the report draws them). Removed only after
+ * the new outputs are in, so a failed run still leaves the previous set whole.
+ */
+async function removeStaleProfileTables(
+  outDir: string,
+  written: readonly string[],
+  log: (line: string) => void,
+): Promise<void> {
+  const keep = new Set(written);
+  for (const name of await readdir(outDir)) {
+    const file = join(outDir, name);
+    if (!isProfileTableFile(name) || keep.has(file)) continue;
+    await rm(file, { force: true });
+    log(`removed ${file}: no such profiles in this aggregation`);
+  }
 }
 
 export async function aggregate(opts: AggregateOptions): Promise<AggregateResult> {
@@ -124,6 +152,7 @@ export async function aggregate(opts: AggregateOptions): Promise<AggregateResult
     // Every output is complete: swap them all in.
     for (const { tmp, target } of staged) await rename(tmp, target);
     const files = staged.map((s) => s.target);
+    await removeStaleProfileTables(outDir, files, log);
     log(`wrote ${files.length} files to ${outDir} (${experiments.length} experiments)`);
     return { outDir, experiments: experiments.length, skipped, files };
   } catch (error) {

@@ -16,7 +16,7 @@ export function formatFitTable(result: FitResult): string {
   lines.push(
     `Scaling fits of ${result.metric} by ${result.by.join(", ")}: ` +
       `${result.groups.length} fitted, ${result.skipped.length} skipped. ` +
-      `95% CI for s: bootstrap within each N, B=${result.bootstrap}, seed ${result.seed}.`,
+      `95% CI for s: seeded bootstrap (within each N; residuals where a group has no repeats, marked ᵣ), B=${result.bootstrap}, seed ${result.seed}.`,
   );
   if (result.groups.length > 0) {
     const header = [

@@ -3,6 +3,7 @@
  * `report.html`. Writes `<results>/report.html` and `<results>/figs/*.svg`
  * atomically; the campaign runner and `vscale report` call this.
  */
+import { readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { writeFileAtomic } from "../../common/atomic-write.ts";
 import { computeFits } from "../fit/index.ts";
@@ -14,6 +15,25 @@ import { renderSvg } from "./render-svg.ts";
 
 export interface BuildReportOptions {
   resultsDir: string;
+}
+
+/**
+ * `figs/*.svg` is this report's figure set: an SVG an earlier report drew (a
+ * group that is gone) would pass for a current figure. Other files (the
+ * browser test's screenshot, the user's own) stay.
+ */
+async function removeStaleFigures(figsDir: string, current: readonly string[]): Promise<void> {
+  const keep = new Set(current);
+  let names: string[];
+  try {
+    names = await readdir(figsDir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const file = join(figsDir, name);
+    if (name.endsWith(".svg") && !keep.has(file)) await rm(file, { force: true });
+  }
 }
 
 export async function buildReport(
@@ -46,5 +66,6 @@ export async function buildReport(
       generatedAt: new Date().toISOString(),
     }),
   );
+  await removeStaleFigures(join(opts.resultsDir, "figs"), figs);
   return { html, figs };
 }

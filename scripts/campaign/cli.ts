@@ -3,10 +3,12 @@
  * run, print the summary, analyse, set the exit code. Loaded lazily by the
  * commands so other subcommands (a simulator start, say) never pay for it.
  */
+import { ConfigError } from "../../common/errors.ts";
+import type { Plan } from "../../config/expand.ts";
 import { loadPlan } from "../../config/plan.ts";
 import { formatPlan } from "../plan.ts";
 import { chooseProgressMode, colorAllowed, createProgress } from "./progress.ts";
-import { decideAll } from "./resume.ts";
+import { decideAll, matchesAny } from "./resume.ts";
 import { runCampaign } from "./run-campaign.ts";
 import { exitCodeForSignal, installInterruptHandlers } from "./signals.ts";
 import { formatCampaignSummary } from "./summary.ts";
@@ -21,9 +23,26 @@ export interface CampaignCliOptions {
   analyze: boolean;
 }
 
+/**
+ * A glob that selects nothing is a typo, not a request to do nothing: without
+ * this the run would "succeed" and then analyse whatever results lie around.
+ */
+function assertOnlyMatches(plan: Plan, matrix: string, only: string[] | undefined): void {
+  if (!only || only.length === 0) return;
+  if (plan.experiments.some((e) => matchesAny(e.id, only))) return;
+  const ids = plan.experiments.map((e) => e.id);
+  const shown = ids.slice(0, 5).join(", ") + (ids.length > 5 ? ", …" : "");
+  throw new ConfigError(`${only.join(" ")} matches no experiment`, {
+    file: matrix,
+    field: "--only",
+    hint: `ids look like ${shown}; \`vscale plan\` lists them all`,
+  });
+}
+
 /** Shared by `campaign` and `run`: run, print the summary, analyse, set the exit code. */
 export async function runCampaignCli(matrix: string, opts: CampaignCliOptions): Promise<void> {
   const plan = await loadPlan(matrix);
+  assertOnlyMatches(plan, matrix, opts.only);
   if (opts.dryRun) {
     console.log(formatPlan(plan));
     const decisions = await decideAll(plan.experiments, {

@@ -99,6 +99,7 @@ export async function runExperiment(input: ExperimentRunInput): Promise<Experime
   let gauges: GaugeSampler | undefined;
   let windowTimer: NodeJS.Timeout | undefined;
   let windowOpening: Promise<void> | undefined;
+  let windowError: unknown;
   let last: LiveCounters | null = null;
   let result: LoadResult | undefined;
   let loadError: unknown;
@@ -124,7 +125,10 @@ export async function runExperiment(input: ExperimentRunInput): Promise<Experime
     if (experiment.load.warmup === 0) await openWindow();
     else {
       windowTimer = setTimeout(() => {
-        windowOpening = openWindow();
+        // Handled at once: a failed scrape fails this experiment, never the whole campaign.
+        windowOpening = openWindow().catch((error: unknown) => {
+          windowError = error;
+        });
       }, experiment.load.warmup);
     }
     const options = loadRunOptions({
@@ -156,7 +160,7 @@ export async function runExperiment(input: ExperimentRunInput): Promise<Experime
     if (windowTimer) clearTimeout(windowTimer);
   }
   // Settled either way: the sampler must be stopped below if it started.
-  await windowOpening?.catch(() => {});
+  await windowOpening;
   if (!serverExited && gauges) {
     await scrapeMetricsTo(server.url, writer.path("metricsAfter"), input.apiKey);
   }
@@ -177,6 +181,9 @@ export async function runExperiment(input: ExperimentRunInput): Promise<Experime
   } else if (loadError !== undefined) {
     status = "failed";
     reason = `load engine failed: ${describeError(loadError)}`;
+  } else if (windowError !== undefined) {
+    status = "failed";
+    reason = `could not record /metrics at the window's start: ${describeError(windowError)}`;
   } else if (result && result.counters.completed === 0) {
     status = "failed";
     reason = `no request succeeded (${result.counters.failed} failed)`;

@@ -151,4 +151,14 @@ describe("buildReport", () => {
       }
     },
   );
+
+  it("removes figures of an earlier report that this one no longer draws, and nothing else", async () => {
+    // As left by an earlier report with a third group, plus a file that is not a figure.
+    await writeFile(join(dir, "figs", "throughput-3.svg"), "<svg/>");
+    await writeFile(join(dir, "figs", "notes.txt"), "mine");
+    const { figs } = await buildReport({ resultsDir: dir });
+    const names = (await readdir(join(dir, "figs"))).filter((f) => f.endsWith(".svg")).sort();
+    expect(names).toEqual(figs.map((f) => f.split("/").pop()).sort());
+    expect(existsSync(join(dir, "figs", "notes.txt"))).toBe(true);
+  });
 });

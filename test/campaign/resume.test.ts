@@ -1,10 +1,11 @@
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { writeFileAtomic, writeJsonAtomic } from "../../common/atomic-write.ts";
 import { experimentDir, RAW_FILES } from "../../common/raw-layout.ts";
 import type { Experiment } from "../../config/expand.ts";
 import { decide, globToRegExp, matchesAny, readStatus } from "../../scripts/campaign/resume.ts";
-import { tempDir } from "./helpers.ts";
+import { runCli, tempDir, writeMatrix } from "./helpers.ts";
 
 let dir: Awaited<ReturnType<typeof tempDir>>;
 beforeEach(async () => {
@@ -66,5 +67,50 @@ describe("resume decisions", () => {
     expect(matchesAny("g4-tp4-long-r1", ["g1-*,g4-*"])).toBe(true);
     expect(matchesAny("g2-tp2-long-r1", ["g1-*", "g4-*"])).toBe(false);
     expect(matchesAny("anything", undefined)).toBe(true);
+  });
+});
+
+describe("--only that matches nothing", () => {
+  const MATRIX = `
+campaign: only
+server: { kind: sim, model: m, port: auto }
+load: { engine: node, mode: closed, warmup: 0s, duration: 1s, max_tokens: 4 }
+prompts:
+  short: { file: prompts.txt }
+factors:
+  gpus: [1, 2]
+  users: [2]
+`;
+
+  it("is refused with exit 2 naming --only, before anything runs or is written", async () => {
+    const matrix = await writeMatrix(dir.path, MATRIX);
+    const results = join(dir.path, "results");
+    for (const extra of [[], ["--dry-run"]]) {
+      const run = await runCli([
+        "campaign",
+        matrix,
+        "--results",
+        results,
+        "--only",
+        "g9-*",
+        ...extra,
+      ]);
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain("--only: g9-* matches no experiment");
+      expect(run.stderr).toContain("g1-tp1-u2-r1");
+      expect(existsSync(join(results, "raw"))).toBe(false);
+    }
+    // A glob that matches keeps working (dry run: nothing starts).
+    const ok = await runCli([
+      "campaign",
+      matrix,
+      "--results",
+      results,
+      "--only",
+      "g2-*",
+      "--dry-run",
+    ]);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toContain("Would run 1 of 2 experiments");
   });
 });
