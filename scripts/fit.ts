@@ -1,5 +1,11 @@
 import type { Command } from "commander";
-import { DEFAULT_BOOTSTRAP, DEFAULT_SEED, formatFitTable, runFits } from "../analysis/fit/index.ts";
+import {
+  DEFAULT_BOOTSTRAP,
+  DEFAULT_SEED,
+  formatFitTable,
+  type RunFitsOptions,
+  runFits,
+} from "../analysis/fit/index.ts";
 import { METRICS, type Metric } from "../analysis/fit/summary.ts";
 import { ConfigError } from "../common/errors.ts";
 
@@ -12,12 +18,17 @@ function wholeNumber(flag: string) {
   };
 }
 
-export function registerFit(program: Command): void {
-  program
-    .command("fit")
-    .description(
-      "fit Amdahl (with a bootstrap CI on s), USL and Karp–Flatt per group; writes agg/amdahl_fit.csv and agg/scaling_fits.parquet",
-    )
+interface FitFlags {
+  results: string;
+  metric: string;
+  by?: string;
+  bootstrap: number;
+  seed: number;
+}
+
+/** The fit flags, shared by `vscale fit` and `vscale report` so both draw the same fits. */
+export function withFitOptions(command: Command): Command {
+  return command
     .option("--results <dir>", "results directory", "results")
     .option("--metric <name>", `throughput column: ${METRICS.join(", ")}`, "output_tokens_per_s")
     .option("--by <columns>", "group by these columns (comma-separated) instead of every factor")
@@ -27,26 +38,30 @@ export function registerFit(program: Command): void {
       wholeNumber("--bootstrap"),
       DEFAULT_BOOTSTRAP,
     )
-    .option("--seed <S>", "bootstrap seed", wholeNumber("--seed"), DEFAULT_SEED)
-    .action(
-      async (opts: {
-        results: string;
-        metric: string;
-        by?: string;
-        bootstrap: number;
-        seed: number;
-      }) => {
-        const result = await runFits({
-          resultsDir: opts.results,
-          metric: opts.metric as Metric,
-          by: opts.by
-            ?.split(",")
-            .map((s) => s.trim())
-            .filter((s) => s !== ""),
-          bootstrap: opts.bootstrap,
-          seed: opts.seed,
-        });
-        console.log(formatFitTable(result));
-      },
-    );
+    .option("--seed <S>", "bootstrap seed", wholeNumber("--seed"), DEFAULT_SEED);
+}
+
+export function fitOptionsFrom(flags: FitFlags): RunFitsOptions {
+  return {
+    resultsDir: flags.results,
+    metric: flags.metric as Metric,
+    by: flags.by
+      ?.split(",")
+      .map((s) => s.trim())
+      .filter((s) => s !== ""),
+    bootstrap: flags.bootstrap,
+    seed: flags.seed,
+  };
+}
+
+export function registerFit(program: Command): void {
+  withFitOptions(
+    program
+      .command("fit")
+      .description(
+        "fit Amdahl (with a bootstrap CI on s), USL and Karp–Flatt per group; writes agg/amdahl_fit.csv and agg/scaling_fits.parquet",
+      ),
+  ).action(async (flags: FitFlags) => {
+    console.log(formatFitTable(await runFits(fitOptionsFrom(flags))));
+  });
 }

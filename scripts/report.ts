@@ -1,13 +1,16 @@
 import type { Command } from "commander";
 import { buildReport } from "../analysis/report/index.ts";
+import { fitOptionsFrom, withFitOptions } from "./fit.ts";
 
 export function registerReport(program: Command): void {
-  program
-    .command("report")
-    .description("write <results>/report.html (self-contained) and <results>/figs/*.svg")
-    .option("--results <dir>", "results directory", "results")
-    .action(async (opts: { results: string }) => {
-      const { html, figs } = await buildReport({ resultsDir: opts.results });
-      console.log(`Wrote ${html} and ${figs.length} figures in ${opts.results}/figs`);
-    });
+  withFitOptions(
+    program
+      .command("report")
+      .description(
+        "write <results>/report.html (self-contained) and <results>/figs/*.svg; takes the fit flags of `vscale fit`",
+      ),
+  ).action(async (flags: Parameters<typeof fitOptionsFrom>[0]) => {
+    const { html, figs } = await buildReport(fitOptionsFrom(flags));
+    console.log(`Wrote ${html} and ${figs.length} figures in ${flags.results}/figs`);
+  });
 }

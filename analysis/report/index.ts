@@ -6,16 +6,15 @@
 import { readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { writeFileAtomic } from "../../common/atomic-write.ts";
-import { computeFits } from "../fit/index.ts";
+import { computeFits, type RunFitsOptions } from "../fit/index.ts";
 import { readSummary } from "../fit/summary.ts";
 import { reportFigures } from "./figures.ts";
 import { type RenderedFigure, reportHtml } from "./html.ts";
 import { readReportInputs } from "./inputs.ts";
 import { renderSvg } from "./render-svg.ts";
 
-export interface BuildReportOptions {
-  resultsDir: string;
-}
+/** The fit settings too, so the report draws the same fits `vscale fit` printed. */
+export type BuildReportOptions = RunFitsOptions;
 
 /**
  * `figs/*.svg` is this report's figure set: an SVG an earlier report drew (a
@@ -40,10 +39,7 @@ export async function buildReport(
   opts: BuildReportOptions,
 ): Promise<{ html: string; figs: string[] }> {
   const summary = await readSummary(opts.resultsDir);
-  const [fits, inputs] = await Promise.all([
-    computeFits({ resultsDir: opts.resultsDir }),
-    readReportInputs(opts.resultsDir),
-  ]);
+  const [fits, inputs] = await Promise.all([computeFits(opts), readReportInputs(opts.resultsDir)]);
   const figures = reportFigures(fits, summary, inputs);
   const rendered: RenderedFigure[] = [];
   const figs: string[] = [];

@@ -139,3 +139,28 @@ describe("vscale fit (CLI)", () => {
     expect(stderr).toMatch(/nowhere\/agg\/summary\.parquet: file not found/);
   });
 });
+
+describe("vscale report takes the fit flags", () => {
+  it("draws the fits of the metric and grouping it is given, as vscale fit prints them", async () => {
+    const run = await vscale([
+      "report",
+      "--results",
+      dir,
+      "--metric",
+      "requests_per_s",
+      "--by",
+      "users",
+      "--bootstrap",
+      "50",
+    ]);
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    const html = await readFile(join(dir, "report.html"), "utf8");
+    expect(html).toContain("Metric <code>requests_per_s</code>");
+    expect(html).toContain("B = 50");
+    expect(html).not.toContain("Metric <code>output_tokens_per_s</code>");
+    const bad = await vscale(["report", "--results", dir, "--metric", "nope"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("nope");
+  });
+});
