@@ -1,28 +1,14 @@
-import { spawn } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runFits } from "../../analysis/fit/index.ts";
+import { runCli } from "../helpers/vscale-cli.ts";
 import { amdahlRows, writeSyntheticSummary } from "./helpers/synthetic-summary.ts";
 
-const BIN = resolve(import.meta.dirname, "../../bin/vscale.mjs");
-
-function vscale(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c: Buffer) => {
-      stdout += c.toString();
-    });
-    child.stderr.on("data", (c: Buffer) => {
-      stderr += c.toString();
-    });
-    child.on("close", (code) => done({ code, stdout, stderr }));
-  });
-}
+/** The real CLI as a process (see test/helpers/vscale-cli.ts). */
+const vscale = (args: string[]) => runCli(args);
 
 async function duckRows(sql: string): Promise<Record<string, unknown>[]> {
   const instance = await DuckDBInstance.create(":memory:");

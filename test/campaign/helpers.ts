@@ -1,15 +1,12 @@
 /** Shared by the campaign tests: fixture paths, temp dirs, a tiny server group. */
-import { type ChildProcess, spawn } from "node:child_process";
 import { copyFile, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ServerGroup } from "../../config/expand.ts";
 
 export const HERE = dirname(fileURLToPath(import.meta.url));
 export const FIXTURES = join(HERE, "fixtures");
-export const REPO = resolve(HERE, "..", "..");
-export const BIN = join(REPO, "bin", "vscale.mjs");
 export const TINY_SERVER = join(FIXTURES, "tiny-server.mjs");
 
 export async function tempDir(prefix: string): Promise<{ path: string; remove(): Promise<void> }> {
@@ -56,40 +53,7 @@ export function pidAlive(pid: number): boolean {
   }
 }
 
-export interface CliRun {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Start `vscale <args>` as a real process; `done` resolves with its output when it exits. */
-export function startCli(
-  args: string[],
-  env: NodeJS.ProcessEnv = process.env,
-): { child: ChildProcess; done: Promise<CliRun> } {
-  const child = spawn(process.execPath, [BIN, ...args], {
-    cwd: REPO,
-    env: { ...env, NO_COLOR: "1" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout?.on("data", (c: Buffer) => {
-    stdout += c.toString();
-  });
-  child.stderr?.on("data", (c: Buffer) => {
-    stderr += c.toString();
-  });
-  const done = new Promise<CliRun>((resolveRun) => {
-    child.on("close", (code, signal) => resolveRun({ code, signal, stdout, stderr }));
-  });
-  return { child, done };
-}
-
-export function runCli(args: string[], env?: NodeJS.ProcessEnv): Promise<CliRun> {
-  return startCli(args, env).done;
-}
+export { type CliRun, runCli, startCli } from "../helpers/vscale-cli.ts";
 
 /** A matrix file (plus the prompt file it names) in `dir`. */
 export async function writeMatrix(dir: string, yaml: string): Promise<string> {

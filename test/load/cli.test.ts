@@ -1,43 +1,24 @@
-import { spawn } from "node:child_process";
 import { writeFile } from "node:fs/promises";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startCli, until } from "../helpers/vscale-cli.ts";
 import { readRecords, tempDir } from "./helpers.ts";
 import { type PlantedServer, startPlantedServer } from "./planted-server.ts";
 
-const BIN = resolve(dirname(fileURLToPath(import.meta.url)), "../../bin/vscale.mjs");
-
-function vscale(
+/** The real CLI as a process; `sigintAfter(stderr)` says when to press Ctrl-C. */
+async function vscale(
   args: string[],
   env: Record<string, string> = {},
   sigintAfter?: (text: string) => boolean,
 ) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((done) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      env: { ...process.env, ...env },
-      stdio: ["ignore", "pipe", "pipe"],
+  const cli = startCli(args, { ...process.env, ...env });
+  if (sigintAfter) {
+    // Interrupt once the run is under way (the model was resolved and requests went out).
+    void until(() => cli.child.exitCode !== null || sigintAfter(cli.stderr()), 60_000).then(() => {
+      if (cli.child.exitCode === null) cli.child.kill("SIGINT");
     });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c: Buffer) => {
-      stdout += c.toString();
-    });
-    child.stderr.on("data", (c: Buffer) => {
-      stderr += c.toString();
-    });
-    if (sigintAfter) {
-      // Interrupt once the run is under way (the model was resolved and requests went out).
-      const timer = setInterval(() => {
-        if (sigintAfter(stderr)) {
-          clearInterval(timer);
-          child.kill("SIGINT");
-        }
-      }, 50);
-      child.on("close", () => clearInterval(timer));
-    }
-    child.on("close", (code) => done({ code, stdout, stderr }));
-  });
+  }
+  return cli.done;
 }
 
 let dir: string;

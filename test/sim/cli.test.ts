@@ -1,29 +1,16 @@
-import { spawn } from "node:child_process";
-import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../../common/errors.ts";
 import { parseServeArgs } from "../../sim/cli.ts";
 import { resolveSimOptions } from "../../sim/options.ts";
+import { startCli, until } from "../helpers/vscale-cli.ts";
 import { freePort, MODEL } from "./helpers.ts";
 
-const BIN = resolve(import.meta.dirname, "../../bin/vscale.mjs");
-
+/** The real CLI as a process; `ready()` waits until stdout shows `untilOutput`. */
 function run(args: string[], untilOutput?: string) {
-  const child = spawn(process.execPath, [BIN, ...args], { stdio: ["ignore", "pipe", "pipe"] });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (c: Buffer) => {
-    stdout += c.toString();
-  });
-  child.stderr.on("data", (c: Buffer) => {
-    stderr += c.toString();
-  });
-  const exit = new Promise<number | null>((done) => child.on("exit", (code) => done(code)));
-  const ready = async () => {
-    for (let i = 0; i < 300 && untilOutput && !stdout.includes(untilOutput); i++)
-      await new Promise((r) => setTimeout(r, 50));
-  };
-  return { child, exit, ready, out: () => stdout, err: () => stderr };
+  const cli = startCli(args);
+  const exit = cli.done.then((r) => r.code);
+  const ready = () => until(() => !untilOutput || cli.stdout().includes(untilOutput));
+  return { child: cli.child, exit, ready, out: cli.stdout, err: cli.stderr };
 }
 
 describe("parseServeArgs (vLLM argv conventions)", () => {
