@@ -20,8 +20,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { Agent, type ClientRequest, request } from "node:http";
-import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
+import { freePort } from "../common/free-port.ts";
 import { stepCost } from "../sim/engine/cost-model.ts";
 import { PROFILES } from "../sim/engine/profiles.ts";
 import type { SimStatsBody } from "../sim/http/debug-stats.ts";
@@ -52,17 +52,6 @@ function timeScaleFor(tokensPerS: number): number {
     { prefillTokens: 0, decodeSeqs: STREAMS, contextTokens: STREAMS * meanContext },
   ).totalMs;
   return stepMsAtScale1 / ((STREAMS / tokensPerS) * 1000);
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const probe = createServer();
-    probe.once("error", fail);
-    probe.listen(0, "127.0.0.1", () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => done(port));
-    });
-  });
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

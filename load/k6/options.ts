@@ -6,26 +6,12 @@
  */
 import type { LoadSchedule } from "../workload/arrivals.ts";
 import { openArrivalTimesMs } from "../workload/arrivals.ts";
-import type { ApiKind } from "../workload/bodies.ts";
+import type { WorkloadParams } from "../workload/params.ts";
 
-export interface K6Params {
-  url: string;
-  model: string;
-  api: ApiKind;
-  experimentId: string;
+export interface K6Params extends WorkloadParams {
   /** Absolute path of the prepared prompt set (JSON), read with k6's `open()`. */
   promptsFile: string;
   promptSetName: string;
-  schedule: LoadSchedule;
-  warmupMs: number;
-  durationMs: number;
-  maxTokens: number;
-  stream: boolean;
-  ignoreEos: boolean;
-  temperature: number;
-  timeoutMs: number;
-  seed: number;
-  drain: boolean;
   summaryFile: string;
   /** Fail the k6 run's thresholds above this share of failed requests. */
   maxErrorRate: number;

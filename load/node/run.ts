@@ -14,12 +14,8 @@ import {
   RNG_STREAM,
   userStartOffsetMs,
 } from "../workload/arrivals.ts";
-import {
-  API_PATH,
-  type ApiKind,
-  buildRequestBody,
-  buildRequestHeaders,
-} from "../workload/bodies.ts";
+import { API_PATH, buildRequestBody, buildRequestHeaders } from "../workload/bodies.ts";
+import type { WorkloadParams } from "../workload/params.ts";
 import type { PreparedPromptSet, Prompt } from "../workload/prompts.ts";
 import { buildRecord } from "../workload/record-builder.ts";
 import { createRng } from "../workload/rng.ts";
@@ -31,26 +27,10 @@ import { parseTargetUrl } from "./target-url.ts";
 
 export type { LiveCounters } from "./live-counters.ts";
 
-export interface LoadRunOptions {
-  /** Server base URL (with or without `/v1`). */
-  url: string;
-  model: string;
-  api: ApiKind;
+export interface LoadRunOptions extends WorkloadParams {
   /** Sent as a bearer token; never written to records, logs or errors. */
   apiKey?: string;
-  experimentId: string;
   promptSet: PreparedPromptSet;
-  schedule: LoadSchedule;
-  warmupMs: number;
-  durationMs: number;
-  maxTokens: number;
-  stream: boolean;
-  ignoreEos: boolean;
-  temperature: number;
-  timeoutMs: number;
-  seed: number;
-  /** true: at the window's end let in-flight requests finish; false: cancel them. */
-  drain: boolean;
   /** `requests.ndjson`, streamed as records finish (renamed into place at the end). */
   outFile: string;
   /** Called about four times a second. */

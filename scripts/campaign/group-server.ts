@@ -5,8 +5,8 @@
  */
 import { createServer } from "node:net";
 import { ConfigError, ServerError } from "../../common/errors.ts";
+import { freePort } from "../../common/free-port.ts";
 import { runtimeArgv, type ServerGroup } from "../../config/expand.ts";
-import { freePort } from "./free-port.ts";
 import { serverVersion, waitHealthy } from "./health.ts";
 import { tailLines } from "./log-tail.ts";
 import { VSCALE_BIN } from "./paths.ts";

@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ServerError } from "../../common/errors.ts";
-import { freePort } from "../../scripts/campaign/free-port.ts";
+import { freePort } from "../../common/free-port.ts";
 import { waitHealthy } from "../../scripts/campaign/health.ts";
 import { groupAlive, liveGroupPids, spawnGroup } from "../../scripts/campaign/process-group.ts";
 import { pidAlive, TINY_SERVER, tempDir } from "./helpers.ts";

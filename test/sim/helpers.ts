@@ -125,15 +125,4 @@ export function metricValue(
   return sum;
 }
 
-/** A port that was free a moment ago (for spawned servers that need a fixed --port). */
-export async function freePort(): Promise<number> {
-  const { createServer } = await import("node:net");
-  return new Promise((done, fail) => {
-    const probe = createServer();
-    probe.once("error", fail);
-    probe.listen(0, "127.0.0.1", () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => done(port));
-    });
-  });
-}
+export { freePort } from "../../common/free-port.ts";
