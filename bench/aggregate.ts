@@ -25,7 +25,7 @@ import { tableToIPC } from "apache-arrow";
 import * as pw from "parquet-wasm";
 import { RowBatcher } from "../analysis/aggregate/arrow-batch.ts";
 import { aggregate } from "../analysis/aggregate/index.ts";
-import type { ColumnDef } from "../analysis/aggregate/output-schema.ts";
+import type { ColumnDef } from "../formats/agg-tables.ts";
 import { duckQuery } from "../test/aggregate/duckdb-read.ts";
 import { seededRandom, writeGeneratedCampaign } from "../test/aggregate/synthetic-campaign.ts";
 import { type BenchRow, printBenchRows } from "./report.ts";

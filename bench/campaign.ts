@@ -7,8 +7,8 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { runCampaign } from "../campaign/run-campaign.ts";
 import { loadPlan } from "../config/plan.ts";
-import { runCampaign } from "../scripts/campaign/run-campaign.ts";
 import { printBenchRows } from "./report.ts";
 
 const MATRIX = `

@@ -8,10 +8,10 @@ import { amdahlThroughput, fitAmdahl } from "../analysis/fit/amdahl.ts";
 import { bootstrapS } from "../analysis/fit/bootstrap.ts";
 import { fitPoints } from "../analysis/fit/fit-group.ts";
 import type { ScalingPoint } from "../analysis/fit/points.ts";
-import { seededRng } from "../analysis/stats/rng.ts";
+import { createRng } from "../stats/rng.ts";
 import { type BenchRow, printBenchRows } from "./report.ts";
 
-function planted(s: number, rng: ReturnType<typeof seededRng>, noise: number): ScalingPoint[] {
+function planted(s: number, rng: ReturnType<typeof createRng>, noise: number): ScalingPoint[] {
   const points: ScalingPoint[] = [];
   for (const n of [1, 2, 4, 8])
     for (let r = 0; r < 3; r++)
@@ -20,7 +20,7 @@ function planted(s: number, rng: ReturnType<typeof seededRng>, noise: number): S
 }
 
 const rows: BenchRow[] = [];
-const rng = seededRng(2024);
+const rng = createRng(2024);
 const groups = Array.from({ length: 1000 }, (_, i) =>
   planted([0, 0.02, 0.1, 0.3][i % 4] as number, rng, 0.03),
 );
@@ -47,7 +47,7 @@ for (const s of [0, 0.02, 0.1, 0.3]) {
   const trials = 200;
   let err = 0;
   let covered = 0;
-  const trialRng = seededRng(77 + s * 1000);
+  const trialRng = createRng(77 + s * 1000);
   for (let t = 0; t < trials; t++) {
     const points = planted(s, trialRng, 0.02 + 0.03 * trialRng.next());
     const fit = fitAmdahl(points);

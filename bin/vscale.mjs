@@ -4,4 +4,4 @@
 import { register } from "tsx/esm/api";
 
 register();
-await import("../scripts/vscale.ts");
+await import("../cli/vscale.ts");

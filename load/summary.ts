@@ -10,7 +10,7 @@
 import { createReadStream } from "node:fs";
 import { createInterface } from "node:readline";
 import { DataError } from "../common/errors.ts";
-import { type RequestRecord, RequestRecordSchema } from "./record.ts";
+import { type RequestRecord, RequestRecordSchema } from "../formats/request-record.ts";
 import { percentileSorted } from "./workload/timing.ts";
 
 export interface LoadSummary {

@@ -10,7 +10,7 @@
  *   token, the server dies abruptly (the CLI exits with code 1), leaving the
  *   other streams cut mid-way.
  */
-import { mixSeed, mulberry32 } from "./random.ts";
+import { mixSeed, uniform } from "./random.ts";
 
 export interface FaultOptions {
   simFailRate: number;
@@ -37,7 +37,7 @@ export class FaultInjector {
   constructor(options: FaultOptions) {
     this.options = options;
     // A stream separate from output lengths: turning faults on must not change the workload.
-    this.random = mulberry32(mixSeed(options.seed, 0xfa17));
+    this.random = uniform(mixSeed(options.seed, 0xfa17));
   }
 
   /** Decide the faults of a new request; `outputTokens` is its planned length. */

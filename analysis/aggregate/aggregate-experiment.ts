@@ -5,12 +5,12 @@
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { MetricSampleSchema, RAW_FILES } from "../../common/raw-layout.ts";
 import { FACTOR_NAMES, FACTOR_VALUE, type FactorName } from "../../config/schema.ts";
+import { AGG_SCHEMA_VERSION } from "../../formats/agg-tables.ts";
+import { MetricSampleSchema, RAW_FILES } from "../../formats/raw-layout.ts";
 import type { Row } from "./arrow-batch.ts";
 import { type GpuSample, gpuColumns, parseDmon, parseQueryGpuCsv } from "./gpu-samples.ts";
 import { readNdjson, type Warn } from "./ndjson-lines.ts";
-import { AGG_SCHEMA_VERSION } from "./output-schema.ts";
 import { type PromSample, parsePrometheusText } from "./prometheus-text.ts";
 import type { RawExperiment } from "./raw-experiments.ts";
 import { streamRequests } from "./request-records.ts";

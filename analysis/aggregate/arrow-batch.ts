@@ -21,7 +21,7 @@ import {
   Utf8,
   vectorFromArray,
 } from "apache-arrow";
-import type { ColumnDef, ColumnType } from "./output-schema.ts";
+import type { ColumnDef, ColumnType } from "../../formats/agg-tables.ts";
 
 export type Cell = number | bigint | string | boolean | null | undefined;
 export type Row = Record<string, Cell>;

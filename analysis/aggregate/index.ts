@@ -10,8 +10,6 @@ import { join } from "node:path";
 import { tempPathFor, writeFileAtomic } from "../../common/atomic-write.ts";
 import { DataError } from "../../common/errors.ts";
 import { FACTOR_NAMES } from "../../config/schema.ts";
-import { aggregateExperiment } from "./aggregate-experiment.ts";
-import { type Row, RowBatcher } from "./arrow-batch.ts";
 import {
   AGG_SCHEMA_VERSION,
   ALWAYS_PRESENT_FACTORS,
@@ -20,7 +18,9 @@ import {
   REQUESTS_TABLE,
   SERVER_METRICS_TABLE,
   SUMMARY_TABLE,
-} from "./output-schema.ts";
+} from "../../formats/agg-tables.ts";
+import { aggregateExperiment } from "./aggregate-experiment.ts";
+import { type Row, RowBatcher } from "./arrow-batch.ts";
 import { ParquetStreamWriter } from "./parquet-file.ts";
 import { KERNELS_TABLE, OPS_TABLE, STEP_PHASES_TABLE } from "./profile-tables.ts";
 import { aggregateProfiles, ProfileSinks } from "./profiles.ts";

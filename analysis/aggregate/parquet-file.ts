@@ -15,8 +15,8 @@ import {
   Table as WasmTable,
   WriterPropertiesBuilder,
 } from "parquet-wasm";
+import type { ColumnDef } from "../../formats/agg-tables.ts";
 import { RowBatcher } from "./arrow-batch.ts";
-import type { ColumnDef } from "./output-schema.ts";
 
 export interface ParquetWriteOptions {
   /** Rows per row group; the writer buffers at most this many rows. */

@@ -8,8 +8,8 @@
  */
 import { Worker } from "node:worker_threads";
 import { type Table as ArrowTable, tableToIPC } from "apache-arrow";
+import type { ColumnDef } from "../../formats/agg-tables.ts";
 import { RowBatcher } from "./arrow-batch.ts";
-import type { ColumnDef } from "./output-schema.ts";
 import type { ParquetWriteOptions } from "./parquet-file.ts";
 import type { FromWorker, ParquetWorkerData, ToWorker } from "./parquet-worker.ts";
 

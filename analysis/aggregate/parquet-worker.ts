@@ -5,7 +5,7 @@
  * encoder has taken it (the main thread's back-pressure).
  */
 import { parentPort, workerData } from "node:worker_threads";
-import type { ColumnDef } from "./output-schema.ts";
+import type { ColumnDef } from "../../formats/agg-tables.ts";
 import { ParquetStreamWriter, type ParquetWriteOptions } from "./parquet-file.ts";
 
 export type ToWorker = { type: "batch"; ipc: Uint8Array; rows: number } | { type: "close" };

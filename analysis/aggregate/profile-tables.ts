@@ -3,7 +3,7 @@
  * found): seed 000's step-phase CSVs, seed 003's profilemate session CSVs,
  * seed 001's PyTorch chrome traces. Formats: ../shared/formats/README.md.
  */
-import type { ColumnDef, ColumnType, TableDef } from "./output-schema.ts";
+import type { ColumnDef, ColumnType, TableDef } from "../../formats/agg-tables.ts";
 
 const col = (name: string, type: ColumnType, doc: string, nullable = true): ColumnDef => ({
   name,

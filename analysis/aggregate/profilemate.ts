@@ -4,10 +4,11 @@
  * means "did not happen", e.g. never preempted); a cell that does not fit its
  * type is reported and left null.
  */
+
+import type { ColumnType } from "../../formats/agg-tables.ts";
 import type { Row } from "./arrow-batch.ts";
 import { parseCsv } from "./csv-text.ts";
 import type { Warn } from "./ndjson-lines.ts";
-import type { ColumnType } from "./output-schema.ts";
 import { PROFILEMATE_KINDS } from "./profile-tables.ts";
 
 export const SESSION_DIR_PATTERN = /^session_/;

@@ -6,10 +6,10 @@
 import { existsSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { AGG_SCHEMA_VERSION, type TableDef } from "../../formats/agg-tables.ts";
 import type { Row } from "./arrow-batch.ts";
 import { readChromeTrace, TRACE_FILE_PATTERN } from "./chrome-trace.ts";
 import type { Warn } from "./ndjson-lines.ts";
-import { AGG_SCHEMA_VERSION, type TableDef } from "./output-schema.ts";
 import {
   KERNELS_TABLE,
   OPS_TABLE,

@@ -16,7 +16,7 @@ import {
   SERVERS_DIR,
   type Status,
   StatusSchema,
-} from "../../common/raw-layout.ts";
+} from "../../formats/raw-layout.ts";
 
 export interface RawExperiment {
   dir: string;

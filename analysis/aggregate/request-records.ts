@@ -5,14 +5,15 @@
  * decoded into reusable slots by FlatJsonDecoder and copied straight into the
  * Arrow columns, with no JSON.parse, zod call or object per line. Lines the
  * decoder declines take the JSON.parse + zod path (the schema in
- * `load/record.ts` decides), which also reports bad lines as before.
+ * `formats/request-record.ts` decides), which also reports bad lines as before.
  */
-import { type RequestRecord, RequestRecordSchema } from "../../load/record.ts";
+
+import { AGG_SCHEMA_VERSION, REQUESTS_TABLE } from "../../formats/agg-tables.ts";
+import { type RequestRecord, RequestRecordSchema } from "../../formats/request-record.ts";
 import type { Cell } from "./arrow-batch.ts";
 import { FlatJsonDecoder, NULL, NUMBER, STRING, TRUE } from "./flat-json-decoder.ts";
 import { flatRecordRules, namedOnly } from "./flat-record-plan.ts";
 import { parseLine, readLineBlocks, type Warn } from "./ndjson-lines.ts";
-import { AGG_SCHEMA_VERSION, REQUESTS_TABLE } from "./output-schema.ts";
 import { inWindow, type RequestStats, type Window } from "./request-stats.ts";
 import type { TableSink } from "./table-sink.ts";
 

@@ -7,13 +7,14 @@
  * right after warm-up); latency distributions leave warm-up requests out, as
  * they were sent while the load was still ramping.
  */
-import type { RequestRecord } from "../../load/record.ts";
+
 import {
   ERROR_KINDS,
   LATENCY_METRICS,
   LATENCY_STATS,
   type LatencyMetric,
-} from "./output-schema.ts";
+} from "../../formats/agg-tables.ts";
+import type { RequestRecord } from "../../formats/request-record.ts";
 import { Sample } from "./sample-stats.ts";
 
 export interface Window {

@@ -5,7 +5,7 @@
  */
 import { fileURLToPath } from "node:url";
 import { writeFileAtomic } from "../../common/atomic-write.ts";
-import { AGG_SCHEMA_VERSION, CORE_TABLES, type TableDef } from "./output-schema.ts";
+import { AGG_SCHEMA_VERSION, CORE_TABLES, type TableDef } from "../../formats/agg-tables.ts";
 import { PROFILE_TABLES } from "./profile-tables.ts";
 
 export const SCHEMA_DOC_PATH = fileURLToPath(new URL("../../docs/schema.md", import.meta.url));

@@ -3,9 +3,10 @@
  * the `/metrics` scrapes before and after the window, and gauge samples taken
  * during it (pure: texts and samples in, columns out).
  */
-import type { MetricSample } from "../../common/raw-layout.ts";
+
+import { SERVER_HISTOGRAMS } from "../../formats/agg-tables.ts";
+import type { MetricSample } from "../../formats/raw-layout.ts";
 import { histogramDelta, histogramMean, histogramQuantile } from "./histogram-quantile.ts";
-import { SERVER_HISTOGRAMS } from "./output-schema.ts";
 import { histogram, type PromSample, sumSeries } from "./prometheus-text.ts";
 
 const COUNTERS = {

@@ -1,6 +1,7 @@
 /** The summary rows as CSV (RFC 4180 quoting; empty cell = null) for spreadsheet users. */
+
+import type { ColumnDef } from "../../formats/agg-tables.ts";
 import type { Row } from "./arrow-batch.ts";
-import type { ColumnDef } from "./output-schema.ts";
 
 function csvCell(value: Row[string]): string {
   if (value === null || value === undefined) return "";

@@ -5,8 +5,8 @@
  */
 import { rm } from "node:fs/promises";
 import { tempPathFor } from "../../common/atomic-write.ts";
+import type { ColumnDef } from "../../formats/agg-tables.ts";
 import { type ColumnBuilder, type Row, RowBatcher } from "./arrow-batch.ts";
-import type { ColumnDef } from "./output-schema.ts";
 import { ParquetStreamWriter } from "./parquet-file.ts";
 import { ParquetThreadWriter } from "./parquet-thread-writer.ts";
 

@@ -12,8 +12,9 @@
  *   from few points (the bootstrap analogue of using t instead of z).
  * The planted-truth test in test/analysis/bootstrap.test.ts holds coverage ≥ 90%.
  */
-import { quantileSorted, tCritical95 } from "../stats/quantile.ts";
-import { seededRng } from "../stats/rng.ts";
+
+import { quantileSorted, tCritical95 } from "../../stats/quantile.ts";
+import { createRng } from "../../stats/rng.ts";
 import { type AmdahlParams, amdahlThroughput, fitAmdahl } from "./amdahl.ts";
 import type { ScalingPoint } from "./points.ts";
 
@@ -77,7 +78,7 @@ export function bootstrapS(
   if (replicates < 20) return { ok: false, reason: `bootstrap B=${replicates} is too small` };
   if (df < 1) return residualBootstrap(points, estimate, { replicates, seed });
 
-  const rng = seededRng(seed);
+  const rng = createRng(seed);
   const estimates = new Float64Array(replicates);
   const sample: ScalingPoint[] = points.map((p) => ({ ...p }));
   for (let b = 0; b < replicates; b++) {
@@ -126,7 +127,7 @@ function residualBootstrap(
   const fitted = points.map((p) => amdahlThroughput(estimate, p.n));
   const inflate = Math.sqrt(points.length / df);
   const residuals = points.map((p, i) => (p.x / (fitted[i] as number) - 1) * inflate);
-  const rng = seededRng(seed);
+  const rng = createRng(seed);
   const estimates = new Float64Array(replicates);
   for (let b = 0; b < replicates; b++) {
     const sample = points.map((p, i) => ({

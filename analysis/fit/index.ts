@@ -6,6 +6,7 @@
 import { join } from "node:path";
 import { writeFileAtomic } from "../../common/atomic-write.ts";
 import { ConfigError } from "../../common/errors.ts";
+import { hashString } from "../../stats/hash.ts";
 import { type FitOptions, fitPoints, type PointsFit } from "./fit-group.ts";
 import { fitCsv, fitTable } from "./fit-rows.ts";
 import {
@@ -56,13 +57,6 @@ export interface RunFitsOptions {
 export const DEFAULT_BOOTSTRAP = 1000;
 export const DEFAULT_SEED = 1;
 
-/** FNV-1a: each group's bootstrap stream depends on its key, not on which other groups exist. */
-function hashSeed(seed: number, text: string): number {
-  let h = (0x811c9dc5 ^ seed) >>> 0;
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
-  return h;
-}
-
 export function fitPaths(resultsDir: string): { csv: string; parquet: string } {
   return {
     csv: join(resultsDir, "agg", "amdahl_fit.csv"),
@@ -106,7 +100,10 @@ export async function computeFits(opts: RunFitsOptions): Promise<FitResult> {
       const value = r[metric];
       return { n: r.gpus, x: typeof value === "number" ? value : Number.NaN };
     });
-    const result = fitPoints(points, { ...fitOptions, seed: hashSeed(fitOptions.seed, group.id) });
+    const result = fitPoints(points, {
+      ...fitOptions,
+      seed: hashString(group.id, fitOptions.seed),
+    });
     if (!result.ok) {
       skipped.push({ group: group.id, key: group.key, reason: result.reason });
       continue;

@@ -6,7 +6,7 @@
  */
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { RAW_FILES } from "../../common/raw-layout.ts";
+import { RAW_FILES } from "../../formats/raw-layout.ts";
 import { type ParquetRows, readOptionalParquetRows } from "../fit/read-parquet.ts";
 
 export interface ExperimentMeta {

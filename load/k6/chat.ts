@@ -9,7 +9,7 @@
  */
 import { sleep } from "k6";
 import http from "k6/http";
-import type { ErrorKind } from "../record.ts";
+import type { ErrorKind } from "../../formats/request-record.ts";
 import { buildRecord } from "../workload/record-builder.ts";
 import { ResponseTracker } from "../workload/response-tracker.ts";
 import { buildK6Options } from "./options.ts";

@@ -10,11 +10,11 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ServerError } from "../../common/errors.ts";
+import { type RequestRecord, RequestRecordSchema } from "../../formats/request-record.ts";
 import { nowMs } from "../node/clock.ts";
 import { LiveCounterTracker } from "../node/live-counters.ts";
 import { NdjsonWriter } from "../node/ndjson-writer.ts";
 import { type LoadResult, type LoadRunOptions, validateLoadOptions } from "../node/run.ts";
-import { type RequestRecord, RequestRecordSchema } from "../record.ts";
 import { API_KEY_ENV, type K6Params, PARAMS_ENV, START_MARKER } from "./options.ts";
 
 const HERE = dirname(fileURLToPath(import.meta.url));

@@ -5,11 +5,11 @@
  */
 import exec from "k6/execution";
 import { Rate } from "k6/metrics";
-import type { RequestRecord } from "../record.ts";
+import type { RequestRecord } from "../../formats/request-record.ts";
+import { createRng, type Rng } from "../../stats/rng.ts";
 import { RNG_STREAM } from "../workload/arrivals.ts";
 import { API_PATH, buildRequestBody, buildRequestHeaders } from "../workload/bodies.ts";
 import type { PreparedPromptSet, Prompt } from "../workload/prompts.ts";
-import { createRng, type Rng } from "../workload/rng.ts";
 import { API_KEY_ENV, type K6Params, paramsFromEnv, START_MARKER } from "./options.ts";
 
 export const params: K6Params = paramsFromEnv(__ENV);

@@ -4,7 +4,7 @@
  * between, so TTFT and ITL carry as little of our own overhead as possible.
  */
 import type { Dispatcher } from "undici";
-import type { ErrorKind } from "../record.ts";
+import type { ErrorKind } from "../../formats/request-record.ts";
 import type { ApiKind } from "../workload/bodies.ts";
 import { type ResponseOutcome, ResponseTracker } from "../workload/response-tracker.ts";
 import { nowMs } from "./clock.ts";

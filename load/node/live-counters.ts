@@ -3,7 +3,7 @@
  * the current phase (warm-up, then the measured window) so the figure shown
  * during the window is the one the summary will report.
  */
-import type { RequestRecord } from "../record.ts";
+import type { RequestRecord } from "../../formats/request-record.ts";
 import { percentileSorted } from "../workload/timing.ts";
 
 export interface LiveCounters {

@@ -6,7 +6,8 @@
  */
 import { Pool } from "undici";
 import { ConfigError } from "../../common/errors.ts";
-import type { RequestRecord } from "../record.ts";
+import type { RequestRecord } from "../../formats/request-record.ts";
+import { createRng } from "../../stats/rng.ts";
 import {
   type LoadSchedule,
   OpenArrivals,
@@ -18,7 +19,6 @@ import { API_PATH, buildRequestBody, buildRequestHeaders } from "../workload/bod
 import type { WorkloadParams } from "../workload/params.ts";
 import type { PreparedPromptSet, Prompt } from "../workload/prompts.ts";
 import { buildRecord } from "../workload/record-builder.ts";
-import { createRng } from "../workload/rng.ts";
 import { type InFlightRequest, sendRequest } from "./client.ts";
 import { epochUs, nowMs } from "./clock.ts";
 import { type LiveCounters, LiveCounterTracker } from "./live-counters.ts";

@@ -6,7 +6,7 @@
  * shape = burstiness and scale = 1 / (rate · burstiness), so the mean rate is
  * `rate` whatever the burstiness; burstiness 1 is Poisson, constant is 1/rate.
  */
-import { createRng, type Rng } from "./rng.ts";
+import { createRng, type Rng } from "../../stats/rng.ts";
 
 export interface ClosedLoopSchedule {
   mode: "closed";

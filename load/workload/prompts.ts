@@ -4,7 +4,7 @@
  * server's `/tokenize` happen in `load/node/prompt-files.ts`; k6 receives the
  * prepared set as JSON.
  */
-import { createRng, type Rng } from "./rng.ts";
+import { createRng, type Rng } from "../../stats/rng.ts";
 
 export interface ChatMessage {
   role: string;

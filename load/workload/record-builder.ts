@@ -1,8 +1,8 @@
 /**
  * Turns one request's observations into the per-request record
- * (`load/record.ts`). Shared by every engine so records agree field by field.
+ * (`formats/request-record.ts`). Shared by every engine so records agree field by field.
  */
-import type { RequestRecord } from "../record.ts";
+import type { RequestRecord } from "../../formats/request-record.ts";
 import type { ResponseOutcome } from "./response-tracker.ts";
 import { computeLatency } from "./timing.ts";
 

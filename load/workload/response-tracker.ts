@@ -3,7 +3,7 @@
  * chunk times, usage, finish reason, and which error kind (if any) it ended in.
  * Engines feed it what the socket delivered and when; it does no I/O.
  */
-import type { ErrorKind } from "../record.ts";
+import type { ErrorKind } from "../../formats/request-record.ts";
 import type { ApiKind } from "./bodies.ts";
 import { parseBufferedResponse, parseStreamPayload, type Usage } from "./openai-stream.ts";
 import { SseParser } from "./sse.ts";

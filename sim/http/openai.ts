@@ -4,7 +4,7 @@
  * and build the response and stream chunks in vLLM's shapes.
  */
 import type { z } from "zod";
-import { drawTokenCount, hashString, mixSeed, mulberry32 } from "../random.ts";
+import { drawTokenCount, hashString, mixSeed, uniform } from "../random.ts";
 import { detokenize, tokenize } from "../tokenizer.ts";
 import { renderChat } from "./chat-template.ts";
 import { HttpError } from "./errors.ts";
@@ -149,7 +149,7 @@ export function prepareRequest(kind: ApiKind, body: unknown, ctx: ServingContext
       : request.temperature === 0
         ? mixSeed(ctx.seed, promptHash)
         : mixSeed(ctx.seed, ctx.nextRequestNumber());
-  const random = mulberry32(seed);
+  const random = uniform(seed);
   let outputTokens: number;
   let finishReason: "stop" | "length";
   if (request.ignore_eos) {

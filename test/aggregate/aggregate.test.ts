@@ -3,8 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { aggregate } from "../../analysis/aggregate/index.ts";
-import type { MetricSample } from "../../common/raw-layout.ts";
-import type { RequestRecord } from "../../load/record.ts";
+import type { MetricSample } from "../../formats/raw-layout.ts";
+import type { RequestRecord } from "../../formats/request-record.ts";
 import { parquetColumnTypes, readParquetRows } from "./duckdb-read.ts";
 import { GPU_FIXTURES } from "./fixtures.ts";
 import {

@@ -2,7 +2,11 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { FlatJsonDecoder } from "../../analysis/aggregate/flat-json-decoder.ts";
 import { flatRecordRules } from "../../analysis/aggregate/flat-record-plan.ts";
-import { ErrorKind, type RequestRecord, RequestRecordSchema } from "../../load/record.ts";
+import {
+  ErrorKind,
+  type RequestRecord,
+  RequestRecordSchema,
+} from "../../formats/request-record.ts";
 import { syntheticRequest } from "./synthetic-campaign.ts";
 
 const rules = flatRecordRules(RequestRecordSchema);

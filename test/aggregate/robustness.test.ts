@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { aggregate } from "../../analysis/aggregate/index.ts";
 import { DataError } from "../../common/errors.ts";
-import { RAW_FILES } from "../../common/raw-layout.ts";
+import { RAW_FILES } from "../../formats/raw-layout.ts";
 import { duckQuery, readParquetRows } from "./duckdb-read.ts";
 import {
   generatedRequests,

@@ -1,6 +1,6 @@
 /**
  * Synthetic raw campaign folders in exactly the layout the campaign runner
- * writes (common/raw-layout.ts, load/record.ts), with answers the tests know.
+ * writes (formats/raw-layout.ts, formats/request-record.ts), with answers the tests know.
  * Reusable by the simulator and campaign tests: every file is optional, and
  * a raw text override lets a test plant broken input.
  */
@@ -16,8 +16,8 @@ import {
   RAW_FILES,
   RAW_SCHEMA_VERSION,
   type Status,
-} from "../../common/raw-layout.ts";
-import type { RequestRecord } from "../../load/record.ts";
+} from "../../formats/raw-layout.ts";
+import type { RequestRecord } from "../../formats/request-record.ts";
 
 export const T0_US = 1_780_000_000_000_000;
 

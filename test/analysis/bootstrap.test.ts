@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { amdahlThroughput, fitAmdahl } from "../../analysis/fit/amdahl.ts";
 import { bootstrapS } from "../../analysis/fit/bootstrap.ts";
 import type { ScalingPoint } from "../../analysis/fit/points.ts";
-import { seededRng } from "../../analysis/stats/rng.ts";
+import { createRng } from "../../stats/rng.ts";
 
 // 200 trials × B = 200 replicates per planted s: the coverage check.
 const TRIALS = 200;
@@ -12,7 +12,7 @@ describe("bootstrap CI for s", () => {
   it.each([0, 0.02, 0.1, 0.3])(
     "covers planted s = %s in at least 90 percent of 200 seeded trials (2 to 5 percent noise, N = 1, 2, 4, 8, 3 repeats)",
     (s) => {
-      const rng = seededRng(4242 + Math.round(s * 1000));
+      const rng = createRng(4242 + Math.round(s * 1000));
       let covered = 0;
       let width = 0;
       for (let t = 0; t < TRIALS; t++) {
@@ -55,7 +55,7 @@ describe("bootstrap CI for s without repeats (residual bootstrap)", () => {
   it.each([0.02, 0.1, 0.3])(
     "covers planted s = %s in at least 90 percent of 200 seeded trials with one point per N",
     (s) => {
-      const rng = seededRng(77 + Math.round(s * 1000));
+      const rng = createRng(77 + Math.round(s * 1000));
       let covered = 0;
       for (let t = 0; t < TRIALS; t++) {
         const noise = 0.02 + 0.03 * rng.next();

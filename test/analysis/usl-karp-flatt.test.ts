@@ -3,7 +3,7 @@ import { amdahlThroughput } from "../../analysis/fit/amdahl.ts";
 import { karpFlatt } from "../../analysis/fit/karp-flatt.ts";
 import type { ScalingPoint } from "../../analysis/fit/points.ts";
 import { fitUsl, uslThroughput } from "../../analysis/fit/usl.ts";
-import { seededRng } from "../../analysis/stats/rng.ts";
+import { createRng } from "../../stats/rng.ts";
 
 describe("fitUsl", () => {
   it.each([
@@ -11,7 +11,7 @@ describe("fitUsl", () => {
     [0.1, 0.0005],
     [0.02, 0.003],
   ])("recovers planted σ = %s, κ = %s and the peak N*", (sigma, kappa) => {
-    const rng = seededRng(3);
+    const rng = createRng(3);
     const points: ScalingPoint[] = [];
     for (const n of [1, 2, 4, 8, 16, 32, 64])
       for (let r = 0; r < 3; r++)

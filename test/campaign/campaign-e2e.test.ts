@@ -15,9 +15,9 @@ import {
   MetricSampleSchema,
   RAW_FILES,
   StatusSchema,
-} from "../../common/raw-layout.ts";
-import { RequestRecordSchema } from "../../load/record.ts";
-import { ServerRecordSchema } from "../../scripts/campaign/server-record.ts";
+} from "../../formats/raw-layout.ts";
+import { RequestRecordSchema } from "../../formats/request-record.ts";
+import { ServerRecordSchema } from "../../formats/server-record.ts";
 import {
   type CliRun,
   fakeNvidiaSmiDir,

@@ -7,10 +7,10 @@ import { existsSync } from "node:fs";
 import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { RAW_FILES, type Status, StatusSchema } from "../../common/raw-layout.ts";
+import { groupAlive } from "../../campaign/process-group.ts";
+import { RAW_FILES, type Status, StatusSchema } from "../../formats/raw-layout.ts";
+import { ServerRecordSchema } from "../../formats/server-record.ts";
 import { hasK6 } from "../../load/k6/runner.ts";
-import { groupAlive } from "../../scripts/campaign/process-group.ts";
-import { ServerRecordSchema } from "../../scripts/campaign/server-record.ts";
 import { pidAlive, readJson, runCli, startCli, tempDir, waitFor, writeMatrix } from "./helpers.ts";
 
 let dir: Awaited<ReturnType<typeof tempDir>>;

@@ -1,14 +1,14 @@
 import { readFile } from "node:fs/promises";
 import { delimiter, join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { GPU_QUERY_FIELDS } from "../../common/raw-layout.ts";
 import {
   findExecutable,
   NO_NVIDIA_SMI_NOTE,
   parseGpuInventory,
   probeGpus,
   startGpuSampler,
-} from "../../scripts/campaign/gpu-sampler.ts";
+} from "../../campaign/gpu-sampler.ts";
+import { GPU_QUERY_FIELDS } from "../../formats/raw-layout.ts";
 import { FIXTURES, fakeNvidiaSmiDir, tempDir } from "./helpers.ts";
 
 let dir: Awaited<ReturnType<typeof tempDir>>;

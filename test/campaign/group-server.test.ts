@@ -1,10 +1,10 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { resolveGroupEnv, startGroupServer } from "../../campaign/group-server.ts";
+import { groupAlive } from "../../campaign/process-group.ts";
 import { ConfigError, ServerError } from "../../common/errors.ts";
-import { resolveGroupEnv, startGroupServer } from "../../scripts/campaign/group-server.ts";
-import { groupAlive } from "../../scripts/campaign/process-group.ts";
-import { readServerRecord, serverFiles } from "../../scripts/campaign/server-record.ts";
+import { readServerRecord, serverFiles } from "../../formats/server-record.ts";
 import { pidAlive, tempDir, tinyGroup } from "./helpers.ts";
 
 let dir: Awaited<ReturnType<typeof tempDir>>;

@@ -1,14 +1,14 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { MetricSampleSchema } from "../../common/raw-layout.ts";
-import { type StartedServer, startGroupServer } from "../../scripts/campaign/group-server.ts";
+import { type StartedServer, startGroupServer } from "../../campaign/group-server.ts";
 import {
   gaugeSamples,
   scrapeMetrics,
   scrapeMetricsTo,
   startGaugeSampler,
-} from "../../scripts/campaign/metrics-scraper.ts";
+} from "../../campaign/metrics-scraper.ts";
+import { MetricSampleSchema } from "../../formats/raw-layout.ts";
 import { tempDir, tinyGroup } from "./helpers.ts";
 
 let dir: Awaited<ReturnType<typeof tempDir>>;

@@ -1,10 +1,10 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { waitHealthy } from "../../campaign/health.ts";
+import { groupAlive, liveGroupPids, spawnGroup } from "../../campaign/process-group.ts";
 import { ServerError } from "../../common/errors.ts";
 import { freePort } from "../../common/free-port.ts";
-import { waitHealthy } from "../../scripts/campaign/health.ts";
-import { groupAlive, liveGroupPids, spawnGroup } from "../../scripts/campaign/process-group.ts";
 import { pidAlive, TINY_SERVER, tempDir } from "./helpers.ts";
 
 let dir: Awaited<ReturnType<typeof tempDir>>;

@@ -5,7 +5,7 @@ import {
   colorAllowed,
   createProgress,
   formatExperimentLine,
-} from "../../scripts/campaign/progress.ts";
+} from "../../campaign/progress.ts";
 
 const live = {
   elapsedMs: 6000,

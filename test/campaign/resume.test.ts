@@ -1,10 +1,10 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { decide, globToRegExp, matchesAny, readStatus } from "../../campaign/resume.ts";
 import { writeFileAtomic, writeJsonAtomic } from "../../common/atomic-write.ts";
-import { experimentDir, RAW_FILES } from "../../common/raw-layout.ts";
 import type { Experiment } from "../../config/expand.ts";
-import { decide, globToRegExp, matchesAny, readStatus } from "../../scripts/campaign/resume.ts";
+import { experimentDir, RAW_FILES } from "../../formats/raw-layout.ts";
 import { runCli, tempDir, writeMatrix } from "./helpers.ts";
 
 let dir: Awaited<ReturnType<typeof tempDir>>;

@@ -4,7 +4,7 @@ import {
   openArrivalTimesMs,
   userStartOffsetMs,
 } from "../../load/workload/arrivals.ts";
-import { createRng } from "../../load/workload/rng.ts";
+import { createRng } from "../../stats/rng.ts";
 
 function gaps(times: number[]): number[] {
   return times.slice(1).map((t, i) => t - (times[i] as number));

@@ -2,8 +2,8 @@
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { type RequestRecord, RequestRecordSchema } from "../../formats/request-record.ts";
 import type { LoadRunOptions } from "../../load/node/run.ts";
-import { type RequestRecord, RequestRecordSchema } from "../../load/record.ts";
 import type { PreparedPromptSet } from "../../load/workload/prompts.ts";
 
 export const ONE_PROMPT: PreparedPromptSet = {

@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { RequestRecord } from "../../formats/request-record.ts";
 import { runNodeLoad } from "../../load/node/run.ts";
-import type { RequestRecord } from "../../load/record.ts";
 import { percentileSorted } from "../../load/workload/timing.ts";
 import { ONE_PROMPT, readRecords, runOptions, tempDir } from "./helpers.ts";
 import { type Fault, type PlantedServer, startPlantedServer } from "./planted-server.ts";

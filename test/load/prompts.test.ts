@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DataError } from "../../common/errors.ts";
 import { preparePromptSet } from "../../load/node/prompt-files.ts";
 import { drawTokenLengths } from "../../load/workload/prompts.ts";
-import { createRng } from "../../load/workload/rng.ts";
+import { createRng } from "../../stats/rng.ts";
 import { tempDir } from "./helpers.ts";
 import { type PlantedServer, startPlantedServer } from "./planted-server.ts";
 

@@ -2,7 +2,7 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { DataError } from "../../common/errors.ts";
-import type { RequestRecord } from "../../load/record.ts";
+import type { RequestRecord } from "../../formats/request-record.ts";
 import { summarizeRecords, summarizeRequestsFile } from "../../load/summary.ts";
 import { tempDir } from "./helpers.ts";
 

@@ -6,7 +6,7 @@
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
-import { seededRng } from "../../../analysis/stats/rng.ts";
+import { createRng } from "../../../stats/rng.ts";
 
 export interface SyntheticRow {
   campaign?: string;
@@ -108,7 +108,7 @@ export function amdahlRows(opts: {
   users?: number;
   prefix?: string;
 }): SyntheticRow[] {
-  const rng = seededRng(opts.seed ?? 7);
+  const rng = createRng(opts.seed ?? 7);
   const x1 = opts.x1 ?? 1000;
   const rows: SyntheticRow[] = [];
   for (const gpus of opts.gpus ?? [1, 2, 4, 8]) {

@@ -6,8 +6,8 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
-import { writeJsonAtomic } from "../../common/atomic-write.ts";
-import { SERVERS_DIR } from "../../common/raw-layout.ts";
+import { writeJsonAtomic } from "../common/atomic-write.ts";
+import { SERVERS_DIR } from "./raw-layout.ts";
 
 export const ServerStartSchema = z.strictObject({
   /** Also the process group id; null for `kind: external`. */

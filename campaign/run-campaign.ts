@@ -7,11 +7,11 @@
  * Every server started is stopped before this returns or throws.
  */
 import { join } from "node:path";
-import { ConfigError, isVscaleError } from "../../common/errors.ts";
-import type { Status } from "../../common/raw-layout.ts";
-import type { Experiment, Plan, ServerGroup } from "../../config/expand.ts";
-import { preparePromptSet } from "../../load/node/prompt-files.ts";
-import type { PreparedPromptSet } from "../../load/workload/prompts.ts";
+import { ConfigError, isVscaleError } from "../common/errors.ts";
+import type { Experiment, Plan, ServerGroup } from "../config/expand.ts";
+import type { Status } from "../formats/raw-layout.ts";
+import { preparePromptSet } from "../load/node/prompt-files.ts";
+import type { PreparedPromptSet } from "../load/workload/prompts.ts";
 import { assertEnginesAvailable } from "./engines.ts";
 import { probeGpus } from "./gpu-sampler.ts";
 import { type StartedServer, startGroupServer } from "./group-server.ts";

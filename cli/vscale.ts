@@ -1,6 +1,6 @@
 /**
  * `vscale`: the command-line entry point. A thin layer: each subcommand lives
- * in its own module (`scripts/<name>.ts`) that parses flags and calls library
+ * in its own module (`cli/<name>.ts`) that parses flags and calls library
  * functions the tests also call directly.
  */
 import { Command, CommanderError } from "commander";

@@ -6,7 +6,8 @@
 import { mkdir, rm } from "node:fs/promises";
 import { cpus, hostname, platform } from "node:os";
 import { join } from "node:path";
-import { writeJsonAtomic } from "../../common/atomic-write.ts";
+import { writeJsonAtomic } from "../common/atomic-write.ts";
+import type { Experiment, Plan } from "../config/expand.ts";
 import {
   type ExperimentInfo,
   ExperimentInfoSchema,
@@ -16,8 +17,7 @@ import {
   RAW_SCHEMA_VERSION,
   type Status,
   StatusSchema,
-} from "../../common/raw-layout.ts";
-import type { Experiment, Plan } from "../../config/expand.ts";
+} from "../formats/raw-layout.ts";
 import { vscaleVersion } from "./paths.ts";
 
 export interface ServerFacts {

@@ -7,7 +7,7 @@
 import { spawn } from "node:child_process";
 import { closeSync, mkdirSync, openSync } from "node:fs";
 import { dirname } from "node:path";
-import { ServerError } from "../../common/errors.ts";
+import { ServerError } from "../common/errors.ts";
 
 export interface ExitInfo {
   code: number | null;

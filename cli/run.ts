@@ -31,7 +31,7 @@ export function registerRun(program: Command): void {
             hint: guess ? `did you mean ${guess}?` : "`vscale plan` lists the ids",
           });
         }
-        const { runCampaignCli } = await import("./campaign/cli.ts");
+        const { runCampaignCli } = await import("./campaign-command.ts");
         // An exact id contains no glob characters (ids are [A-Za-z0-9._-]).
         await runCampaignCli(matrix, {
           results: opts.results,

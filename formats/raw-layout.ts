@@ -3,7 +3,7 @@
  *
  *   results/raw/<campaign>/<experiment>/
  *     experiment.json       what ran (ExperimentInfoSchema), rewritten at the end with times
- *     requests.ndjson       one RequestRecord per line (load/record.ts)
+ *     requests.ndjson       one RequestRecord per line (formats/request-record.ts)
  *     gpu.csv               `nvidia-smi --query-gpu=<GPU_QUERY_FIELDS> --format=csv,nounits -lms 1000`, as printed
  *     metrics-before.prom   `/metrics` scraped just before the load window
  *     metrics-after.prom    `/metrics` scraped just after it

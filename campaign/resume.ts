@@ -5,8 +5,8 @@
  */
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { experimentDir, RAW_FILES, type Status, StatusSchema } from "../../common/raw-layout.ts";
-import type { Experiment } from "../../config/expand.ts";
+import type { Experiment } from "../config/expand.ts";
+import { experimentDir, RAW_FILES, type Status, StatusSchema } from "../formats/raw-layout.ts";
 
 export interface SelectOptions {
   resultsDir: string;

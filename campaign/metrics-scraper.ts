@@ -6,8 +6,8 @@
  */
 import { createWriteStream } from "node:fs";
 import { createRequire } from "node:module";
-import { writeFileAtomic } from "../../common/atomic-write.ts";
-import { type MetricSample, MetricSampleSchema } from "../../common/raw-layout.ts";
+import { writeFileAtomic } from "../common/atomic-write.ts";
+import { type MetricSample, MetricSampleSchema } from "../formats/raw-layout.ts";
 import { authHeaders } from "./health.ts";
 
 interface ParsedFamily {

@@ -3,7 +3,7 @@
  * `GET /v1/models` lists the model the matrix names. vLLM answers /health
  * only once the engine is up, so this is the same test for both servers.
  */
-import { ServerError } from "../../common/errors.ts";
+import { ServerError } from "../common/errors.ts";
 import type { ExitInfo } from "./process-group.ts";
 
 export interface WaitHealthyOptions {

@@ -8,7 +8,7 @@ import { execFile, spawn } from "node:child_process";
 import { accessSync, closeSync, constants, openSync } from "node:fs";
 import { delimiter, join } from "node:path";
 import { promisify } from "node:util";
-import { GPU_QUERY_FIELDS, type GpuInfo } from "../../common/raw-layout.ts";
+import { GPU_QUERY_FIELDS, type GpuInfo } from "../formats/raw-layout.ts";
 
 export const NO_NVIDIA_SMI_NOTE = "nvidia-smi not found: no GPU data taken";
 

@@ -4,8 +4,8 @@
  * are all generated from these, so they cannot drift apart. Bump
  * AGG_SCHEMA_VERSION whenever a column changes meaning, type or name.
  */
-import { FACTOR_NAMES, type FactorName } from "../../config/schema.ts";
-import { ErrorKind } from "../../load/record.ts";
+import { FACTOR_NAMES, type FactorName } from "../config/schema.ts";
+import { ErrorKind } from "./request-record.ts";
 
 export const AGG_SCHEMA_VERSION = 1;
 
@@ -182,7 +182,7 @@ export const SUMMARY_TABLE: TableDef = {
 
 export const REQUESTS_TABLE: TableDef = {
   file: "requests.parquet",
-  doc: "One row per request record (`load/record.ts`), warm-up included, for CDFs.",
+  doc: "One row per request record (`formats/request-record.ts`), warm-up included, for CDFs.",
   sortedBy: ["campaign", "experiment_id", "line order in requests.ndjson"],
   columns: [
     col("schema_version", "int32", "version of this schema", false),
@@ -207,7 +207,7 @@ export const REQUESTS_TABLE: TableDef = {
     col("tokens_from_usage", "bool", "token counts from the server's `usage`", false),
     col("http_status", "int32", "HTTP status"),
     col("ok", "bool", "request succeeded", false),
-    col("error_kind", "dict", "failure class (`load/record.ts` ErrorKind)"),
+    col("error_kind", "dict", "failure class (`formats/request-record.ts` ErrorKind)"),
     col("error_message", "string", "short, secret-free failure description"),
     col("finish_reason", "dict", "finish reason reported by the server"),
     col("warmup", "bool", "sent during warm-up", false),

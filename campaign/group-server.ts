@@ -4,14 +4,14 @@
  * external` starts nothing and only checks the URL.
  */
 import { createServer } from "node:net";
-import { ConfigError, ServerError } from "../../common/errors.ts";
-import { freePort } from "../../common/free-port.ts";
-import { runtimeArgv, type ServerGroup } from "../../config/expand.ts";
+import { ConfigError, ServerError } from "../common/errors.ts";
+import { freePort } from "../common/free-port.ts";
+import { runtimeArgv, type ServerGroup } from "../config/expand.ts";
+import { ServerRecordWriter, serverFiles } from "../formats/server-record.ts";
 import { serverVersion, waitHealthy } from "./health.ts";
 import { tailLines } from "./log-tail.ts";
 import { VSCALE_BIN } from "./paths.ts";
 import { type ExitInfo, type GroupProcess, spawnGroup } from "./process-group.ts";
-import { ServerRecordWriter, serverFiles } from "./server-record.ts";
 
 export interface StartedServer {
   groupId: string;

@@ -1,11 +1,11 @@
 /**
  * `vscale campaign [matrix]`: the main job. Runs every experiment of the
  * matrix (resuming: finished ones are skipped), then aggregates, fits and
- * builds the report. A thin layer over scripts/campaign/*.
+ * builds the report. A thin layer over campaign/*.
  */
 import type { Command } from "commander";
 import { DEFAULT_MATRIX } from "../config/plan.ts";
-import type { CampaignCliOptions } from "./campaign/cli.ts";
+import type { CampaignCliOptions } from "./campaign-command.ts";
 
 export function registerCampaign(program: Command): void {
   program
@@ -22,7 +22,7 @@ export function registerCampaign(program: Command): void {
     .option("--quiet", "no progress output; only the summary")
     .option("--no-analyze", "skip aggregation, fits and the report")
     .action(async (matrix: string, opts: CampaignCliOptions) => {
-      const { runCampaignCli } = await import("./campaign/cli.ts");
+      const { runCampaignCli } = await import("./campaign-command.ts");
       await runCampaignCli(matrix, opts);
     });
 }

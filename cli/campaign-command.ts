@@ -3,15 +3,16 @@
  * run, print the summary, analyse, set the exit code. Loaded lazily by the
  * commands so other subcommands (a simulator start, say) never pay for it.
  */
-import { ConfigError } from "../../common/errors.ts";
-import type { Plan } from "../../config/expand.ts";
-import { loadPlan } from "../../config/plan.ts";
-import { formatPlan } from "../plan.ts";
-import { chooseProgressMode, colorAllowed, createProgress } from "./progress.ts";
-import { decideAll, matchesAny } from "./resume.ts";
-import { runCampaign } from "./run-campaign.ts";
-import { exitCodeForSignal, installInterruptHandlers } from "./signals.ts";
-import { formatCampaignSummary } from "./summary.ts";
+
+import { chooseProgressMode, colorAllowed, createProgress } from "../campaign/progress.ts";
+import { decideAll, matchesAny } from "../campaign/resume.ts";
+import { runCampaign } from "../campaign/run-campaign.ts";
+import { exitCodeForSignal, installInterruptHandlers } from "../campaign/signals.ts";
+import { formatCampaignSummary } from "../campaign/summary.ts";
+import { ConfigError } from "../common/errors.ts";
+import type { Plan } from "../config/expand.ts";
+import { loadPlan } from "../config/plan.ts";
+import { formatPlan } from "./plan.ts";
 
 export interface CampaignCliOptions {
   results: string;

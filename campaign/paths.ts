@@ -3,7 +3,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 /** The repository root, found from this file so the CLI works from any cwd. */
-export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
 /** The CLI entry point; `kind: sim` servers run `node <this> sim serve …`. */
 export const VSCALE_BIN = join(REPO_ROOT, "bin", "vscale.mjs");

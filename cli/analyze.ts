@@ -4,9 +4,9 @@
  * them and says where the outputs are and what `s` came out per group.
  */
 import { join } from "node:path";
-import { aggregate } from "../../analysis/aggregate/index.ts";
-import { type FitResult, fitPaths, runFits } from "../../analysis/fit/index.ts";
-import { buildReport } from "../../analysis/report/index.ts";
+import { aggregate } from "../analysis/aggregate/index.ts";
+import { type FitResult, fitPaths, runFits } from "../analysis/fit/index.ts";
+import { buildReport } from "../analysis/report/index.ts";
 
 export interface AnalyzeResult {
   summary: string;

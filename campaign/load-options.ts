@@ -2,9 +2,9 @@
  * The matrix's `load` section (snake_case, durations in ms) → the options a
  * load engine takes. Pure, so the mapping is tested without a server.
  */
-import type { Experiment } from "../../config/expand.ts";
-import type { LoadRunOptions } from "../../load/node/run.ts";
-import type { PreparedPromptSet } from "../../load/workload/prompts.ts";
+import type { Experiment } from "../config/expand.ts";
+import type { LoadRunOptions } from "../load/node/run.ts";
+import type { PreparedPromptSet } from "../load/workload/prompts.ts";
 
 export function loadRunOptions(args: {
   experiment: Experiment;

@@ -6,10 +6,11 @@
  * it); an abort (Ctrl-C) marks it interrupted. Never throws for a failure of
  * the experiment itself: the campaign goes on.
  */
-import type { Status } from "../../common/raw-layout.ts";
-import type { Experiment, Plan } from "../../config/expand.ts";
-import type { LiveCounters, LoadResult } from "../../load/node/run.ts";
-import type { PreparedPromptSet } from "../../load/workload/prompts.ts";
+
+import type { Experiment, Plan } from "../config/expand.ts";
+import type { Status } from "../formats/raw-layout.ts";
+import type { LiveCounters, LoadResult } from "../load/node/run.ts";
+import type { PreparedPromptSet } from "../load/workload/prompts.ts";
 import { runLoadEngine } from "./engines.ts";
 import type { GpuProbe } from "./gpu-sampler.ts";
 import { type GpuSampler, startGpuSampler } from "./gpu-sampler.ts";

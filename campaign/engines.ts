@@ -1,7 +1,7 @@
 /** The load engines behind one call: the Node engine in-process, or k6 as a child process. */
-import { ConfigError } from "../../common/errors.ts";
-import { hasK6, runK6Load } from "../../load/k6/runner.ts";
-import { type LoadResult, type LoadRunOptions, runNodeLoad } from "../../load/node/run.ts";
+import { ConfigError } from "../common/errors.ts";
+import { hasK6, runK6Load } from "../load/k6/runner.ts";
+import { type LoadResult, type LoadRunOptions, runNodeLoad } from "../load/node/run.ts";
 
 export type EngineName = "node" | "k6";
 
