@@ -13,6 +13,18 @@ export function tempPathFor(target: string): string {
   );
 }
 
+/** `.<target>.<pid>.<8 hex>.tmp`, as `tempPathFor` names it. */
+const TEMP_NAME = /^\.(.+)\.(\d+)\.[0-9a-f]{8}\.tmp$/;
+
+/**
+ * The target and writer pid of a name `tempPathFor` made; null for any other
+ * name. Lets a later run find the temporaries a killed writer left behind.
+ */
+export function parseTempName(name: string): { target: string; pid: number } | null {
+  const m = TEMP_NAME.exec(name);
+  return m ? { target: m[1]!, pid: Number(m[2]) } : null;
+}
+
 /**
  * Write a whole file atomically: readers see either the previous content or the
  * new one, never a half-written file, even if we are killed mid-write.

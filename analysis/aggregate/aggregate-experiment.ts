@@ -2,20 +2,20 @@
  * One experiment folder → its summary row, streaming its requests, GPU
  * samples and gauge samples into the shared output tables on the way.
  */
-import { existsSync } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import { FACTOR_NAMES, FACTOR_VALUE, type FactorName } from "../../config/schema.ts";
 import { AGG_SCHEMA_VERSION } from "../../formats/agg-tables.ts";
 import { MetricSampleSchema, RAW_FILES } from "../../formats/raw-layout.ts";
 import type { Row } from "./arrow-batch.ts";
 import { type GpuSample, gpuColumns, parseDmon, parseQueryGpuCsv } from "./gpu-samples.ts";
+import { inputFileProblem, readOptionalText } from "./input-files.ts";
 import { readNdjson, type Warn } from "./ndjson-lines.ts";
-import { type PromSample, parsePrometheusText } from "./prometheus-text.ts";
 import type { RawExperiment } from "./raw-experiments.ts";
 import { streamRequests } from "./request-records.ts";
 import { RequestStats, type Slo } from "./request-stats.ts";
-import { counterColumns, GaugeFigures } from "./server-figures.ts";
+import { readScrape } from "./scrape-files.ts";
+import { GaugeFigures, scrapeDeltaColumns } from "./server-figures.ts";
 import type { TableSink } from "./table-sink.ts";
 
 /** `nvidia-smi dmon` output, when the runner captured it (optional). */
@@ -46,8 +46,14 @@ function factorColumns(exp: RawExperiment, warn: Warn): Row {
   return row;
 }
 
-async function readProm(file: string): Promise<PromSample[] | null> {
-  return existsSync(file) ? parsePrometheusText(await readFile(file, "utf8"), file) : null;
+/** Request columns that hold for an experiment with no records: its window and the SLOs used. */
+const KNOWN_WITHOUT_RECORDS = new Set(["window_s", "slo_ttft_ms", "slo_tpot_ms"]);
+
+/** With no request records nothing was measured: every request figure is null, never 0. */
+function unmeasured(columns: Record<string, number | null>): Record<string, number | null> {
+  return Object.fromEntries(
+    Object.entries(columns).map(([k, v]) => [k, KNOWN_WITHOUT_RECORDS.has(k) ? v : null]),
+  );
 }
 
 export async function aggregateExperiment(
@@ -70,7 +76,9 @@ export async function aggregateExperiment(
   let lastEnd = Number.NEGATIVE_INFINITY;
   const stats = new RequestStats(slo);
   const requestsFile = join(dir, RAW_FILES.requests);
-  if (existsSync(requestsFile)) {
+  const requestsProblem = await inputFileProblem(requestsFile);
+  const rowsBefore = sinks.requests.rows;
+  if (requestsProblem === null) {
     const span = await streamRequests(requestsFile, {
       campaign,
       gpus,
@@ -82,7 +90,14 @@ export async function aggregateExperiment(
     firstStart = span.firstStartUs;
     lastEnd = span.lastEndUs;
   } else {
-    warn(`${requestsFile}: missing; no request figures for ${campaign}/${experimentId}`);
+    warn(`${requestsFile}: ${requestsProblem}; request figures left empty`);
+  }
+  const records = sinks.requests.rows - rowsBefore;
+  if (requestsProblem === null && records === 0) {
+    const empty = (await stat(requestsFile)).size === 0;
+    warn(
+      `${requestsFile}: ${empty ? "empty" : "no valid request records (every line was skipped)"}; request figures left empty`,
+    );
   }
   const windowS = window
     ? (window.endUs - window.startUs) / 1e6
@@ -95,11 +110,11 @@ export async function aggregateExperiment(
   // GPU samples: the query-gpu CSV is the primary source; dmon fills in when it is all there is.
   const samples: GpuSample[] = [];
   const gpuCsv = join(dir, RAW_FILES.gpu);
-  if (existsSync(gpuCsv))
-    samples.push(...parseQueryGpuCsv(await readFile(gpuCsv, "utf8"), gpuCsv, warn));
+  const gpuText = await readOptionalText(gpuCsv, "no GPU samples from it", warn);
+  if (gpuText !== null) samples.push(...parseQueryGpuCsv(gpuText, gpuCsv, warn));
   const dmonFile = join(dir, GPU_DMON_FILE);
-  if (existsSync(dmonFile))
-    samples.push(...parseDmon(await readFile(dmonFile, "utf8"), dmonFile, warn));
+  const dmonText = await readOptionalText(dmonFile, "no GPU samples from it", warn);
+  if (dmonText !== null) samples.push(...parseDmon(dmonText, dmonFile, warn));
   const sampleInWindow = (s: GpuSample) =>
     s.timeUs !== null && s.timeUs >= windowStart && s.timeUs <= windowEnd;
   for (const s of samples) {
@@ -129,11 +144,15 @@ export async function aggregateExperiment(
   );
 
   // Server side: counter/histogram deltas and gauge samples.
-  const before = await readProm(join(dir, RAW_FILES.metricsBefore));
-  const after = await readProm(join(dir, RAW_FILES.metricsAfter));
+  const before = await readScrape(join(dir, RAW_FILES.metricsBefore));
+  const after = await readScrape(join(dir, RAW_FILES.metricsAfter));
   const gauges = new GaugeFigures();
   const metricsFile = join(dir, RAW_FILES.metricsSamples);
-  if (existsSync(metricsFile)) {
+  const metricsProblem = await inputFileProblem(metricsFile);
+  if (metricsProblem !== null && metricsProblem !== "missing") {
+    warn(`${metricsFile}: ${metricsProblem}; no gauge samples from it`);
+  }
+  if (metricsProblem === null) {
     for await (const { row } of readNdjson(metricsFile, MetricSampleSchema, warn)) {
       gauges.add(row);
       const labels = Object.fromEntries(
@@ -164,9 +183,9 @@ export async function aggregateExperiment(
     mode: info.load.mode,
     api: info.load.api,
     model: info.server.model,
-    ...stats.finish(windowS),
+    ...(records > 0 ? stats.finish(windowS) : unmeasured(stats.finish(windowS))),
     ...gpu,
-    ...counterColumns(before, after),
+    ...scrapeDeltaColumns(before, after, warn),
     ...gauges.finish(),
   };
 }

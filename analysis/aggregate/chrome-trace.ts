@@ -8,7 +8,18 @@ import { gunzipSync } from "node:zlib";
 import { z } from "zod";
 import { DataError } from "../../common/errors.ts";
 import type { Row } from "./arrow-batch.ts";
+import { inputFileProblem, mib } from "./input-files.ts";
 import type { Warn } from "./ndjson-lines.ts";
+
+/**
+ * A trace is parsed whole (JSON.parse), and its objects take several times
+ * its size in memory; V8 cannot even hold a string past ~512 MiB. 256 MiB of
+ * JSON, after decompression, is about a thousand profiled steps of an 8-GPU
+ * run: profile fewer steps per trace file to stay under it.
+ */
+export const MAX_TRACE_BYTES = 256 << 20;
+
+const GZIP_MAGIC = [0x1f, 0x8b];
 
 export const TRACE_FILE_PATTERN = /(^trace.*|\.pt\.trace)\.json(\.gz)?$/;
 
@@ -41,9 +52,42 @@ function summarise(totals: Map<string, { calls: number; total: number }>): Row[]
     }));
 }
 
-export async function readChromeTrace(file: string, warn: Warn): Promise<TraceTables> {
-  let raw = await readFile(file);
-  if (file.endsWith(".gz")) raw = gunzipSync(raw);
+const tooBig = (file: string, maxBytes: number) =>
+  new DataError(`trace is over the ${mib(maxBytes)} limit (MAX_TRACE_BYTES)`, {
+    file,
+    hint: "profile fewer steps per trace file",
+  });
+
+/** The trace's JSON bytes: checked against the size limit, decompressed when it is gzip. */
+async function traceBytes(file: string, maxBytes: number): Promise<Buffer> {
+  const problem = await inputFileProblem(file, { bytes: maxBytes, name: "MAX_TRACE_BYTES" });
+  if (problem !== null) throw new DataError(problem, { file });
+  const raw = await readFile(file);
+  // Sniff the content, not the name: a `.json.gz` that is plain JSON (or the
+  // reverse) is named wrongly, not broken.
+  const gzip = raw[0] === GZIP_MAGIC[0] && raw[1] === GZIP_MAGIC[1];
+  if (!gzip) {
+    if (file.endsWith(".gz")) {
+      throw new DataError("named .gz but is not gzip (no 1f 8b header)", { file });
+    }
+    return raw;
+  }
+  try {
+    return gunzipSync(raw, { maxOutputLength: maxBytes });
+  } catch (error) {
+    const { code, message } = error as NodeJS.ErrnoException;
+    if (code === "ERR_BUFFER_TOO_LARGE") throw tooBig(file, maxBytes);
+    const reason = code === "Z_BUF_ERROR" ? "gzip cut short (unexpected end of file)" : message;
+    throw new DataError(`cannot decompress: ${reason}`, { file });
+  }
+}
+
+export async function readChromeTrace(
+  file: string,
+  warn: Warn,
+  maxBytes = MAX_TRACE_BYTES,
+): Promise<TraceTables> {
+  const raw = await traceBytes(file, maxBytes);
   let parsed: z.infer<typeof TraceSchema>;
   try {
     const result = TraceSchema.safeParse(JSON.parse(raw.toString("utf8")));

@@ -7,9 +7,12 @@
  */
 import type { Histogram } from "./prometheus-text.ts";
 
-/** after − before, bucket by bucket. A counter that went down means a restart: take `after`. */
-export function histogramDelta(before: Histogram | null, after: Histogram): Histogram {
-  if (!before || after.count < before.count) return after;
+/**
+ * after − before, bucket by bucket. The caller has checked that the scrapes
+ * bracket one server process (server-figures.ts): across a restart there is
+ * no delta to take.
+ */
+export function histogramDelta(before: Histogram, after: Histogram): Histogram {
   const prior = new Map(before.buckets.map((b) => [b.le, b.count]));
   return {
     buckets: after.buckets.map((b) => ({ le: b.le, count: b.count - (prior.get(b.le) ?? 0) })),

@@ -21,6 +21,7 @@ import {
 } from "../../formats/agg-tables.ts";
 import { aggregateExperiment } from "./aggregate-experiment.ts";
 import { type Row, RowBatcher } from "./arrow-batch.ts";
+import { claimOutDir, removeLeftoverTemps } from "./leftover-temps.ts";
 import { ParquetStreamWriter } from "./parquet-file.ts";
 import { KERNELS_TABLE, OPS_TABLE, STEP_PHASES_TABLE } from "./profile-tables.ts";
 import { aggregateProfiles, ProfileSinks } from "./profiles.ts";
@@ -95,6 +96,8 @@ export async function aggregate(opts: AggregateOptions): Promise<AggregateResult
   for (const s of skipped) log(`skipped ${s.id}: ${s.reason}`);
 
   await mkdir(outDir, { recursive: true });
+  const release = claimOutDir(outDir);
+  await removeLeftoverTemps(outDir, log);
   const metadata = { "vscale.schema_version": String(AGG_SCHEMA_VERSION) };
   const sinks = {
     requests: new TableSink(join(outDir, REQUESTS_TABLE.file), REQUESTS_TABLE.columns, metadata, {
@@ -159,5 +162,7 @@ export async function aggregate(opts: AggregateOptions): Promise<AggregateResult
     await Promise.all(all().map((sink) => sink.discard()));
     await Promise.all(staged.map(({ tmp }) => rm(tmp, { force: true })));
     throw error;
+  } finally {
+    release();
   }
 }

@@ -4,11 +4,13 @@
  * profile tables, which exist only when something was found.
  */
 import { existsSync } from "node:fs";
-import { readdir, readFile } from "node:fs/promises";
+import { readdir } from "node:fs/promises";
 import { join } from "node:path";
+import { DataError } from "../../common/errors.ts";
 import { AGG_SCHEMA_VERSION, type TableDef } from "../../formats/agg-tables.ts";
 import type { Row } from "./arrow-batch.ts";
 import { readChromeTrace, TRACE_FILE_PATTERN } from "./chrome-trace.ts";
+import { readOptionalText } from "./input-files.ts";
 import type { Warn } from "./ndjson-lines.ts";
 import {
   KERNELS_TABLE,
@@ -82,6 +84,14 @@ export class ProfileSinks {
   }
 }
 
+const SKIPPED = "file skipped";
+
+/**
+ * Every profile under `dir` into the profile tables; returns the rows
+ * written. A profile file that cannot be read (cut short by a killed
+ * profiler, wrongly named, too large) is warned about and skipped, as a bad
+ * request line is: one broken file never costs the whole aggregation.
+ */
 export async function aggregateProfiles(
   dir: string,
   key: ProfileKey,
@@ -91,7 +101,8 @@ export async function aggregateProfiles(
   const found = await findProfiles(dir);
   let rows = 0;
   for (const file of found.stepCsvs) {
-    for (const row of parseStepPhases(await readFile(file, "utf8"), file, warn)) {
+    const text = await readOptionalText(file, SKIPPED, warn);
+    for (const row of text === null ? [] : parseStepPhases(text, file, warn)) {
       await sinks.push(STEP_PHASES_TABLE, key, file, row);
       rows++;
     }
@@ -100,8 +111,8 @@ export async function aggregateProfiles(
     const name = session.slice(session.lastIndexOf("/") + 1);
     for (const kind of Object.keys(PROFILEMATE_KINDS)) {
       const file = join(session, `${kind}.csv`);
-      if (!existsSync(file)) continue;
-      for (const row of parseProfilemateCsv(kind, await readFile(file, "utf8"), file, warn)) {
+      const text = await readOptionalText(file, SKIPPED, warn);
+      for (const row of text === null ? [] : parseProfilemateCsv(kind, text, file, warn)) {
         row.session = name;
         await sinks.push(profilemateTable(kind), key, file, row);
         rows++;
@@ -109,7 +120,14 @@ export async function aggregateProfiles(
     }
   }
   for (const file of found.traces) {
-    const tables = await readChromeTrace(file, warn);
+    let tables: Awaited<ReturnType<typeof readChromeTrace>>;
+    try {
+      tables = await readChromeTrace(file, warn);
+    } catch (error) {
+      if (!(error instanceof DataError)) throw error;
+      warn(`${error.format()}; ${SKIPPED}`);
+      continue;
+    }
     for (const row of tables.kernels) await sinks.push(KERNELS_TABLE, key, file, row);
     for (const row of tables.ops) await sinks.push(OPS_TABLE, key, file, row);
     rows += tables.kernels.length + tables.ops.length;

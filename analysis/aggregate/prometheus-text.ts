@@ -24,8 +24,35 @@ function promNumber(text: string): number {
   return Number(text);
 }
 
+// The exposition grammar, line by line. parse-prometheus-text-format accepts
+// almost anything (an nginx 502 page parses as samples named `<html>` with
+// value 0), so every line is checked here first; only then is it trusted.
+const NAME = "[a-zA-Z_:][a-zA-Z0-9_:]*";
+const LABEL = `[a-zA-Z_][a-zA-Z0-9_]*\\s*=\\s*"(?:[^"\\\\\\n]|\\\\.)*"`;
+const LABELS = `\\{\\s*(?:${LABEL}\\s*(?:,\\s*${LABEL}\\s*)*,?\\s*)?\\}`;
+/** Python's float(): what prometheus_client writes (`1.0`, `1e-05`, `+Inf`, `NaN`). */
+const VALUE = "[+-]?(?:(?:\\d+\\.?\\d*|\\.\\d+)(?:[eE][+-]?\\d+)?|Inf|inf|Infinity|NaN|nan)";
+const SAMPLE_LINE = new RegExp(`^\\s*${NAME}\\s*(?:${LABELS})?\\s+${VALUE}(?:\\s+-?\\d+)?\\s*$`);
+
+/** Throws a DataError at the first line that is neither a sample, a comment nor blank. */
+function checkLines(lines: readonly string[], file: string): void {
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    const t = line.trimStart();
+    if (t === "" || t.startsWith("#") || SAMPLE_LINE.test(line)) continue;
+    const shown = line.length > 60 ? `${line.slice(0, 60)}…` : line;
+    throw new DataError(`not Prometheus text format: ${JSON.stringify(shown)}`, {
+      file,
+      line: i + 1,
+      hint: 'expected `name{label="value"} number` lines, the body of a /metrics scrape',
+    });
+  }
+}
+
 export function parsePrometheusText(text: string, file: string): PromSample[] {
-  const lines = text.split("\n").filter((line) => !line.trimStart().startsWith("# TYPE "));
+  const all = text.split("\n");
+  checkLines(all, file);
+  const lines = all.filter((line) => !line.trimStart().startsWith("# TYPE "));
   // The parser only flushes its last family at a line after it: end with a blank line.
   lines.push("");
   let families: ReturnType<typeof parsePrometheusTextFormat>;
@@ -49,6 +76,14 @@ export function parsePrometheusText(text: string, file: string): PromSample[] {
     }
   }
   return samples;
+}
+
+/** A sample's name and label set, the same whatever order the labels were written in. */
+export function seriesKey(s: PromSample): string {
+  const labels = Object.keys(s.labels)
+    .sort()
+    .map((k) => `${k}=${JSON.stringify(s.labels[k])}`);
+  return `${s.name}{${labels.join(",")}}`;
 }
 
 /** Sum of every series of `name` (all label sets); null when absent. */

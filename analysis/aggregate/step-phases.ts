@@ -7,6 +7,8 @@ import type { Row } from "./arrow-batch.ts";
 import { parseCsv } from "./csv-text.ts";
 import type { Warn } from "./ndjson-lines.ts";
 
+const PHASES = ["scheduler_time", "execute_time", "update_time"] as const;
+
 export const STEP_CSV_PATTERN = /^execution_stats_.*\.csv$/;
 
 export interface ScheduledTokens {
@@ -61,31 +63,34 @@ export function parseScheduledTokens(text: string): ScheduledTokens | null {
 export function parseStepPhases(text: string, file: string, warn: Warn): Row[] {
   const [header, ...records] = parseCsv(text);
   const names = header?.fields.map((f) => f.trim()) ?? [];
-  const at = (name: string) => names.indexOf(name);
-  const idx = {
-    scheduler: at("scheduler_time"),
-    execute: at("execute_time"),
-    update: at("update_time"),
-    tokens: at("num_scheduled_tokens"),
-  };
-  if (idx.scheduler === -1 || idx.execute === -1 || idx.update === -1) {
+  const phaseAt = PHASES.map((name) => names.indexOf(name));
+  const tokensAt = names.indexOf("num_scheduled_tokens");
+  if (phaseAt.includes(-1)) {
     warn(`${file}:1: expected scheduler_time, execute_time and update_time columns; file skipped`);
     return [];
   }
   const rows: Row[] = [];
   for (const { line, fields } of records) {
-    const num = (j: number) =>
-      j === -1 || fields[j] === undefined ? Number.NaN : Number(fields[j]);
-    const scheduler = num(idx.scheduler);
-    const execute = num(idx.execute);
-    const update = num(idx.update);
+    const cells = phaseAt.map((j) => fields[j]?.trim());
+    if (cells.includes(undefined)) {
+      // A last row cut short by a killed profiler.
+      warn(`${file}:${line}: expected ${names.length} fields, found ${fields.length}; row skipped`);
+      continue;
+    }
+    // An empty cell is a phase not recorded, not a 0-second one (`Number("")` is 0).
+    const blank = cells.indexOf("");
+    if (blank !== -1) {
+      warn(`${file}:${line}: ${PHASES[blank]}: empty; row skipped`);
+      continue;
+    }
+    const [scheduler, execute, update] = cells.map(Number) as [number, number, number];
     if (![scheduler, execute, update].every((v) => Number.isFinite(v) && v >= 0)) {
       warn(`${file}:${line}: phase times must be numbers ≥ 0; row skipped`);
       continue;
     }
     let tokens: ScheduledTokens | null = null;
-    if (idx.tokens !== -1) {
-      tokens = parseScheduledTokens(fields[idx.tokens] ?? "");
+    if (tokensAt !== -1) {
+      tokens = parseScheduledTokens(fields[tokensAt] ?? "");
       if (!tokens)
         warn(`${file}:${line}: num_scheduled_tokens: expected {'<request>': <tokens>, …}`);
     }

@@ -52,8 +52,9 @@ const REQUESTS: RequestRecord[] = [
   req(9, { start_us: W1 - 100_000, end_us: W1 + 1, ttft_ms: 1 }),
 ];
 
+// vLLM creates every finish reason's series at start-up, so both scrapes hold them all.
 const BEFORE = vllmMetricsText({
-  requestSuccess: { stop: 10 },
+  requestSuccess: { stop: 10, length: 0 },
   promptTokens: 1000,
   generationTokens: 2000,
   preemptions: 1,

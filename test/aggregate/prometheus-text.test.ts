@@ -6,7 +6,7 @@ import {
   parsePrometheusText,
   sumSeries,
 } from "../../analysis/aggregate/prometheus-text.ts";
-import { counterColumns, GaugeFigures } from "../../analysis/aggregate/server-figures.ts";
+import { GaugeFigures, scrapeDeltaColumns } from "../../analysis/aggregate/server-figures.ts";
 import { DataError } from "../../common/errors.ts";
 import { vllmMetricsText } from "./synthetic-campaign.ts";
 
@@ -52,6 +52,32 @@ describe("parsePrometheusText", () => {
   it("throws a DataError naming the file for text that is not Prometheus", () => {
     expect(() => parsePrometheusText('x{a="1" 2\n', "bad.prom")).toThrow(DataError);
     expect(() => parsePrometheusText('x{a="1" 2\n', "bad.prom")).toThrow(/not Prometheus/);
+  });
+
+  it("names the first line that is not exposition format (the lenient parser takes HTML)", () => {
+    const cases: [string, number][] = [
+      ["<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n", 1],
+      ['# HELP x_total x.\nx_total 3\nx_total{a="1"}\n', 3],
+      ["x_total 3\nx_tot", 2],
+      ['x_total 3\ny_total{a="', 2],
+      ["x_total 0x10\n", 1],
+    ];
+    for (const [text, line] of cases) {
+      try {
+        parsePrometheusText(text, "bad.prom");
+        expect.unreachable(text);
+      } catch (error) {
+        expect((error as DataError).format()).toMatch(
+          new RegExp(`^bad\\.prom:${line}: not Prometheus text format: `),
+        );
+      }
+    }
+    const ok = 'a_total{x="1",} 1e-05\nb NaN\nc +Inf 1700000000\n\n# comment\n';
+    expect(parsePrometheusText(ok, "ok.prom").map((s) => s.value)).toEqual([
+      1e-5,
+      Number.NaN,
+      Number.POSITIVE_INFINITY,
+    ]);
   });
 
   it("round-trips any counter value and label set (property)", () => {
@@ -120,7 +146,7 @@ describe("histogramQuantile (PromQL histogram_quantile)", () => {
     ).toBeNull();
   });
 
-  it("subtracts the scrape before, and treats a counter that went down as a restart", () => {
+  it("subtracts the scrape before, bucket by bucket", () => {
     const before = h([
       [1, 5],
       [Number.POSITIVE_INFINITY, 6],
@@ -130,7 +156,6 @@ describe("histogramQuantile (PromQL histogram_quantile)", () => {
       [Number.POSITIVE_INFINITY, 12],
     ]);
     expect(histogramDelta(before, after).buckets.map((b) => b.count)).toEqual([3, 6]);
-    expect(histogramDelta(after, before)).toBe(before);
   });
 
   it("is monotone in q and stays within the finite bounds (property)", () => {
@@ -170,9 +195,15 @@ describe("server figures", () => {
     }
   });
 
-  it("takes the after-scrape as the delta when there is no before-scrape", () => {
+  it("never takes the after-scrape's lifetime totals as the delta", () => {
     const after = parsePrometheusText(vllmMetricsText({ promptTokens: 42, oldKvName: true }), "a");
-    expect(counterColumns(null, after).server_prompt_tokens).toBe(42);
-    expect(counterColumns(null, null).server_prompt_tokens).toBeNull();
+    const warnings: string[] = [];
+    const columns = scrapeDeltaColumns(
+      { file: "b", problem: "missing" },
+      { file: "a", samples: after },
+      (w) => warnings.push(w),
+    );
+    expect(columns.server_prompt_tokens).toBeNull();
+    expect(warnings).toEqual(["b: missing; server counter and histogram columns left empty"]);
   });
 });

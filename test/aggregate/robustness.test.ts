@@ -115,13 +115,14 @@ describe("aggregate: atomic and deterministic outputs", () => {
     await aggregate({ resultsDir: dir });
     const before = await readFile(join(dir, "agg/summary.parquet"));
     const requestsBefore = await readFile(join(dir, "agg/requests.parquet"));
-    // A later experiment whose /metrics scrape is not Prometheus text stops the run.
+    // A later experiment, then a --profiles path that is not there, stops the run.
     await writeSyntheticExperiment(dir, {
       info: syntheticInfo({ experimentId: "b" }),
       requests: generatedRequests("b", 2000, 8),
-      metricsAfter: 'vllm:num_requests_running{model_name="m" 1\n',
     });
-    await expect(aggregate({ resultsDir: dir })).rejects.toThrow(DataError);
+    await expect(
+      aggregate({ resultsDir: dir, profiles: [join(dir, "no-such-profiles")] }),
+    ).rejects.toThrow(DataError);
     expect(Buffer.compare(await readFile(join(dir, "agg/summary.parquet")), before)).toBe(0);
     expect(Buffer.compare(await readFile(join(dir, "agg/requests.parquet")), requestsBefore)).toBe(
       0,
