@@ -8,7 +8,7 @@ import { gunzipSync } from "node:zlib";
 import { z } from "zod";
 import { DataError } from "../../common/errors.ts";
 import type { Row } from "./arrow-batch.ts";
-import { inputFileProblem, mib } from "./input-files.ts";
+import { formatBytes, inputFileProblem } from "./input-files.ts";
 import type { Warn } from "./ndjson-lines.ts";
 
 /**
@@ -53,7 +53,7 @@ function summarise(totals: Map<string, { calls: number; total: number }>): Row[]
 }
 
 const tooBig = (file: string, maxBytes: number) =>
-  new DataError(`trace is over the ${mib(maxBytes)} limit (MAX_TRACE_BYTES)`, {
+  new DataError(`trace is over the ${formatBytes(maxBytes)} limit (MAX_TRACE_BYTES)`, {
     file,
     hint: "profile fewer steps per trace file",
   });

@@ -17,8 +17,9 @@ export const MAX_WHOLE_FILE_BYTES = 256 << 20;
 
 const MIB = 1 << 20;
 
-export function mib(bytes: number): string {
-  return `${(bytes / MIB).toFixed(bytes < MIB ? 3 : 0)} MiB`;
+/** For messages: `256 MiB`, `1.2 KiB`. */
+export function formatBytes(bytes: number): string {
+  return bytes >= MIB ? `${Math.round(bytes / MIB)} MiB` : `${(bytes / 1024).toFixed(1)} KiB`;
 }
 
 /**
@@ -39,7 +40,7 @@ export async function inputFileProblem(
   if (info.isDirectory()) return "is a directory, not a file";
   if (!info.isFile()) return "is not a regular file";
   if (maxBytes && info.size > maxBytes.bytes) {
-    return `is ${mib(info.size)}, over the ${mib(maxBytes.bytes)} limit (${maxBytes.name})`;
+    return `is ${formatBytes(info.size)}, over the ${formatBytes(maxBytes.bytes)} limit (${maxBytes.name})`;
   }
   return null;
 }
