@@ -2,36 +2,22 @@ import { describe, expect, it } from "vitest";
 import { type RequestRecord, RequestRecordSchema } from "../../formats/request-record.ts";
 import { quantileSorted } from "../../stats/quantile.ts";
 import { inWindow, WindowCounter, windowFigures } from "../../stats/request-window.ts";
+import { syntheticRequest } from "../aggregate/synthetic-campaign.ts";
 
-/** A record as the engines write it (checked against the schema). */
+/** A record of the engines' shape (checked against the schema), 5 ms gaps. */
 function record(over: Partial<RequestRecord>): RequestRecord {
-  return RequestRecordSchema.parse({
-    experiment_id: "e",
-    engine: "node",
-    request_id: "r",
-    prompt_set: "p",
-    start_us: 0,
-    end_us: 0,
-    ttft_ms: 10,
-    e2e_ms: 100,
-    itl_mean_ms: 5,
-    itl_p50_ms: 5,
-    itl_p90_ms: 5,
-    itl_p99_ms: 5,
-    itl_max_ms: 5,
-    itl_gaps_ms: [5, 5],
-    tpot_ms: 5,
-    prompt_tokens: 7,
-    output_tokens: 10,
-    tokens_from_usage: true,
-    http_status: 200,
-    ok: true,
-    error_kind: null,
-    error_message: null,
-    finish_reason: "length",
-    warmup: false,
-    ...over,
-  });
+  return RequestRecordSchema.parse(
+    syntheticRequest({
+      ttft_ms: 10,
+      e2e_ms: 100,
+      itl_mean_ms: 5,
+      itl_gaps_ms: [5, 5],
+      prompt_tokens: 7,
+      output_tokens: 10,
+      tpot_ms: 5,
+      ...over,
+    }),
+  );
 }
 
 // Window [1 s, 3 s).
