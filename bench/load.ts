@@ -15,7 +15,7 @@ import { fileURLToPath } from "node:url";
 import { request } from "undici";
 import { runNodeLoad } from "../load/node/run.ts";
 import { summarizeRequestsFile } from "../load/summary.ts";
-import { percentileSorted } from "../load/workload/timing.ts";
+import { quantileSorted } from "../stats/quantile.ts";
 import { readRecords } from "../test/load/helpers.ts";
 import type { Plan, RequestStat } from "../test/load/planted-server.ts";
 import { type BenchRow, printBenchRows } from "./report.ts";
@@ -109,7 +109,7 @@ async function runAt(url: string, streams: number, dir: string): Promise<BenchRo
     },
     {
       name: `load: output tok/s @${streams}`,
-      figure: summary.outputTokPerS,
+      figure: summary.outputTokPerS ?? Number.NaN,
       unit: "tok/s",
       peer: idealTokPerS,
       peerName: "planted ideal",
@@ -117,7 +117,7 @@ async function runAt(url: string, streams: number, dir: string): Promise<BenchRo
     },
     {
       name: `load: TTFT error p50 @${streams}`,
-      figure: percentileSorted(errorMs, 50),
+      figure: quantileSorted(errorMs, 0.5),
       unit: "ms",
       peer: null,
       peerName: "measured − planted",
@@ -125,7 +125,7 @@ async function runAt(url: string, streams: number, dir: string): Promise<BenchRo
     },
     {
       name: `load: TTFT error p99 @${streams}`,
-      figure: percentileSorted(errorMs, 99),
+      figure: quantileSorted(errorMs, 0.99),
       unit: "ms",
       peer: 1,
       peerName: "goal",
@@ -133,7 +133,7 @@ async function runAt(url: string, streams: number, dir: string): Promise<BenchRo
     },
     {
       name: `load: engine lag p50 @${streams}`,
-      figure: percentileSorted(lagMs, 50),
+      figure: quantileSorted(lagMs, 0.5),
       unit: "ms",
       peer: null,
       peerName: "seen − written",
@@ -141,7 +141,7 @@ async function runAt(url: string, streams: number, dir: string): Promise<BenchRo
     },
     {
       name: `load: engine lag p99 @${streams}`,
-      figure: percentileSorted(lagMs, 99),
+      figure: quantileSorted(lagMs, 0.99),
       unit: "ms",
       peer: 1,
       peerName: "goal",

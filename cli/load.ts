@@ -196,6 +196,8 @@ export async function runLoadCommand(flags: LoadFlags): Promise<void> {
       console.log(
         JSON.stringify({
           ...summary,
+          windowStartUs: result.windowStartUs,
+          windowEndUs: result.windowEndUs,
           model,
           records: result.records,
           interrupted: result.interrupted,

@@ -7,7 +7,7 @@
 import { FACTOR_NAMES, type FactorName } from "../config/schema.ts";
 import { ErrorKind } from "./request-record.ts";
 
-export const AGG_SCHEMA_VERSION = 1;
+export const AGG_SCHEMA_VERSION = 2;
 
 /** `dict` = dictionary-encoded string; `timestamp_us` = microseconds since the epoch, UTC. */
 export type ColumnType =
@@ -66,7 +66,13 @@ const FACTOR_TYPES: Record<FactorName, ColumnType> = {
 /** Factors that are columns even when no experiment sets them. */
 export const ALWAYS_PRESENT_FACTORS: readonly FactorName[] = ["gpus", "tp", "dp"];
 
-export const LATENCY_METRICS = ["ttft_ms", "tpot_ms", "itl_ms", "e2e_ms"] as const;
+export const LATENCY_METRICS = [
+  "ttft_ms",
+  "tpot_ms",
+  "itl_ms",
+  "itl_request_mean_ms",
+  "e2e_ms",
+] as const;
 export type LatencyMetric = (typeof LATENCY_METRICS)[number];
 export const LATENCY_STATS = ["mean", "p50", "p90", "p95", "p99"] as const;
 export type LatencyStat = (typeof LATENCY_STATS)[number];
@@ -74,8 +80,11 @@ export type LatencyStat = (typeof LATENCY_STATS)[number];
 const LATENCY_DOC: Record<LatencyMetric, string> = {
   ttft_ms: "time to first token (ms), over ok requests finished in the window",
   tpot_ms: "time per output token after the first (ms), over ok requests finished in the window",
+  // Schema 2: pooled, as `vllm bench serve` (`itls += output.itl`); schema 1 took percentiles of per-request means.
   itl_ms:
-    "inter-token latency (ms): `_mean` is the mean of all gaps (per-request means weighted by gap count); percentiles are over the per-request mean gaps",
+    "inter-token latency (ms), every gap between text chunks of ok requests finished in the window, pooled (as `vllm bench serve`); null when no record carries `itl_gaps_ms`",
+  itl_request_mean_ms:
+    "per-request mean inter-token gap (ms), one value per ok request finished in the window (what `itl_ms` percentiles were in schema 1)",
   e2e_ms: "end-to-end request latency (ms), over ok requests finished in the window",
 };
 

@@ -7,13 +7,18 @@
  * - TTFT: send → first chunk carrying generated text (a role-only chunk does not count).
  * - ITL: the gaps between consecutive text chunks.
  * - TPOT: (E2E − TTFT) / (output tokens − 1).
+ * Window figures from these records: `stats/request-window.ts`.
  *
  * The workload core imports this file with `import type` only, so k6 (which
  * cannot load zod) never evaluates it.
  */
 import { z } from "zod";
 
-export const RECORD_SCHEMA_VERSION = 1;
+/**
+ * 2: `itl_gaps_ms` added (every gap, so ITL percentiles can pool them as
+ * `vllm bench serve` does). Records without it (version 1) still read, as null.
+ */
+export const RECORD_SCHEMA_VERSION = 2;
 
 export const ErrorKind = z.enum([
   "timeout",
@@ -48,6 +53,12 @@ export const RequestRecordSchema = z.strictObject({
   itl_p90_ms: ms,
   itl_p99_ms: ms,
   itl_max_ms: ms,
+  /**
+   * Every gap between consecutive text chunks (ms, µs resolution), in order;
+   * `[]` for a single chunk; null when the engine cannot see chunks (plain k6,
+   * buffered answers) or no text arrived. Absent in version-1 records.
+   */
+  itl_gaps_ms: z.array(z.number().min(0)).nullable().optional(),
   tpot_ms: ms,
   prompt_tokens: z.number().int().min(0).nullable(),
   output_tokens: z.number().int().min(0).nullable(),

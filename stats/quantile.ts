@@ -1,4 +1,4 @@
-/** Linear-interpolation quantile (type 7, as numpy and R default) of an already sorted array. */
+/** Linear-interpolation quantile (type 7: numpy's default `linear`, R's default, simple-statistics' `quantileSorted`) of an already sorted array; q in [0, 1]. */
 export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
   const n = sorted.length;
   if (n === 0) return Number.NaN;

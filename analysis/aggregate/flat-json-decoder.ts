@@ -6,7 +6,9 @@
  * the zod schema would accept it with the same values; for anything else
  * (escapes, nesting, unknown or repeated keys, a value zod would reject, a
  * last line without its newline) it returns false and the caller takes the
- * JSON.parse + zod path, which also words the warning.
+ * JSON.parse + zod path, which also words the warning. An array of numbers
+ * (`itl_gaps_ms`) lands in a reusable per-field Float64Array; a missing
+ * optional key reads as absent.
  *
  * Speed: the line's newline is the sentinel that ends every scan (it is no
  * token and no string byte), so the loops carry no bounds checks; keys are
@@ -23,7 +25,17 @@ export const NUMBER = 1;
 export const STRING = 2;
 export const TRUE = 3;
 export const FALSE = 4;
-export type SlotKind = typeof NULL | typeof NUMBER | typeof STRING | typeof TRUE | typeof FALSE;
+export const LIST = 5;
+/** An optional key the line did not have. */
+export const ABSENT = 6;
+export type SlotKind =
+  | typeof NULL
+  | typeof NUMBER
+  | typeof STRING
+  | typeof TRUE
+  | typeof FALSE
+  | typeof LIST
+  | typeof ABSENT;
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -31,6 +43,8 @@ const COLON = 0x3a;
 const COMMA = 0x2c;
 const OPEN = 0x7b;
 const CLOSE = 0x7d;
+const OPEN_LIST = 0x5b;
+const CLOSE_LIST = 0x5d;
 const MINUS = 0x2d;
 const PLUS = 0x2b;
 const DOT = 0x2e;
@@ -72,6 +86,9 @@ export class FlatJsonDecoder {
   /** Per field: the bytes of its last string value (`CACHE_BYTES` each) and their length (-1: none). */
   private readonly lastBytes: Uint8Array;
   private readonly lastLength: Int32Array;
+  /** Per list field: its values (grown as needed) and how many the last line had. */
+  private readonly lists: Float64Array[];
+  private readonly listLengths: Int32Array;
 
   constructor(readonly rules: readonly FieldRule[]) {
     const n = rules.length;
@@ -82,15 +99,21 @@ export class FlatJsonDecoder {
     this.seen = new Uint32Array(n);
     this.lastBytes = new Uint8Array(n * CACHE_BYTES);
     this.lastLength = new Int32Array(n).fill(-1);
+    this.lists = rules.map(() => new Float64Array(0));
+    this.listLengths = new Int32Array(n);
   }
 
   fieldIndex(name: string): number {
     return this.rules.findIndex((r) => r.name === name);
   }
 
-  /** The value of field `i` from the last accepted line. */
-  value(i: number): number | string | boolean | null {
+  /** The value of field `i` from the last accepted line (a list as a fresh array). */
+  value(i: number): number | string | boolean | number[] | null | undefined {
     switch (this.kinds[i]) {
+      case LIST:
+        return Array.from(this.list(i)!);
+      case ABSENT:
+        return undefined;
       case NUMBER:
         return this.numbers[i]!;
       case STRING:
@@ -116,6 +139,21 @@ export class FlatJsonDecoder {
     return this.kinds[i] === TRUE;
   }
 
+  /** A view of list field `i` (valid until the next line), or null. */
+  list(i: number): Float64Array | null {
+    return this.kinds[i] === LIST ? this.lists[i]!.subarray(0, this.listLengths[i]!) : null;
+  }
+
+  private pushListValue(field: number, length: number, v: number): void {
+    let values = this.lists[field]!;
+    if (length === values.length) {
+      const grown = new Float64Array(Math.max(64, values.length * 2));
+      grown.set(values);
+      this.lists[field] = values = grown;
+    }
+    values[length] = v;
+  }
+
   /** Fills the slots from an already validated record (the zod path's output). */
   load(record: Record<string, unknown>): void {
     this.lastLength.fill(-1); // the reused strings no longer match their slots
@@ -128,7 +166,11 @@ export class FlatJsonDecoder {
         this.kinds[i] = STRING;
         this.strings[i] = v;
       } else if (typeof v === "boolean") this.kinds[i] = v ? TRUE : FALSE;
-      else this.kinds[i] = NULL;
+      else if (Array.isArray(v)) {
+        for (const [k, x] of v.entries()) this.pushListValue(i, k, x as number);
+        this.listLengths[i] = v.length;
+        this.kinds[i] = LIST;
+      } else this.kinds[i] = v === undefined ? ABSENT : NULL;
     }
   }
 
@@ -206,12 +248,13 @@ export class FlatJsonDecoder {
       } else if (c === MINUS || (c >= ZERO && c <= NINE)) {
         if (rule.kind !== "number") return false;
         p = this.number(buf, p, field);
-        if (p < 0) return false;
-        const v = this.numbers[field]!;
-        if (rule.safeInt && !Number.isSafeInteger(v)) return false;
-        if (rule.minInclusive ? v < rule.min : v <= rule.min) return false;
-        if (rule.maxInclusive ? v > rule.max : v >= rule.max) return false;
+        if (p < 0 || !inBounds(rule, this.numbers[field]!)) return false;
         this.kinds[field] = NUMBER;
+      } else if (c === OPEN_LIST) {
+        if (rule.kind !== "numbers") return false;
+        p = this.numberList(buf, p, field, rule);
+        if (p < 0) return false;
+        this.kinds[field] = LIST;
       } else if (c === 0x74 /* t */) {
         if (rule.kind !== "boolean" || !literal(buf, p, "true")) return false;
         this.kinds[field] = TRUE;
@@ -233,7 +276,39 @@ export class FlatJsonDecoder {
     }
     c = buf[++p]!;
     while (c === SPACE || c === TAB || c === CR) c = buf[++p]!;
-    return p === end && found === n;
+    if (p !== end) return false;
+    if (found === n) return true;
+    for (let i = 0; i < n; i++) {
+      if (seen[i] === stamp) continue;
+      if (!rules[i]!.optional) return false;
+      this.kinds[i] = ABSENT;
+    }
+    return true;
+  }
+
+  /** Reads `[n, n, …]` at `p` (the `[`) into list slot `field`; the position after it, or -1. */
+  private numberList(buf: Buffer, p: number, field: number, rule: FieldRule): number {
+    let length = 0;
+    let c = buf[++p]!;
+    while (c === SPACE || c === TAB || c === CR) c = buf[++p]!;
+    if (c !== CLOSE_LIST) {
+      for (;;) {
+        if (c !== MINUS && !(c >= ZERO && c <= NINE)) return -1;
+        p = this.number(buf, p, field);
+        if (p < 0) return -1;
+        const v = this.numbers[field]!;
+        if (!inBounds(rule, v)) return -1;
+        this.pushListValue(field, length++, v);
+        c = buf[p]!;
+        while (c === SPACE || c === TAB || c === CR) c = buf[++p]!;
+        if (c === CLOSE_LIST) break;
+        if (c !== COMMA) return -1;
+        c = buf[++p]!;
+        while (c === SPACE || c === TAB || c === CR) c = buf[++p]!;
+      }
+    }
+    this.listLengths[field] = length;
+    return p + 1;
   }
 
   /** True when `buf[s, e)` holds the same bytes as the field's last string (slot left as is). */
@@ -310,6 +385,12 @@ export class FlatJsonDecoder {
     this.numbers[field] = value;
     return p;
   }
+}
+
+function inBounds(rule: FieldRule, v: number): boolean {
+  if (rule.safeInt && !Number.isSafeInteger(v)) return false;
+  if (rule.minInclusive ? v < rule.min : v <= rule.min) return false;
+  return rule.maxInclusive ? v <= rule.max : v < rule.max;
 }
 
 function sameBytes(buf: Buffer, s: number, e: number, key: Buffer): boolean {

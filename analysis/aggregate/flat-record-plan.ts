@@ -1,6 +1,7 @@
 /**
  * Reads a zod object schema of flat fields (strings, enums, numbers with
- * int/min/max checks, booleans, each optionally nullable) into plain rules
+ * int/min/max checks, booleans, arrays of such numbers, each optionally
+ * nullable and optional) into plain rules
  * the hand-written line decoder (flat-json-decoder.ts) checks against. The zod
  * schema stays the single definition of a valid record: the rules are derived
  * from it at start-up, and anything this reader does not understand yields
@@ -10,8 +11,11 @@ import type { z } from "zod";
 
 export interface FieldRule {
   name: string;
-  kind: "string" | "enum" | "number" | "boolean";
+  /** `numbers`: an array of numbers, each checked against the number bounds below. */
+  kind: "string" | "enum" | "number" | "boolean" | "numbers";
   nullable: boolean;
+  /** The key may be missing (read as null). */
+  optional: boolean;
   /** Allowed values of an enum. */
   values: ReadonlySet<string> | null;
   /** `.int()`: a safe integer. */
@@ -27,6 +31,7 @@ interface Def {
   type: string;
   shape?: Record<string, Schema>;
   innerType?: Schema;
+  element?: Schema;
   entries?: Record<string, unknown>;
   checks?: { _zod: { def: CheckDef } }[];
 }
@@ -46,9 +51,30 @@ function defOf(schema: unknown): Def | null {
   return def && typeof def.type === "string" ? def : null;
 }
 
+/** Number checks (int, min, max) into `rule`; false when a check is beyond these rules. */
+function numberChecks(rule: FieldRule, checks: CheckDef[]): boolean {
+  for (const check of checks) {
+    if (check.when !== undefined) return false;
+    if (check.check === "number_format" && check.format === "safeint") rule.safeInt = true;
+    else if (check.check === "greater_than" && typeof check.value === "number") {
+      rule.min = check.value;
+      rule.minInclusive = check.inclusive === true;
+    } else if (check.check === "less_than" && typeof check.value === "number") {
+      rule.max = check.value;
+      rule.maxInclusive = check.inclusive === true;
+    } else return false;
+  }
+  return true;
+}
+
 function fieldRule(name: string, schema: Schema): FieldRule | null {
   let def = defOf(schema);
+  let optional = false;
   let nullable = false;
+  if (def?.type === "optional") {
+    optional = true;
+    def = defOf(def.innerType);
+  }
   if (def?.type === "nullable") {
     nullable = true;
     def = defOf(def.innerType);
@@ -58,6 +84,7 @@ function fieldRule(name: string, schema: Schema): FieldRule | null {
     name,
     kind: "string",
     nullable,
+    optional,
     values: null,
     safeInt: false,
     min: Number.NEGATIVE_INFINITY,
@@ -81,18 +108,19 @@ function fieldRule(name: string, schema: Schema): FieldRule | null {
     }
     case "number":
       rule.kind = "number";
-      for (const check of checks) {
-        if (check.when !== undefined) return null;
-        if (check.check === "number_format" && check.format === "safeint") rule.safeInt = true;
-        else if (check.check === "greater_than" && typeof check.value === "number") {
-          rule.min = check.value;
-          rule.minInclusive = check.inclusive === true;
-        } else if (check.check === "less_than" && typeof check.value === "number") {
-          rule.max = check.value;
-          rule.maxInclusive = check.inclusive === true;
-        } else return null;
-      }
-      return rule;
+      return numberChecks(rule, checks) ? rule : null;
+    case "array": {
+      // Only a plain array of plain (non-null) numbers: its bounds go on the element.
+      const element = defOf(def.element);
+      if (checks.length > 0 || element?.type !== "number") return null;
+      rule.kind = "numbers";
+      return numberChecks(
+        rule,
+        (element.checks ?? []).map((c) => c._zod.def),
+      )
+        ? rule
+        : null;
+    }
     default:
       return null;
   }
@@ -104,6 +132,7 @@ export function namedOnly(name: string): FieldRule {
     name,
     kind: "string",
     nullable: true,
+    optional: true,
     values: null,
     safeInt: false,
     min: Number.NEGATIVE_INFINITY,

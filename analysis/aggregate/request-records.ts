@@ -14,7 +14,7 @@ import type { Cell } from "./arrow-batch.ts";
 import { FlatJsonDecoder, NULL, NUMBER, STRING, TRUE } from "./flat-json-decoder.ts";
 import { flatRecordRules, namedOnly } from "./flat-record-plan.ts";
 import { parseLine, readLineBlocks, type Warn } from "./ndjson-lines.ts";
-import { inWindow, type RequestStats, type Window } from "./request-stats.ts";
+import type { RequestStats, Window } from "./request-stats.ts";
 import type { TableSink } from "./table-sink.ts";
 
 /** Null when the schema uses something the fast decoder does not check: then zod reads every line. */
@@ -58,6 +58,7 @@ export async function streamRequests(file: string, pass: RequestPass): Promise<R
     itlP90Ms: field("itl_p90_ms"),
     itlP99Ms: field("itl_p99_ms"),
     itlMaxMs: field("itl_max_ms"),
+    itlGapsMs: field("itl_gaps_ms"),
     tpotMs: field("tpot_ms"),
     promptTokens: field("prompt_tokens"),
     outputTokens: field("output_tokens"),
@@ -88,9 +89,10 @@ export async function streamRequests(file: string, pass: RequestPass): Promise<R
     }
   }
 
-  // One record object, refilled per line, for the figures (RequestStats reads named fields).
+  // One record object, refilled per line, for the figures (RequestStats reads named fields;
+  // the gaps stay a view of the decoder's slot, not a fresh array per line).
   const d = decoder;
-  const record = {} as RequestRecord;
+  const record = {} as Omit<RequestRecord, "itl_gaps_ms"> & { itl_gaps_ms: Float64Array | null };
   const fill = (): void => {
     record.experiment_id = d.str(f.experimentId)!;
     record.engine = d.str(f.engine) as RequestRecord["engine"];
@@ -105,6 +107,7 @@ export async function streamRequests(file: string, pass: RequestPass): Promise<R
     record.itl_p90_ms = d.num(f.itlP90Ms);
     record.itl_p99_ms = d.num(f.itlP99Ms);
     record.itl_max_ms = d.num(f.itlMaxMs);
+    record.itl_gaps_ms = d.list(f.itlGapsMs);
     record.tpot_ms = d.num(f.tpotMs);
     record.prompt_tokens = d.num(f.promptTokens);
     record.output_tokens = d.num(f.outputTokens);
@@ -120,16 +123,9 @@ export async function streamRequests(file: string, pass: RequestPass): Promise<R
   const { builders } = sink;
   const { kinds, numbers, strings } = d;
   const columnCount = columns.length;
-  let firstStartUs = Number.POSITIVE_INFINITY;
-  let lastEndUs = Number.NEGATIVE_INFINITY;
   const emit = (): Promise<void> | undefined => {
     fill();
-    const counted = window ? inWindow(record, window) : !record.warmup;
-    if (counted) {
-      stats.add(record);
-      if (record.start_us < firstStartUs) firstStartUs = record.start_us;
-      if (record.end_us > lastEndUs) lastEndUs = record.end_us;
-    }
+    const counted = stats.add(record, window);
     for (let c = 0; c < columnCount; c++) {
       const source = sources[c]!;
       const builder = builders[c]!;
@@ -177,5 +173,5 @@ export async function streamRequests(file: string, pass: RequestPass): Promise<R
       start = end + 1;
     }
   }
-  return { firstStartUs, lastEndUs };
+  return stats.span;
 }

@@ -57,7 +57,7 @@ export function renderSchemaDoc(
     `Schema version **${AGG_SCHEMA_VERSION}** (column \`schema_version\` in every table, and \`vscale.schema_version\` in each Parquet footer).`,
     "`vscale aggregate` writes these files to `results/agg/`; Parquet files are zstd-compressed,",
     "strings dictionary-encoded where marked. Percentiles are exact over the sample",
-    "(simple-statistics `quantileSorted`, linear interpolation, numpy's default);",
+    "(`stats/quantile.ts`, type 7: linear interpolation, numpy's default), by the window rule of `stats/request-window.ts`;",
     "server-side percentiles come from histogram bucket deltas, interpolated within a bucket as",
     "Prometheus' `histogram_quantile` does.",
   ].join("\n");

@@ -9,9 +9,7 @@
  */
 import { sleep } from "k6";
 import http from "k6/http";
-import type { ErrorKind } from "../../formats/request-record.ts";
-import { buildRecord } from "../workload/record-builder.ts";
-import { ResponseTracker } from "../workload/response-tracker.ts";
+import { recordFromK6Http } from "./http-record.ts";
 import { buildK6Options } from "./options.ts";
 import { emitRecord, logStart, params, planRequest, requestUrl, summaryFiles } from "./scenario.ts";
 
@@ -19,14 +17,6 @@ export const options = buildK6Options(params);
 
 export function setup(): void {
   logStart();
-}
-
-/** k6 error codes (k6 docs, "Error codes") → our error kinds. */
-function k6ErrorKind(code: number, status: number): ErrorKind {
-  if (code === 1050) return "timeout";
-  if (code >= 1100 && code < 1220) return "connect";
-  if (code >= 1220 && code < 1300) return "reset";
-  return status > 0 ? "truncated" : "reset";
 }
 
 export default function (): void {
@@ -38,35 +28,19 @@ export default function (): void {
     responseType: "text",
     tags: { name: "completion" },
   });
-  const t = res.timings;
-  const elapsedMs = t.blocked + t.connecting + t.tls_handshaking + t.duration;
-  const tracker = new ResponseTracker(params.api, params.stream);
-  if (res.error_code !== 0 && res.error_code !== undefined && res.status < 400) {
-    if (res.status > 0) tracker.onHeaders(res.status, res.headers["Content-Type"]);
-    tracker.onFailure(
-      k6ErrorKind(res.error_code, res.status),
-      String(res.error).slice(0, 200),
-      elapsedMs,
-    );
-  } else {
-    tracker.onHeaders(res.status, res.headers["Content-Type"]);
-    tracker.onData(typeof res.body === "string" ? res.body : "", elapsedMs);
-    tracker.onEnd(elapsedMs);
-  }
   emitRecord(
-    buildRecord(
+    recordFromK6Http(
       {
         experimentId: params.experimentId,
-        engine: "k6",
-        requestId: req.requestId,
         promptSet: params.promptSetName,
-        promptTokensKnown: req.prompt.tokens,
+        requestId: req.requestId,
+        promptTokens: req.prompt.tokens,
         warmup: req.warmup,
-        startUs: startMs * 1000,
-        sendMs: 0,
-        chunkTimesVisible: false,
+        api: params.api,
+        stream: params.stream,
+        startMs,
       },
-      tracker.outcome(),
+      res,
     ),
   );
   if (params.schedule.mode === "closed" && params.schedule.thinkTimeMs > 0) {

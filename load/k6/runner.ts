@@ -102,14 +102,9 @@ class FileTail {
   }
 }
 
-export async function runK6Load(opts: K6RunOptions): Promise<LoadResult> {
-  validateLoadOptions(opts);
-  const work = await mkdtemp(join(tmpdir(), "vscale-k6-"));
-  const promptsFile = join(work, "prompts.json");
-  const consoleFile = join(work, "console.log");
-  await writeFile(promptsFile, JSON.stringify(opts.promptSet));
-  await writeFile(consoleFile, "");
-  const params: K6Params = {
+/** What k6 is told (`VSCALE_PARAMS`) for a run of these options. */
+export function k6Params(opts: K6RunOptions, promptsFile: string): K6Params {
+  return {
     url: opts.url,
     model: opts.model,
     api: opts.api,
@@ -129,6 +124,16 @@ export async function runK6Load(opts: K6RunOptions): Promise<LoadResult> {
     summaryFile: resolve(opts.summaryFile),
     maxErrorRate: opts.maxErrorRate ?? 0.05,
   };
+}
+
+export async function runK6Load(opts: K6RunOptions): Promise<LoadResult> {
+  validateLoadOptions(opts);
+  const work = await mkdtemp(join(tmpdir(), "vscale-k6-"));
+  const promptsFile = join(work, "prompts.json");
+  const consoleFile = join(work, "console.log");
+  await writeFile(promptsFile, JSON.stringify(opts.promptSet));
+  await writeFile(consoleFile, "");
+  const params = k6Params(opts, promptsFile);
   const script = join(HERE, `${opts.scenario ?? "chat"}.ts`);
   const writer = await NdjsonWriter.open<RequestRecord>(opts.outFile);
   const startMs = nowMs();

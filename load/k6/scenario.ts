@@ -1,16 +1,17 @@
 /**
- * What both k6 scenarios share: parameters, the prepared prompts, per-VU
- * seeded prompt choice, the warm-up flag, and emitting one record per request
- * as a console line (k6 writes them raw to `--console-output`).
+ * What both k6 scenarios share: parameters, the prepared prompts, the request
+ * plan (prompt and seed from the workload core, as the Node engine), the
+ * warm-up flag, and emitting one record per request as a console line (k6
+ * writes them raw to `--console-output`).
  */
 import exec from "k6/execution";
 import { Rate } from "k6/metrics";
 import type { RequestRecord } from "../../formats/request-record.ts";
-import { createRng, type Rng } from "../../stats/rng.ts";
-import { RNG_STREAM } from "../workload/arrivals.ts";
-import { API_PATH, buildRequestBody, buildRequestHeaders } from "../workload/bodies.ts";
+import { API_PATH, buildRequestHeaders } from "../workload/bodies.ts";
 import type { PreparedPromptSet, Prompt } from "../workload/prompts.ts";
+import { planRequest as planSlot, samplingOf } from "../workload/request-plan.ts";
 import { API_KEY_ENV, type K6Params, paramsFromEnv, START_MARKER } from "./options.ts";
+import { k6RequestSlot } from "./request-slot.ts";
 
 export const params: K6Params = paramsFromEnv(__ENV);
 const promptSet = JSON.parse(open(params.promptsFile)) as PreparedPromptSet;
@@ -20,7 +21,7 @@ export const requestFailed = new Rate("vscale_request_failed");
 
 export const requestUrl = `${params.url.replace(/\/+$/, "").replace(/\/v1$/, "")}${API_PATH[params.api]}`;
 
-let vuRng: Rng | null = null;
+const sampling = samplingOf(params);
 
 export interface PlannedRequest {
   requestId: string;
@@ -30,27 +31,19 @@ export interface PlannedRequest {
   warmup: boolean;
 }
 
-/** The next request of this VU: each VU draws prompts from its own seeded stream. */
+/** The next request of this VU, planned by the workload core from k6's execution numbers. */
 export function planRequest(): PlannedRequest {
-  const vu = exec.vu.idInTest;
-  if (vuRng === null) vuRng = createRng(params.seed, RNG_STREAM.userBase + vu);
-  const prompt = promptSet.prompts[vuRng.int(promptSet.prompts.length)] as Prompt;
-  const iteration = exec.vu.iterationInScenario;
-  const sampling = {
-    model: params.model,
-    maxTokens: params.maxTokens,
-    stream: params.stream,
-    ignoreEos: params.ignoreEos,
-    temperature: params.temperature,
-  };
-  const requestId = `k6-${vu}-${iteration}`;
+  const slot = k6RequestSlot(params.schedule, {
+    vuIdInTest: exec.vu.idInTest,
+    vuIterationInScenario: exec.vu.iterationInScenario,
+    scenarioIterationInTest: exec.scenario.iterationInTest,
+  });
+  const plan = planSlot(params, promptSet.prompts, slot, sampling);
   return {
-    requestId,
-    prompt,
-    body: JSON.stringify(
-      buildRequestBody(params.api, prompt, sampling, params.seed + vu * 1_000_003 + iteration),
-    ),
-    headers: { ...buildRequestHeaders(apiKey), "x-request-id": requestId },
+    requestId: plan.requestId,
+    prompt: plan.prompt,
+    body: plan.body,
+    headers: { ...buildRequestHeaders(apiKey), "x-request-id": plan.requestId },
     warmup: Date.now() - exec.scenario.startTime < params.warmupMs,
   };
 }

@@ -1,10 +1,13 @@
 /**
- * Counters for a progress display, updated as requests finish. Rates are over
- * the current phase (warm-up, then the measured window) so the figure shown
- * during the window is the one the summary will report.
+ * Counters for a progress display, updated as requests finish. Rates are the
+ * current phase's (warm-up, then the measured window), counted by the window
+ * rule of `stats/request-window.ts` (the phase is a window open at its end),
+ * so the figure shown during the window is the one the summary will report.
  */
 import type { RequestRecord } from "../../formats/request-record.ts";
-import { percentileSorted } from "../workload/timing.ts";
+import { quantileSorted } from "../../stats/quantile.ts";
+import { outcomeOf, WindowCounter } from "../../stats/request-window.ts";
+import { epochUs } from "./clock.ts";
 
 export interface LiveCounters {
   elapsedMs: number;
@@ -20,21 +23,19 @@ export interface LiveCounters {
   reqPerS: number;
   /** Output tokens per second finished in the current phase. */
   tokPerS: number;
-  /** Median TTFT of the last few hundred requests; null before the first. */
+  /** Median TTFT of the last few hundred ok requests (a display figure); null before the first. */
   ttftP50Ms: number | null;
   inWarmup: boolean;
 }
 
-const TTFT_WINDOW = 512;
+/** The live TTFT is over the most recent requests, so it follows changes during a run. */
+const TTFT_RECENT = 512;
 
 export class LiveCounterTracker {
   inFlight = 0;
-  private completed = 0;
-  private failed = 0;
-  private cancelled = 0;
+  private readonly totals = { ok: 0, failed: 0, cancelled: 0 };
   private outputTokens = 0;
-  private phaseCompleted = 0;
-  private phaseTokens = 0;
+  private phase: WindowCounter;
   private phaseStartMs: number;
   private inWarmup: boolean;
   private readonly ttfts: number[] = [];
@@ -45,49 +46,47 @@ export class LiveCounterTracker {
     warmupMs: number,
   ) {
     this.phaseStartMs = startMs;
+    this.phase = LiveCounterTracker.phaseFrom(startMs);
     this.inWarmup = warmupMs > 0;
+  }
+
+  private static phaseFrom(atMs: number): WindowCounter {
+    return new WindowCounter({ startUs: epochUs(atMs), endUs: Number.POSITIVE_INFINITY });
   }
 
   /** The measured window began: rates restart from zero. */
   enterWindow(atMs: number): void {
     this.inWarmup = false;
     this.phaseStartMs = atMs;
-    this.phaseCompleted = 0;
-    this.phaseTokens = 0;
+    this.phase = LiveCounterTracker.phaseFrom(atMs);
   }
 
   onRecord(record: RequestRecord): void {
-    if (!record.ok) {
-      if (record.error_kind === "cancelled") this.cancelled++;
-      else this.failed++;
-      return;
-    }
-    this.completed++;
-    const tokens = record.output_tokens ?? 0;
-    this.outputTokens += tokens;
-    // Counted when it finishes, like the summary's throughput, whenever it was sent.
-    this.phaseCompleted++;
-    this.phaseTokens += tokens;
+    this.totals[outcomeOf(record)]++;
+    this.phase.add(record);
+    if (!record.ok) return;
+    this.outputTokens += record.output_tokens ?? 0;
     if (record.ttft_ms !== null) {
-      if (this.ttfts.length < TTFT_WINDOW) this.ttfts.push(record.ttft_ms);
+      if (this.ttfts.length < TTFT_RECENT) this.ttfts.push(record.ttft_ms);
       else this.ttfts[this.ttftNext] = record.ttft_ms;
-      this.ttftNext = (this.ttftNext + 1) % TTFT_WINDOW;
+      this.ttftNext = (this.ttftNext + 1) % TTFT_RECENT;
     }
   }
 
   snapshot(atMs: number): LiveCounters {
     const phaseS = Math.max(1e-3, (atMs - this.phaseStartMs) / 1000);
     const sorted = [...this.ttfts].sort((a, b) => a - b);
+    const phase = this.phase.windowCounts;
     return {
       elapsedMs: atMs - this.startMs,
       inFlight: this.inFlight,
-      completed: this.completed,
-      failed: this.failed,
-      cancelled: this.cancelled,
+      completed: this.totals.ok,
+      failed: this.totals.failed,
+      cancelled: this.totals.cancelled,
       outputTokens: this.outputTokens,
-      reqPerS: this.phaseCompleted / phaseS,
-      tokPerS: this.phaseTokens / phaseS,
-      ttftP50Ms: sorted.length > 0 ? percentileSorted(sorted, 50) : null,
+      reqPerS: phase.ok / phaseS,
+      tokPerS: phase.outputTokens / phaseS,
+      ttftP50Ms: sorted.length > 0 ? quantileSorted(sorted, 0.5) : null,
       inWarmup: this.inWarmup,
     };
   }

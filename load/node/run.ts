@@ -7,18 +7,22 @@
 import { Pool } from "undici";
 import { ConfigError } from "../../common/errors.ts";
 import type { RequestRecord } from "../../formats/request-record.ts";
-import { createRng } from "../../stats/rng.ts";
 import {
   type LoadSchedule,
   OpenArrivals,
   type OpenLoopSchedule,
-  RNG_STREAM,
   userStartOffsetMs,
 } from "../workload/arrivals.ts";
-import { API_PATH, buildRequestBody, buildRequestHeaders } from "../workload/bodies.ts";
+import { API_PATH, buildRequestHeaders } from "../workload/bodies.ts";
 import type { WorkloadParams } from "../workload/params.ts";
-import type { PreparedPromptSet, Prompt } from "../workload/prompts.ts";
+import type { PreparedPromptSet } from "../workload/prompts.ts";
 import { buildRecord } from "../workload/record-builder.ts";
+import {
+  type PlannedRequest,
+  planRequest,
+  type RequestSlot,
+  samplingOf,
+} from "../workload/request-plan.ts";
 import { type InFlightRequest, sendRequest } from "./client.ts";
 import { epochUs, nowMs } from "./clock.ts";
 import { type LiveCounters, LiveCounterTracker } from "./live-counters.ts";
@@ -173,20 +177,10 @@ export async function runNodeLoad(opts: LoadRunOptions): Promise<LoadResult> {
     ...buildRequestHeaders(opts.apiKey),
     "x-request-id": requestId,
   });
-  const params = {
-    model: opts.model,
-    maxTokens: opts.maxTokens,
-    stream: opts.stream,
-    ignoreEos: opts.ignoreEos,
-    temperature: opts.temperature,
-  };
+  const sampling = samplingOf(opts);
+  const plan = (slot: RequestSlot) => planRequest(opts, prompts, slot, sampling);
 
-  const sendOne = async (
-    prompt: Prompt,
-    requestId: string,
-    seed: number,
-  ): Promise<RequestRecord> => {
-    const body = JSON.stringify(buildRequestBody(opts.api, prompt, params, seed));
+  const sendOne = async ({ prompt, requestId, body }: PlannedRequest): Promise<RequestRecord> => {
     counters.inFlight++;
     const req = sendRequest({
       dispatcher: pool,
@@ -230,11 +224,9 @@ export async function runNodeLoad(opts: LoadRunOptions): Promise<LoadResult> {
     index: number,
     schedule: { spawnRate?: number; thinkTimeMs: number },
   ) => {
-    const rng = createRng(opts.seed, RNG_STREAM.userBase + index);
     if (!(await sleepUntil(startMs + userStartOffsetMs(index, schedule.spawnRate)))) return;
     for (let k = 0; !stopping && nowMs() < endMs; k++) {
-      const prompt = prompts[rng.int(prompts.length)] as Prompt;
-      const record = await sendOne(prompt, `u${index}-${k}`, opts.seed + index * 1_000_003 + k);
+      const record = await sendOne(plan({ mode: "closed", user: index, k }));
       if (record.error_kind === "connect" && !(await sleepUntil(nowMs() + CONNECT_BACKOFF_MS)))
         return;
       if (schedule.thinkTimeMs > 0 && !(await sleepUntil(nowMs() + schedule.thinkTimeMs))) return;
@@ -243,7 +235,6 @@ export async function runNodeLoad(opts: LoadRunOptions): Promise<LoadResult> {
 
   const openLoop = async (schedule: OpenLoopSchedule) => {
     const arrivals = new OpenArrivals(schedule, opts.seed);
-    const promptRng = createRng(opts.seed, RNG_STREAM.openPrompts);
     const tasks = new Set<Promise<RequestRecord>>();
     for (let i = 0; ; i++) {
       const atMs = startMs + arrivals.next();
@@ -258,8 +249,7 @@ export async function runNodeLoad(opts: LoadRunOptions): Promise<LoadResult> {
         if (!ok) break;
       }
       if (stopping) break;
-      const prompt = prompts[promptRng.int(prompts.length)] as Prompt;
-      const task = sendOne(prompt, `r${i}`, opts.seed + i);
+      const task = sendOne(plan({ mode: "open", arrival: i }));
       tasks.add(task);
       void task.finally(() => tasks.delete(task));
     }

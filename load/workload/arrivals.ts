@@ -32,7 +32,7 @@ export interface OpenLoopSchedule {
 export type LoadSchedule = ClosedLoopSchedule | OpenLoopSchedule;
 
 /** Random stream ids derived from the run seed (see `createRng`). */
-export const RNG_STREAM = { arrivals: 1, openPrompts: 2, userBase: 1000 } as const;
+export const RNG_STREAM = { arrivals: 1, openPrompts: 2, closedPrompts: 3 } as const;
 
 /** When closed-loop user `index` (0-based) starts, in ms after the run start. */
 export function userStartOffsetMs(index: number, spawnRate?: number): number {

@@ -20,7 +20,7 @@ export interface RecordContext {
   startUs: number;
   /** Monotonic send time, ms (same clock as the outcome's times). */
   sendMs: number;
-  /** false: the engine could not see chunk times (plain k6), so TTFT/ITL are null. */
+  /** false: the engine could not see chunk times (plain k6), so TTFT/ITL and the gaps are null. */
   chunkTimesVisible: boolean;
 }
 
@@ -51,6 +51,7 @@ export function buildRecord(ctx: RecordContext, outcome: ResponseOutcome): Reque
     itl_p90_ms: opt(latency.itl?.p90Ms),
     itl_p99_ms: opt(latency.itl?.p99Ms),
     itl_max_ms: opt(latency.itl?.maxMs),
+    itl_gaps_ms: latency.gapsMs === null ? null : latency.gapsMs.map(round3),
     tpot_ms: opt(latency.tpotMs),
     prompt_tokens: outcome.usage?.promptTokens ?? ctx.promptTokensKnown,
     output_tokens: outputTokens,

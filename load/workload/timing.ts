@@ -5,7 +5,9 @@
  *   ITL  = gaps between consecutive text chunks;
  *   TPOT = (E2E − TTFT) / (output tokens − 1);
  *   E2E  = send → end of the response.
+ * Per-request percentiles use the one quantile (`stats/quantile.ts`, type 7).
  */
+import { quantileSorted } from "../../stats/quantile.ts";
 
 export interface ItlSummary {
   meanMs: number;
@@ -19,18 +21,9 @@ export interface RequestLatency {
   ttftMs: number | null;
   e2eMs: number;
   itl: ItlSummary | null;
+  /** Every gap between text chunks, in order; null when no text arrived. */
+  gapsMs: number[] | null;
   tpotMs: number | null;
-}
-
-/** Linear-interpolation percentile of sorted values (numpy's default, as vLLM's benchmark uses). */
-export function percentileSorted(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  const rank = (p / 100) * (sorted.length - 1);
-  const lo = Math.floor(rank);
-  const hi = Math.ceil(rank);
-  const a = sorted[lo] as number;
-  const b = sorted[hi] as number;
-  return a + (b - a) * (rank - lo);
 }
 
 export function summarizeItl(gapsMs: readonly number[]): ItlSummary | null {
@@ -40,9 +33,9 @@ export function summarizeItl(gapsMs: readonly number[]): ItlSummary | null {
   for (const g of sorted) sum += g;
   return {
     meanMs: sum / sorted.length,
-    p50Ms: percentileSorted(sorted, 50),
-    p90Ms: percentileSorted(sorted, 90),
-    p99Ms: percentileSorted(sorted, 99),
+    p50Ms: quantileSorted(sorted, 0.5),
+    p90Ms: quantileSorted(sorted, 0.9),
+    p99Ms: quantileSorted(sorted, 0.99),
     maxMs: sorted[sorted.length - 1] as number,
   };
 }
@@ -58,7 +51,8 @@ export function computeLatency(
   outputTokens: number | null,
 ): RequestLatency {
   const e2eMs = Math.max(0, endMs - sendMs);
-  if (textTimesMs.length === 0) return { ttftMs: null, e2eMs, itl: null, tpotMs: null };
+  if (textTimesMs.length === 0)
+    return { ttftMs: null, e2eMs, itl: null, gapsMs: null, tpotMs: null };
   const ttftMs = Math.max(0, (textTimesMs[0] as number) - sendMs);
   const gaps: number[] = [];
   for (let i = 1; i < textTimesMs.length; i++) {
@@ -68,5 +62,5 @@ export function computeLatency(
     outputTokens !== null && outputTokens > 1
       ? Math.max(0, e2eMs - ttftMs) / (outputTokens - 1)
       : null;
-  return { ttftMs, e2eMs, itl: summarizeItl(gaps), tpotMs };
+  return { ttftMs, e2eMs, itl: summarizeItl(gaps), gapsMs: gaps, tpotMs };
 }

@@ -43,11 +43,13 @@ const REQUESTS: RequestRecord[] = [
       ttft_ms: 100 * k,
       tpot_ms: 10 * k,
       itl_mean_ms: 10 * k,
+      itl_gaps_ms: Array(10).fill(10 * k),
       e2e_ms: 100 * k + 10 * k * 10,
     }),
   ),
   req(6, { ok: false, error_kind: "http_5xx", http_status: 503, ttft_ms: null, tpot_ms: null }),
   req(7, { ok: false, error_kind: "timeout", http_status: null, ttft_ms: null }),
+  // Cut when the window closed: it ends at the window's end, outside [start, end).
   req(8, { ok: false, error_kind: "cancelled", http_status: null, end_us: W1 }),
   req(9, { start_us: W1 - 100_000, end_us: W1 + 1, ttft_ms: 1 }),
 ];
@@ -194,7 +196,7 @@ describe("aggregate: summary.parquet", () => {
   it("computes counts, rates, percentiles and goodput against hand-computed values", async () => {
     const [e10] = await readParquetRows(join(dir, "agg/summary.parquet"));
     expect(e10).toMatchObject({
-      schema_version: 1,
+      schema_version: 2,
       group_id: "g1",
       repeat: 1,
       status: "ok",
@@ -212,7 +214,7 @@ describe("aggregate: summary.parquet", () => {
       requests_failed: 2n,
       errors_http_5xx: 1n,
       errors_timeout: 1n,
-      errors_cancelled: 1n,
+      errors_cancelled: 0n,
       errors_connect: 0n,
       slo_ttft_ms: 350,
       slo_tpot_ms: 25,
@@ -230,8 +232,11 @@ describe("aggregate: summary.parquet", () => {
     close("ttft_ms_p99", 496);
     close("tpot_ms_p50", 30);
     close("tpot_ms_p99", 49.6);
-    // Every request has 10 gaps, so the gap-weighted mean is the plain mean.
+    // Every request has 10 gaps, so the pooled mean is the mean of the request means;
+    // pooled percentiles are over all 50 gaps (10 each of 10…50 ms).
     close("itl_ms_mean", 30);
+    close("itl_ms_p90", 50);
+    close("itl_request_mean_ms_p90", 46);
     close("e2e_ms_p50", 600);
     // Goodput: (100 ms, 10 ms) and (200 ms, 20 ms) meet TTFT ≤ 350 and TPOT ≤ 25.
     close("goodput_requests_per_s", 0.2);
@@ -297,16 +302,17 @@ describe("aggregate: requests, gpu and server_metrics tables", () => {
     const rows = await readParquetRows(join(dir, "agg/requests.parquet"));
     const e10 = rows.filter((r) => r.experiment_id === "e10");
     expect(e10).toHaveLength(REQUESTS.length);
-    const expectedInWindow = [false, true, true, true, true, true, true, true, true, true, false];
+    const expectedInWindow = [false, true, true, true, true, true, true, true, true, false, false];
     e10.forEach((row, i) => {
-      const rec = REQUESTS[i]!;
+      // The gaps feed the summary's ITL; requests.parquet keeps the per-request figures.
+      const { itl_gaps_ms: _gaps, ...rec } = REQUESTS[i]!;
       const expected: Record<string, unknown> = {
         ...rec,
         start_us: BigInt(rec.start_us),
         end_us: BigInt(rec.end_us),
         prompt_tokens: rec.prompt_tokens === null ? null : BigInt(rec.prompt_tokens),
         output_tokens: rec.output_tokens === null ? null : BigInt(rec.output_tokens),
-        schema_version: 1,
+        schema_version: 2,
         campaign: "c1",
         gpus: 1n,
         in_window: expectedInWindow[i],
@@ -320,7 +326,7 @@ describe("aggregate: requests, gpu and server_metrics tables", () => {
     const rows = await readParquetRows(join(dir, "agg/gpu.parquet"));
     expect(rows).toHaveLength(32);
     expect(rows[0]).toEqual({
-      schema_version: 1,
+      schema_version: 2,
       campaign: "c1",
       experiment_id: "e10",
       source: "query-gpu",

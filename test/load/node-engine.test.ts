@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { RequestRecord } from "../../formats/request-record.ts";
 import { runNodeLoad } from "../../load/node/run.ts";
-import { percentileSorted } from "../../load/workload/timing.ts";
+import { quantileSorted } from "../../stats/quantile.ts";
 import { ONE_PROMPT, readRecords, runOptions, tempDir } from "./helpers.ts";
 import { type Fault, type PlantedServer, startPlantedServer } from "./planted-server.ts";
 
@@ -64,9 +64,9 @@ describe("timing against planted delays", () => {
       itlErr.push(
         Math.abs(
           r.itl_p50_ms! -
-            percentileSorted(
+            quantileSorted(
               [...gaps].sort((a, b) => a - b),
-              50,
+              0.5,
             ),
         ),
       );

@@ -27,6 +27,8 @@ export interface Plan {
   fault?: Fault;
   /** Send usage (include_usage); false tests the chunk-count fallback. */
   usage?: boolean;
+  /** One stalled gap per request: text chunk `beforeToken` (1-based) and every later one come `ms` late. */
+  stall?: { beforeToken: number; ms: number };
 }
 
 export interface PlantedServerOptions {
@@ -172,7 +174,8 @@ export async function startPlantedServer(options: PlantedServerOptions): Promise
     if (api === "chat") res.write(chunk(api, null));
     for (let i = 0; i < tokens; i++) {
       if (fault === "stall" && i === 1) return; // never answers again; the client must time out
-      await waitUntil(receivedMs + plan.ttftMs + plan.itlMs * i, precise);
+      const stalledMs = plan.stall && i >= plan.stall.beforeToken ? plan.stall.ms : 0;
+      await waitUntil(receivedMs + plan.ttftMs + plan.itlMs * i + stalledMs, precise);
       if (res.destroyed) return;
       res.write(chunk(api, " tok"));
       const writtenUs = epochUs();
