@@ -9,6 +9,7 @@
  */
 import { ConfigError } from "../../common/errors.ts";
 import { FACTOR_NAMES } from "../../config/schema.ts";
+import { FIT_GROUP_COLUMN, FIT_VALUE_COLUMNS } from "../../formats/fit-tables.ts";
 import type { GroupKey } from "./model.ts";
 import type { SummaryRow } from "./summary.ts";
 
@@ -49,6 +50,14 @@ export function checkByColumns(by: readonly string[], columns: readonly string[]
         : `expected one of ${usable}`,
     });
   }
+  // Key columns sit beside the fit's own columns in the fit tables: a name clash would hide one.
+  const taken = new Set<string>([FIT_GROUP_COLUMN.name, ...FIT_VALUE_COLUMNS.map((c) => c.name)]);
+  const clash = by.find((n) => taken.has(n));
+  if (clash)
+    throw new ConfigError(`cannot group by "${clash}"`, {
+      field: "--by",
+      hint: "the fit tables have a column of that name (formats/fit-tables.ts)",
+    });
   const gpu = by.find((n) => GPU_COLUMNS.has(n));
   if (gpu)
     throw new ConfigError(`cannot group by "${gpu}"`, {

@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fitPaths, readFitTables, runFits } from "../../analysis/fit/index.ts";
+import type { ConfigError } from "../../common/errors.ts";
 import { FIT_VALUE_COLUMNS } from "../../formats/fit-tables.ts";
 import { duckQuery } from "../aggregate/duckdb-read.ts";
 import { amdahlRows, writeSyntheticSummary } from "./helpers/synthetic-summary.ts";
@@ -87,5 +88,12 @@ describe("fits keep campaigns apart (issue 11)", () => {
   it("pools them only when --by leaves campaign out", async () => {
     const pooled = await runFits({ resultsDir: twice, by: ["users"], bootstrap: 100 });
     expect(pooled.groups.map((g) => [g.group, g.points.length])).toEqual([["users=32", 16]]);
+  });
+});
+
+describe("--by", () => {
+  it("refuses a key column that would clash with a fit table column", async () => {
+    const error = await runFits({ resultsDir: dir, by: ["status"] }).catch((e: unknown) => e);
+    expect((error as ConfigError).format()).toMatch(/--by: cannot group by "status"/);
   });
 });
