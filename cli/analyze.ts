@@ -1,11 +1,12 @@
 /**
  * After the campaign: aggregate raw results into Parquet, fit the scaling
  * laws, build the report. Each stage is its own module; this only chains
- * them and says where the outputs are and what `s` came out per group.
+ * them (the summary is read once and fitted once, both handed on) and says
+ * where the outputs are and what `s` came out per group.
  */
-import { join } from "node:path";
 import { aggregate } from "../analysis/aggregate/index.ts";
 import { type FitResult, fitPaths, runFits } from "../analysis/fit/index.ts";
+import { readSummary } from "../analysis/fit/summary.ts";
 import { buildReport } from "../analysis/report/index.ts";
 
 export interface AnalyzeResult {
@@ -36,9 +37,10 @@ export async function analyzeCampaign(opts: {
   campaign: string;
 }): Promise<AnalyzeResult> {
   const agg = await aggregate({ resultsDir: opts.resultsDir, campaign: opts.campaign });
-  const summary = join(agg.outDir, "summary.parquet");
-  const fits = await runFits({ resultsDir: opts.resultsDir });
-  const report = await buildReport({ resultsDir: opts.resultsDir });
+  const table = await readSummary(opts.resultsDir);
+  const summary = table.file;
+  const fits = await runFits({ resultsDir: opts.resultsDir, summary: table });
+  const report = await buildReport({ resultsDir: opts.resultsDir, summary: table, fits });
   const fitCsv = fitPaths(opts.resultsDir).csv;
   const lines = [
     `aggregated ${agg.experiments} experiments → ${summary}`,

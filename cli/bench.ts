@@ -3,8 +3,8 @@ import { readdir } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
-import { type BenchRow, parseBenchOutput, ratio } from "../bench/report.ts";
 import { formatTextTable } from "../common/text-table.ts";
+import { type BenchRow, parseBenchOutput, ratio } from "../formats/bench-rows.ts";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 

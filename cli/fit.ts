@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import {
   DEFAULT_BOOTSTRAP,
+  DEFAULT_METRIC,
   DEFAULT_SEED,
   formatFitTable,
   type RunFitsOptions,
@@ -30,8 +31,11 @@ interface FitFlags {
 export function withFitOptions(command: Command): Command {
   return command
     .option("--results <dir>", "results directory", "results")
-    .option("--metric <name>", `throughput column: ${METRICS.join(", ")}`, "output_tokens_per_s")
-    .option("--by <columns>", "group by these columns (comma-separated) instead of every factor")
+    .option("--metric <name>", `throughput column: ${METRICS.join(", ")}`, DEFAULT_METRIC)
+    .option(
+      "--by <columns>",
+      "group by these columns (comma-separated) instead of campaign, every factor, model and parallelism; leave out campaign to pool campaigns",
+    )
     .option(
       "--bootstrap <B>",
       "bootstrap replicates for the CI on s",

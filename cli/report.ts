@@ -1,5 +1,8 @@
+import { join } from "node:path";
 import type { Command } from "commander";
+import { fitPaths } from "../analysis/fit/index.ts";
 import { buildReport } from "../analysis/report/index.ts";
+import { REPORT_FILES } from "../formats/agg-layout.ts";
 import { fitOptionsFrom, withFitOptions } from "./fit.ts";
 
 export function registerReport(program: Command): void {
@@ -10,7 +13,13 @@ export function registerReport(program: Command): void {
         "write <results>/report.html (self-contained) and <results>/figs/*.svg; takes the fit flags of `vscale fit`",
       ),
   ).action(async (flags: Parameters<typeof fitOptionsFrom>[0]) => {
-    const { html, figs } = await buildReport(fitOptionsFrom(flags));
-    console.log(`Wrote ${html} and ${figs.length} figures in ${flags.results}/figs`);
+    const { html, figs, refitted } = await buildReport({
+      ...fitOptionsFrom(flags),
+      log: (line) => console.log(line),
+    });
+    if (refitted === null) console.log(`Drew the fits in ${fitPaths(flags.results).parquet}`);
+    console.log(
+      `Wrote ${html} and ${figs.length} figures in ${join(flags.results, REPORT_FILES.figsDir)}`,
+    );
   });
 }

@@ -5,6 +5,7 @@
  * AGG_SCHEMA_VERSION whenever a column changes meaning, type or name.
  */
 import { FACTOR_NAMES, type FactorName } from "../config/schema.ts";
+import { AGG_FILES } from "./agg-layout.ts";
 import { ErrorKind } from "./request-record.ts";
 
 export const AGG_SCHEMA_VERSION = 2;
@@ -24,18 +25,22 @@ export interface ColumnDef {
   type: ColumnType;
   nullable: boolean;
   doc: string;
+  /** Where the value is computed (`module function()`), when not the table's `computedIn`. */
+  computedIn?: string;
 }
 
 export interface TableDef {
-  /** File name inside `results/agg/`. */
+  /** File name inside `results/agg/` (formats/agg-layout.ts). */
   file: string;
   doc: string;
+  /** Where the rows are computed (`module function()`): one hop from here to the code. */
+  computedIn: string;
   /** Row order (the file is deterministic: same raw input, same rows, same order). */
   sortedBy: string[];
   columns: ColumnDef[];
 }
 
-const col = (name: string, type: ColumnType, doc: string, nullable = true): ColumnDef => ({
+export const col = (name: string, type: ColumnType, doc: string, nullable = true): ColumnDef => ({
   name,
   type,
   nullable,
@@ -182,17 +187,42 @@ function summaryColumns(): ColumnDef[] {
   return columns;
 }
 
+const EXPERIMENT_SOURCE = "analysis/aggregate/aggregate-experiment.ts aggregateExperiment()";
+const REQUEST_STATS_SOURCE = "analysis/aggregate/request-stats.ts RequestStats.finish()";
+
+/**
+ * Which module computes a summary column, by the column's family (kept apart
+ * from the column list so the list stays one declarative table).
+ */
+function summarySource(name: string): string {
+  if (name.startsWith("gpu_")) return "analysis/aggregate/gpu-samples.ts gpuColumns()";
+  if (["server_running_mean", "server_waiting_mean", "server_kv_cache_usage_max"].includes(name))
+    return "analysis/aggregate/server-figures.ts GaugeFigures.finish()";
+  if (name.startsWith("server_")) return "analysis/aggregate/server-figures.ts counterColumns()";
+  const fromRequests =
+    name === "window_s" ||
+    name.startsWith("requests_") ||
+    name.startsWith("errors_") ||
+    name.startsWith("goodput_") ||
+    name.startsWith("slo_") ||
+    ["error_rate", "output_tokens_per_s", "total_tokens_per_s"].includes(name) ||
+    LATENCY_METRICS.some((m) => name.startsWith(`${m}_`));
+  return fromRequests ? REQUEST_STATS_SOURCE : EXPERIMENT_SOURCE;
+}
+
 export const SUMMARY_TABLE: TableDef = {
-  file: "summary.parquet",
+  file: AGG_FILES.summary,
   doc: "One row per experiment: factors, counts, throughput, latency, goodput, GPU and server-side figures. `summary.csv` holds the same rows and columns.",
   sortedBy: ["campaign", "experiment_id"],
-  columns: summaryColumns(),
+  computedIn: EXPERIMENT_SOURCE,
+  columns: summaryColumns().map((c) => ({ ...c, computedIn: summarySource(c.name) })),
 };
 
 export const REQUESTS_TABLE: TableDef = {
-  file: "requests.parquet",
+  file: AGG_FILES.requests,
   doc: "One row per request record (`formats/request-record.ts`), warm-up included, for CDFs.",
   sortedBy: ["campaign", "experiment_id", "line order in requests.ndjson"],
+  computedIn: "analysis/aggregate/request-records.ts streamRequests()",
   columns: [
     col("schema_version", "int32", "version of this schema", false),
     col("campaign", "dict", "campaign name", false),
@@ -230,9 +260,10 @@ export const REQUESTS_TABLE: TableDef = {
 };
 
 export const GPU_TABLE: TableDef = {
-  file: "gpu.parquet",
+  file: AGG_FILES.gpu,
   doc: "GPU samples from `gpu.csv` (`nvidia-smi --query-gpu`) or `gpu-dmon.txt` (`nvidia-smi dmon`). nvidia-smi prints host-local time; it is read in the aggregating host's time zone.",
   sortedBy: ["campaign", "experiment_id", "source", "time", "gpu_index"],
+  computedIn: "analysis/aggregate/gpu-samples.ts parseQueryGpuCsv() / parseDmon()",
   columns: [
     col("schema_version", "int32", "version of this schema", false),
     col("campaign", "dict", "campaign name", false),
@@ -252,9 +283,10 @@ export const GPU_TABLE: TableDef = {
 };
 
 export const SERVER_METRICS_TABLE: TableDef = {
-  file: "server_metrics.parquet",
+  file: AGG_FILES.serverMetrics,
   doc: "Gauge samples scraped from `/metrics` during the window (`metrics.ndjson`).",
   sortedBy: ["campaign", "experiment_id", "line order in metrics.ndjson"],
+  computedIn: EXPERIMENT_SOURCE,
   columns: [
     col("schema_version", "int32", "version of this schema", false),
     col("campaign", "dict", "campaign name", false),

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { tempPathFor, writeFileAtomic } from "../../common/atomic-write.ts";
 import { DataError } from "../../common/errors.ts";
 import { FACTOR_NAMES } from "../../config/schema.ts";
+import { AGG_FILES, aggDir, PROFILEMATE_FILE_PATTERN } from "../../formats/agg-layout.ts";
 import {
   AGG_SCHEMA_VERSION,
   ALWAYS_PRESENT_FACTORS,
@@ -19,15 +20,15 @@ import {
   SERVER_METRICS_TABLE,
   SUMMARY_TABLE,
 } from "../../formats/agg-tables.ts";
+import { KERNELS_TABLE, OPS_TABLE, STEP_PHASES_TABLE } from "../../formats/profile-tables.ts";
 import { aggregateExperiment } from "./aggregate-experiment.ts";
-import { type Row, RowBatcher } from "./arrow-batch.ts";
+import type { Row } from "./arrow-batch.ts";
 import { claimOutDir, removeLeftoverTemps } from "./leftover-temps.ts";
-import { ParquetStreamWriter } from "./parquet-file.ts";
-import { KERNELS_TABLE, OPS_TABLE, STEP_PHASES_TABLE } from "./profile-tables.ts";
+import { writeParquetRows } from "./parquet-file.ts";
 import { aggregateProfiles, ProfileSinks } from "./profiles.ts";
 import { discoverExperiments } from "./raw-experiments.ts";
 import { DEFAULT_SLO, type Slo } from "./request-stats.ts";
-import { summaryCsv } from "./summary-csv.ts";
+import { tableCsv } from "./table-csv.ts";
 import { TableSink } from "./table-sink.ts";
 
 export { DEFAULT_SLO } from "./request-stats.ts";
@@ -65,7 +66,7 @@ export function summaryColumnsFor(rows: readonly Row[]): ColumnDef[] {
 export function isProfileTableFile(name: string): boolean {
   return (
     [STEP_PHASES_TABLE.file, KERNELS_TABLE.file, OPS_TABLE.file].includes(name) ||
-    /^profilemate_[^/]+\.parquet$/.test(name)
+    PROFILEMATE_FILE_PATTERN.test(name)
   );
 }
 
@@ -91,7 +92,7 @@ async function removeStaleProfileTables(
 export async function aggregate(opts: AggregateOptions): Promise<AggregateResult> {
   const log = opts.log ?? (() => {});
   const slo = opts.slo ?? DEFAULT_SLO;
-  const outDir = join(opts.resultsDir, "agg");
+  const outDir = aggDir(opts.resultsDir);
   const { experiments, skipped } = await discoverExperiments(opts.resultsDir, opts);
   for (const s of skipped) log(`skipped ${s.id}: ${s.reason}`);
 
@@ -142,15 +143,11 @@ export async function aggregate(opts: AggregateOptions): Promise<AggregateResult
     const summaryTarget = join(outDir, SUMMARY_TABLE.file);
     const summaryTmp = tempPathFor(summaryTarget);
     staged.push({ tmp: summaryTmp, target: summaryTarget });
-    const writer = ParquetStreamWriter.open(summaryTmp, columns, { metadata });
-    const batcher = new RowBatcher(columns);
-    for (const row of summaryRows) batcher.push(row);
-    await writer.write(batcher.flush());
-    await writer.close();
-    const csvTarget = join(outDir, "summary.csv");
+    await writeParquetRows(summaryTmp, columns, summaryRows, { metadata });
+    const csvTarget = join(outDir, AGG_FILES.summaryCsv);
     const csvTmp = tempPathFor(csvTarget);
     staged.push({ tmp: csvTmp, target: csvTarget });
-    await writeFileAtomic(csvTmp, summaryCsv(columns, summaryRows));
+    await writeFileAtomic(csvTmp, tableCsv(columns, summaryRows));
 
     // Every output is complete: swap them all in.
     for (const { tmp, target } of staged) await rename(tmp, target);

@@ -16,13 +16,15 @@ import {
   WriterPropertiesBuilder,
 } from "parquet-wasm";
 import type { ColumnDef } from "../../formats/agg-tables.ts";
-import { RowBatcher } from "./arrow-batch.ts";
+import { type Row, RowBatcher } from "./arrow-batch.ts";
 
 export interface ParquetWriteOptions {
   /** Rows per row group; the writer buffers at most this many rows. */
   rowGroupRows?: number;
   /** Key/value metadata stored in the footer. */
   metadata?: Record<string, string>;
+  /** The footer's `created_by`. */
+  createdBy?: string;
 }
 
 export class ParquetStreamWriter {
@@ -53,7 +55,7 @@ export class ParquetStreamWriter {
     let builder = new WriterPropertiesBuilder()
       .setCompression(Compression.ZSTD)
       .setMaxRowGroupSize(options.rowGroupRows ?? 131_072)
-      .setCreatedBy("vscale aggregate (parquet-wasm)");
+      .setCreatedBy(options.createdBy ?? "vscale aggregate (parquet-wasm)");
     // Dictionary pages only where the Arrow column is a dictionary: on numbers and unique
     // strings they cost twice the time and make files larger (measured in bench/aggregate.ts).
     for (const column of columns) {
@@ -113,5 +115,27 @@ export class ParquetStreamWriter {
       // already closed
     }
     await this.done.catch(() => {});
+  }
+}
+
+/**
+ * A small table (the summary, the fit tables) in one go: rows in, one Parquet
+ * file at `path` out. Every Parquet file vscale writes goes through this module.
+ */
+export async function writeParquetRows(
+  path: string,
+  columns: readonly ColumnDef[],
+  rows: readonly Row[],
+  options: ParquetWriteOptions = {},
+): Promise<void> {
+  const writer = ParquetStreamWriter.open(path, columns, options);
+  try {
+    const batcher = new RowBatcher(columns);
+    for (const row of rows) batcher.push(row);
+    await writer.write(batcher.flush());
+    await writer.close();
+  } catch (error) {
+    await writer.abort(error);
+    throw error;
   }
 }

@@ -6,10 +6,10 @@
  */
 
 import type { ColumnType } from "../../formats/agg-tables.ts";
+import { PROFILEMATE_KINDS } from "../../formats/profile-tables.ts";
 import type { Row } from "./arrow-batch.ts";
 import { parseCsv } from "./csv-text.ts";
 import type { Warn } from "./ndjson-lines.ts";
-import { PROFILEMATE_KINDS } from "./profile-tables.ts";
 
 export const SESSION_DIR_PATTERN = /^session_/;
 

@@ -8,17 +8,17 @@ import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { DataError } from "../../common/errors.ts";
 import { AGG_SCHEMA_VERSION, type TableDef } from "../../formats/agg-tables.ts";
-import type { Row } from "./arrow-batch.ts";
-import { readChromeTrace, TRACE_FILE_PATTERN } from "./chrome-trace.ts";
-import { readOptionalText } from "./input-files.ts";
-import type { Warn } from "./ndjson-lines.ts";
 import {
   KERNELS_TABLE,
   OPS_TABLE,
   PROFILEMATE_KINDS,
   profilemateTable,
   STEP_PHASES_TABLE,
-} from "./profile-tables.ts";
+} from "../../formats/profile-tables.ts";
+import type { Row } from "./arrow-batch.ts";
+import { readChromeTrace, TRACE_FILE_PATTERN } from "./chrome-trace.ts";
+import { readOptionalText } from "./input-files.ts";
+import type { Warn } from "./ndjson-lines.ts";
 import { parseProfilemateCsv, SESSION_DIR_PATTERN } from "./profilemate.ts";
 import { parseStepPhases, STEP_CSV_PATTERN } from "./step-phases.ts";
 import { TableSink } from "./table-sink.ts";

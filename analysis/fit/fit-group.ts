@@ -3,50 +3,23 @@
  * the linearised cross-check, Karp–Flatt and USL. Pure: points in, numbers out.
  */
 import { amdahlThroughput, fitAmdahl } from "./amdahl.ts";
-import { bootstrapS, type SInterval } from "./bootstrap.ts";
-import { type KarpFlatt, karpFlatt } from "./karp-flatt.ts";
+import { bootstrapS } from "./bootstrap.ts";
+import { karpFlatt } from "./karp-flatt.ts";
+import type { PointsFit } from "./model.ts";
 import { cleanPoints, type ScalingPoint } from "./points.ts";
-import { fitUsl, type UslFit } from "./usl.ts";
+import { fitUsl } from "./usl.ts";
 
 export const MIN_DISTINCT_N = 3;
 
-export interface AmdahlSummary {
-  s: number;
-  x1: number;
-  /** 95% bootstrap interval for s; null with `ciNote` when it cannot be computed. */
-  ci: SInterval | null;
-  ciNote: string | null;
-  sLinear: number;
-  superlinear: boolean;
-  r2: number;
-  rmse: number;
-  /** Speedup ceiling 1/s (null when s = 0: no ceiling). */
-  ceilingSpeedup: number | null;
-  /** Throughput ceiling X₁/s. */
-  ceilingThroughput: number | null;
-  /** 2 × the largest N measured, and the throughput Amdahl predicts there. */
-  predictAtN: number;
-  predicted: number;
-}
-
-export interface PointsFit {
-  points: ScalingPoint[];
-  distinctN: number[];
-  dropped: number;
-  amdahl: AmdahlSummary;
-  usl: UslFit;
-  karpFlatt: KarpFlatt;
-  notes: string[];
-}
-
-export interface FitOptions {
+/** What one group's fit needs to know: replicates B and the group's own bootstrap seed. */
+export interface PointsFitOptions {
   bootstrap: number;
   seed: number;
 }
 
 export type PointsFitResult = { ok: true; fit: PointsFit } | { ok: false; reason: string };
 
-export function fitPoints(raw: readonly ScalingPoint[], opts: FitOptions): PointsFitResult {
+export function fitPoints(raw: readonly ScalingPoint[], opts: PointsFitOptions): PointsFitResult {
   const { points, dropped, distinctN } = cleanPoints(raw);
   const droppedNote =
     dropped > 0 ? `${dropped} point(s) with missing, NaN or zero throughput left out` : null;
@@ -97,8 +70,19 @@ export function fitPoints(raw: readonly ScalingPoint[], opts: FitOptions): Point
         predictAtN: 2 * nMax,
         predicted: amdahlThroughput(amdahl, 2 * nMax),
       },
-      usl,
-      karpFlatt: kf,
+      usl: {
+        lambda: usl.lambda,
+        sigma: usl.sigma,
+        kappa: usl.kappa,
+        peakN: usl.peakN,
+        r2: usl.r2,
+        rmse: usl.rmse,
+      },
+      karpFlatt: {
+        baseline: kf.baseline,
+        trend: kf.trend,
+        points: kf.points.map(({ n, e }) => ({ n, e })),
+      },
       notes,
     },
   };

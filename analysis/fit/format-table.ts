@@ -1,7 +1,7 @@
 /** The human-readable table `vscale fit` prints (and the campaign runner logs). */
 
 import { formatTextTable } from "../../common/text-table.ts";
-import type { FitResult } from "./index.ts";
+import type { FitResult } from "./model.ts";
 
 function num(value: number | null | undefined, digits = 3): string {
   if (value === null || value === undefined || !Number.isFinite(value)) return "-";

@@ -1,17 +1,19 @@
 /**
- * Which experiments share a scaling curve. A group is every factor except the
- * GPU count and what derives from it (gpus, tp, dp), plus the model and a
- * derived `parallelism` (tp, dp or tp×dp), so a TP and a DP campaign in one
- * file are separate curves.
+ * Which experiments share a scaling curve. A group is the campaign, every
+ * factor except the GPU count and what derives from it (gpus, tp, dp), the
+ * model and a derived `parallelism` (tp, dp or tp×dp), so a TP and a DP
+ * campaign in one file are separate curves, and so are two campaigns
+ * aggregated together (pooling them would treat one campaign's repeats as
+ * another's and shrink the CI: issue 11). `--by` without `campaign` pools on
+ * purpose.
  */
 import { ConfigError } from "../../common/errors.ts";
 import { FACTOR_NAMES } from "../../config/schema.ts";
-import type { ParquetValue } from "./read-parquet.ts";
+import { FIT_GROUP_COLUMN, FIT_VALUE_COLUMNS } from "../../formats/fit-tables.ts";
+import type { GroupKey } from "./model.ts";
 import type { SummaryRow } from "./summary.ts";
 
 const GPU_COLUMNS = new Set(["gpus", "tp", "dp"]);
-
-export type GroupKey = Record<string, ParquetValue>;
 
 export interface Group {
   /** Full key, `name=value` joined by spaces: stable across runs of the same file. */
@@ -26,10 +28,15 @@ export function parallelismOf(row: Pick<SummaryRow, "gpus" | "tp" | "dp">): stri
   return "tp×dp";
 }
 
-/** The default key: factor columns present in the file (minus GPU ones), then model, then parallelism. */
+/** The default key: campaign, factor columns present in the file (minus GPU ones), model, parallelism. */
 export function defaultGroupColumns(columns: readonly string[]): string[] {
   const factors = FACTOR_NAMES.filter((f) => columns.includes(f) && !GPU_COLUMNS.has(f));
-  return [...factors, ...(columns.includes("model") ? ["model"] : []), "parallelism"];
+  return [
+    ...(columns.includes("campaign") ? ["campaign"] : []),
+    ...factors,
+    ...(columns.includes("model") ? ["model"] : []),
+    "parallelism",
+  ];
 }
 
 export function checkByColumns(by: readonly string[], columns: readonly string[]): void {
@@ -43,6 +50,14 @@ export function checkByColumns(by: readonly string[], columns: readonly string[]
         : `expected one of ${usable}`,
     });
   }
+  // Key columns sit beside the fit's own columns in the fit tables: a name clash would hide one.
+  const taken = new Set<string>([FIT_GROUP_COLUMN.name, ...FIT_VALUE_COLUMNS.map((c) => c.name)]);
+  const clash = by.find((n) => taken.has(n));
+  if (clash)
+    throw new ConfigError(`cannot group by "${clash}"`, {
+      field: "--by",
+      hint: "the fit tables have a column of that name (formats/fit-tables.ts)",
+    });
   const gpu = by.find((n) => GPU_COLUMNS.has(n));
   if (gpu)
     throw new ConfigError(`cannot group by "${gpu}"`, {

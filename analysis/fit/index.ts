@@ -1,131 +1,117 @@
 /**
- * `runFits`: read the summary, group it, fit every group, write
- * `agg/amdahl_fit.csv` and `agg/scaling_fits.parquet`. The campaign runner
- * and `vscale fit` call this; the fits themselves are pure (fit-group.ts).
+ * The fit stage's edges: `runFits` reads the summary (once), fits
+ * (compute.ts, pure) and writes the fit tables; `fitsFor` is what the report
+ * uses: the tables `vscale fit` wrote when they are fresh, else one fit.
  */
-import { join } from "node:path";
-import { writeFileAtomic } from "../../common/atomic-write.ts";
-import { ConfigError } from "../../common/errors.ts";
-import { hashString } from "../../stats/hash.ts";
-import { type FitOptions, fitPoints, type PointsFit } from "./fit-group.ts";
-import { fitCsv, fitTable } from "./fit-rows.ts";
-import {
-  checkByColumns,
-  defaultGroupColumns,
-  type GroupKey,
-  groupLabels,
-  groupRows,
-} from "./group.ts";
-import { METRICS, type Metric, readSummary } from "./summary.ts";
-import { writeParquet } from "./write-parquet.ts";
+import { stat } from "node:fs/promises";
+import { withAtomicFile, writeFileAtomic } from "../../common/atomic-write.ts";
+import { DataError } from "../../common/errors.ts";
+import { AGG_FILES, aggPath } from "../../formats/agg-layout.ts";
+import { FIT_TABLE } from "../../formats/fit-tables.ts";
+import { readOptionalTable } from "../../formats/read-table.ts";
+import { writeParquetRows } from "../aggregate/parquet-file.ts";
+import { tableCsv } from "../aggregate/table-csv.ts";
+import { checkFitRequest, computeFits, type FitRequest, resolveFitOptions } from "./compute.ts";
+import { decodeFitRows } from "./fit-decode.ts";
+import { fitRows } from "./fit-rows.ts";
+import type { FitOptions, FitResult } from "./model.ts";
+import { readSummary, type Summary } from "./summary.ts";
 
-export interface GroupFit extends PointsFit {
-  /** Full key (`users=32 parallelism=tp`). */
-  group: string;
-  /** Short label: only the key columns that differ between groups. */
-  label: string;
-  key: GroupKey;
-  /** experiment_id of each point, in `points` order. */
-  experiments: string[];
-}
+export {
+  DEFAULT_BOOTSTRAP,
+  DEFAULT_METRIC,
+  DEFAULT_SEED,
+  type FitRequest,
+} from "./compute.ts";
+export { formatFitTable } from "./format-table.ts";
+export type { FitResult, GroupFit, SkippedGroup } from "./model.ts";
 
-export interface SkippedGroup {
-  group: string;
-  key: GroupKey;
-  reason: string;
-}
-
-export interface FitResult {
-  groups: GroupFit[];
-  skipped: SkippedGroup[];
-  files: string[];
-  metric: Metric;
-  bootstrap: number;
-  seed: number;
-  /** Columns the groups were keyed on. */
-  by: string[];
-}
-
-export interface RunFitsOptions {
+export interface RunFitsOptions extends FitRequest {
   resultsDir: string;
-  metric?: Metric;
-  by?: string[];
-  bootstrap?: number;
-  seed?: number;
+  /** The summary, when the caller has read it already (a campaign reads it once). */
+  summary?: Summary;
 }
-
-export const DEFAULT_BOOTSTRAP = 1000;
-export const DEFAULT_SEED = 1;
 
 export function fitPaths(resultsDir: string): { csv: string; parquet: string } {
   return {
-    csv: join(resultsDir, "agg", "amdahl_fit.csv"),
-    parquet: join(resultsDir, "agg", "scaling_fits.parquet"),
+    csv: aggPath(resultsDir, AGG_FILES.fitCsv),
+    parquet: aggPath(resultsDir, AGG_FILES.fitParquet),
   };
 }
 
-/** Fit without writing: what runFits and the report share. */
-export async function computeFits(opts: RunFitsOptions): Promise<FitResult> {
-  const metric = opts.metric ?? "output_tokens_per_s";
-  if (!METRICS.includes(metric))
-    throw new ConfigError(`unknown metric "${metric}"`, {
-      field: "--metric",
-      hint: `expected one of ${METRICS.join(", ")}`,
-    });
-  const fitOptions: FitOptions = {
-    bootstrap: opts.bootstrap ?? DEFAULT_BOOTSTRAP,
-    seed: opts.seed ?? DEFAULT_SEED,
-  };
-  if (!Number.isInteger(fitOptions.bootstrap) || fitOptions.bootstrap < 0)
-    throw new ConfigError("expected a whole number of bootstrap replicates ≥ 0", {
-      field: "--bootstrap",
-    });
-  const summary = await readSummary(opts.resultsDir);
-  if (!summary.columns.includes(metric))
-    throw new ConfigError(`the summary has no column "${metric}"`, {
-      file: summary.file,
-      field: "--metric",
-      hint: `columns present: ${METRICS.filter((m) => summary.columns.includes(m)).join(", ") || "none of the metrics"}`,
-    });
-  const by = opts.by && opts.by.length > 0 ? opts.by : defaultGroupColumns(summary.columns);
-  checkByColumns(by, summary.columns);
-  const ok = summary.rows.filter((r) => r.status === "ok");
-  const groups = groupRows(ok, by);
-  const labels = groupLabels(groups);
-  const fitted: GroupFit[] = [];
-  const skipped: SkippedGroup[] = [];
-  for (const group of groups) {
-    const rows = [...group.rows].sort((a, b) => a.gpus - b.gpus || a.repeat - b.repeat);
-    const points = rows.map((r) => {
-      const value = r[metric];
-      return { n: r.gpus, x: typeof value === "number" ? value : Number.NaN };
-    });
-    const result = fitPoints(points, {
-      ...fitOptions,
-      seed: hashString(group.id, fitOptions.seed),
-    });
-    if (!result.ok) {
-      skipped.push({ group: group.id, key: group.key, reason: result.reason });
-      continue;
-    }
-    const kept = new Set(result.fit.points);
-    fitted.push({
-      ...result.fit,
-      group: group.id,
-      label: labels.get(group.id) ?? group.id,
-      key: group.key,
-      experiments: rows.filter((_, i) => kept.has(points[i] as never)).map((r) => r.experiment_id),
-    });
-  }
-  return { groups: fitted, skipped, files: [], metric, ...fitOptions, by };
+/** The one writer of both fit tables: the same columns and rows from one FitResult. */
+export async function writeFitTables(resultsDir: string, result: FitResult): Promise<string[]> {
+  const { csv, parquet } = fitPaths(resultsDir);
+  const { columns, rows } = fitRows(result);
+  await writeFileAtomic(csv, tableCsv(columns, rows));
+  await withAtomicFile(parquet, (tmp) =>
+    writeParquetRows(tmp, columns, rows, { createdBy: "vscale fit (parquet-wasm)" }),
+  );
+  return [csv, parquet];
 }
 
 export async function runFits(opts: RunFitsOptions): Promise<FitResult> {
-  const result = await computeFits(opts);
-  const { csv, parquet } = fitPaths(opts.resultsDir);
-  await writeFileAtomic(csv, fitCsv(result));
-  await writeParquet(fitTable(result), parquet);
-  return { ...result, files: [csv, parquet] };
+  checkFitRequest(opts);
+  const summary = opts.summary ?? (await readSummary(opts.resultsDir));
+  const result = computeFits(summary, opts);
+  return { ...result, files: await writeFitTables(opts.resultsDir, result) };
 }
 
-export { formatFitTable } from "./format-table.ts";
+/** The FitResult stored in `scaling_fits.parquet`, or null when there is none to read. */
+export async function readFitTables(resultsDir: string): Promise<FitResult | null> {
+  const { parquet } = fitPaths(resultsDir);
+  const table = await readOptionalTable(FIT_TABLE, parquet);
+  return table ? decodeFitRows(table.rows, table.columns, parquet) : null;
+}
+
+function sameOptions(a: FitOptions, b: FitOptions): boolean {
+  return (
+    a.metric === b.metric &&
+    a.bootstrap === b.bootstrap &&
+    a.seed === b.seed &&
+    a.by.join(",") === b.by.join(",")
+  );
+}
+
+/** Why the stored fits cannot be used (null: they can). */
+async function staleness(
+  resultsDir: string,
+  stored: FitResult | null,
+  wanted: FitOptions,
+  summaryFile: string,
+): Promise<string | null> {
+  if (!stored) return "no fit tables with recorded options";
+  if (!sameOptions(stored, wanted)) return "fitted with other --metric/--by/--bootstrap/--seed";
+  const [fits, summary] = await Promise.all([
+    stat(fitPaths(resultsDir).parquet),
+    stat(summaryFile),
+  ]);
+  return fits.mtimeMs < summary.mtimeMs ? "older than the summary" : null;
+}
+
+export interface FitsFor {
+  result: FitResult;
+  /** Why the stored fit tables were not used and a fit was run (null: they were used). */
+  refitted: string | null;
+}
+
+/**
+ * The fits a reader (the report) should show for these options: the stored
+ * fit tables when they are fresh (written after summary.parquet, with the same
+ * metric, grouping, bootstrap B and seed), else one fit, written to the tables.
+ */
+export async function fitsFor(opts: RunFitsOptions & { summary: Summary }): Promise<FitsFor> {
+  const wanted = resolveFitOptions(opts.summary, opts);
+  let stored: FitResult | null;
+  let unreadable: string | null = null;
+  try {
+    stored = await readFitTables(opts.resultsDir);
+  } catch (error) {
+    if (!(error instanceof DataError)) throw error;
+    stored = null;
+    unreadable = `unreadable fit tables (${error.format()})`;
+  }
+  const why = unreadable ?? (await staleness(opts.resultsDir, stored, wanted, opts.summary.file));
+  if (why === null && stored) return { result: stored, refitted: null };
+  return { result: await runFits(opts), refitted: why };
+}

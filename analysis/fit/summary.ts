@@ -1,12 +1,13 @@
 /**
- * What analysis needs from `results/agg/summary.parquet` (the contract is
- * aggregation's; this checks only the columns the fits and report rely on, and
- * keeps every other column as it came).
+ * What the fit and the report need from `agg/summary.parquet`, read through
+ * readTable (formats/read-table.ts checks every column against
+ * formats/agg-tables.ts SUMMARY_TABLE); this adds only what analysis relies on
+ * beyond the types, and keeps every other column as it came.
  */
-import { join } from "node:path";
 import { z } from "zod";
-import { DataError } from "../../common/errors.ts";
-import { type ParquetRow, readParquetRows } from "./read-parquet.ts";
+import { AGG_FILES, aggPath } from "../../formats/agg-layout.ts";
+import { SUMMARY_TABLE } from "../../formats/agg-tables.ts";
+import { readTable, type TableRow } from "../../formats/read-table.ts";
 
 export const METRICS = ["output_tokens_per_s", "requests_per_s", "total_tokens_per_s"] as const;
 export type Metric = (typeof METRICS)[number];
@@ -23,7 +24,7 @@ export const SummaryRowSchema = z.looseObject({
   tp: count,
   dp: count,
 });
-export type SummaryRow = z.infer<typeof SummaryRowSchema> & ParquetRow;
+export type SummaryRow = z.infer<typeof SummaryRowSchema> & TableRow;
 
 export interface Summary {
   file: string;
@@ -32,26 +33,14 @@ export interface Summary {
 }
 
 export function summaryPath(resultsDir: string): string {
-  return join(resultsDir, "agg", "summary.parquet");
+  return aggPath(resultsDir, AGG_FILES.summary);
 }
 
 export async function readSummary(resultsDir: string): Promise<Summary> {
-  const file = summaryPath(resultsDir);
-  const { columns, rows } = await readParquetRows(file);
-  const parsed = rows.map((row, i) => {
-    const result = SummaryRowSchema.safeParse(row);
-    if (!result.success) {
-      const issue = result.error.issues[0];
-      const field = issue?.path.join(".") ?? "";
-      throw new DataError(`row ${i + 1}: ${issue?.message ?? "invalid row"}`, {
-        file,
-        field,
-        hint: columns.includes(field)
-          ? `got ${JSON.stringify(row[field])}`
-          : `column \`${field}\` is missing`,
-      });
-    }
-    return row as SummaryRow;
-  });
-  return { file, columns, rows: parsed };
+  const { file, columns, rows } = await readTable(
+    SUMMARY_TABLE,
+    summaryPath(resultsDir),
+    SummaryRowSchema,
+  );
+  return { file, columns, rows: rows as SummaryRow[] };
 }

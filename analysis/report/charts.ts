@@ -4,7 +4,7 @@
  */
 import type { TopLevelSpec } from "vega-lite";
 import { amdahlThroughput } from "../fit/amdahl.ts";
-import type { GroupFit } from "../fit/index.ts";
+import type { GroupFit } from "../fit/model.ts";
 import { meansByN } from "../fit/points.ts";
 import { uslThroughput } from "../fit/usl.ts";
 

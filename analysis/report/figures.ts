@@ -4,9 +4,10 @@
  * when their files exist, step-phase shares and top kernels.
  */
 import type { TopLevelSpec } from "vega-lite";
+import { STEP_PHASE_SHARES } from "../../formats/profile-tables.ts";
+import type { TableRow, TableRows } from "../../formats/read-table.ts";
 import { parallelismOf } from "../fit/group.ts";
-import type { FitResult, GroupFit } from "../fit/index.ts";
-import type { ParquetRow, ParquetRows } from "../fit/read-parquet.ts";
+import type { FitResult, GroupFit } from "../fit/model.ts";
 import type { SummaryRow } from "../fit/summary.ts";
 import {
   type CdfPoint,
@@ -68,8 +69,8 @@ function groupFigures(
 }
 
 /** TTFT and E2E of ok, in-window requests of the group's experiments, per GPU count. */
-function latencyCdf(fit: GroupFit, requests: ParquetRows | null): CdfPoint[] {
-  if (!requests?.columns.includes("experiment_id")) return [];
+function latencyCdf(fit: GroupFit, requests: TableRows | null): CdfPoint[] {
+  if (!requests) return [];
   const ids = new Set(fit.experiments);
   const byGpus = new Map<number, { ttft: number[]; e2e: number[] }>();
   for (const r of requests.rows) {
@@ -140,33 +141,38 @@ function latencyVsLoad(rows: readonly SummaryRow[], columns: readonly string[]):
   };
 }
 
-const PHASES = [
-  ["scheduler", "scheduler_time"],
-  ["execute", "execute_time"],
-  ["update", "update_time"],
-] as const;
+const PHASES = Object.entries(STEP_PHASE_SHARES);
 
-/** Seed 000's headline: mean of per-step shares of schedule / execute / update, per run. */
-function stepPhases(table: ParquetRows | null): Figure | null {
-  if (!table || !PHASES.every(([, c]) => table.columns.includes(c))) return null;
-  const runColumn = ["gpus", "experiment_id", "campaign"].find((c) => table.columns.includes(c));
+/**
+ * Seed 000's headline: mean of per-step shares of schedule / execute / update,
+ * per run. The shares are aggregation's (step-phases.ts parseStepPhases());
+ * steps with no time (share null) are left out.
+ */
+export function stepPhaseShares(table: TableRows): PhaseShare[] {
+  const run = (row: TableRow): string => {
+    if (row.experiment_id !== null) return `${row.campaign}/${row.experiment_id}`;
+    return String(row.source);
+  };
   const runs = new Map<string, { sums: number[]; steps: number }>();
   for (const row of table.rows) {
-    const times = PHASES.map(([, c]) => num(row[c]));
-    if (times.some((t) => t === null)) continue;
-    const total = (times as number[]).reduce((a, b) => a + b, 0);
-    if (!(total > 0)) continue;
-    const run = runColumn ? `${runColumn === "gpus" ? "GPUs " : ""}${row[runColumn]}` : "all";
-    const entry = runs.get(run) ?? { sums: [0, 0, 0], steps: 0 };
-    (times as number[]).forEach((t, i) => {
-      entry.sums[i] = (entry.sums[i] ?? 0) + t / total;
+    const shares = PHASES.map(([, c]) => num(row[c]));
+    if (shares.some((t) => t === null)) continue;
+    const key = run(row);
+    const entry = runs.get(key) ?? { sums: [0, 0, 0], steps: 0 };
+    (shares as number[]).forEach((t, i) => {
+      entry.sums[i] = (entry.sums[i] ?? 0) + t;
     });
     entry.steps += 1;
-    runs.set(run, entry);
+    runs.set(key, entry);
   }
-  const values: PhaseShare[] = [...runs.entries()].flatMap(([run, { sums, steps }]) =>
+  return [...runs.entries()].flatMap(([run, { sums, steps }]) =>
     PHASES.map(([phase], i) => ({ run, phase, share: (sums[i] ?? 0) / steps })),
   );
+}
+
+function stepPhases(table: TableRows | null): Figure | null {
+  if (!table) return null;
+  const values = stepPhaseShares(table);
   if (values.length === 0) return null;
   return {
     name: "step-phases",
@@ -176,10 +182,10 @@ function stepPhases(table: ParquetRows | null): Figure | null {
   };
 }
 
-function topKernels(table: ParquetRows | null, top = 15): Figure | null {
-  if (!table?.columns.includes("name") || !table.columns.includes("total_us")) return null;
+function topKernels(table: TableRows | null, top = 15): Figure | null {
+  if (!table) return null;
   const totals = new Map<string, number>();
-  for (const row of table.rows as ParquetRow[]) {
+  for (const row of table.rows) {
     const us = num(row.total_us);
     if (us === null || typeof row.name !== "string") continue;
     totals.set(row.name, (totals.get(row.name) ?? 0) + us);

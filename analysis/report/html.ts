@@ -3,7 +3,7 @@
  * inlined, so the file opens from disk with no network and no scripts.
  */
 import { FACTOR_NAMES } from "../../config/schema.ts";
-import type { FitResult } from "../fit/index.ts";
+import type { FitResult } from "../fit/model.ts";
 import type { SummaryRow } from "../fit/summary.ts";
 import type { ExperimentMeta } from "./inputs.ts";
 

@@ -1,12 +1,15 @@
 /**
- * `buildReport`: fits, figures (Vega-Lite → SVG) and the self-contained
- * `report.html`. Writes `<results>/report.html` and `<results>/figs/*.svg`
- * atomically; the campaign runner and `vscale report` call this.
+ * `buildReport`: the fits (as `vscale fit` wrote them, or one fit when those
+ * are missing or stale: fit/index.ts fitsFor()), figures (Vega-Lite → SVG) and
+ * the self-contained `report.html`. Writes `<results>/report.html` and
+ * `<results>/figs/*.svg` atomically; the campaign runner and `vscale report`
+ * call this.
  */
 import { readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { writeFileAtomic } from "../../common/atomic-write.ts";
-import { computeFits, type RunFitsOptions } from "../fit/index.ts";
+import { REPORT_FILES } from "../../formats/agg-layout.ts";
+import { type FitResult, fitsFor, type RunFitsOptions } from "../fit/index.ts";
 import { readSummary } from "../fit/summary.ts";
 import { reportFigures } from "./figures.ts";
 import { type RenderedFigure, reportHtml } from "./html.ts";
@@ -14,7 +17,19 @@ import { readReportInputs } from "./inputs.ts";
 import { renderSvg } from "./render-svg.ts";
 
 /** The fit settings too, so the report draws the same fits `vscale fit` printed. */
-export type BuildReportOptions = RunFitsOptions;
+export interface BuildReportOptions extends RunFitsOptions {
+  /** The fits, when the caller has them already (a campaign fits once). */
+  fits?: FitResult;
+  /** Told why the stored fit tables were not used, when a fit had to run. */
+  log?: (line: string) => void;
+}
+
+export interface BuildReportResult {
+  html: string;
+  figs: string[];
+  /** Why a fit ran (null: the stored fit tables, or the given fits, were drawn). */
+  refitted: string | null;
+}
 
 /**
  * `figs/*.svg` is this report's figure set: an SVG an earlier report drew (a
@@ -35,22 +50,24 @@ async function removeStaleFigures(figsDir: string, current: readonly string[]): 
   }
 }
 
-export async function buildReport(
-  opts: BuildReportOptions,
-): Promise<{ html: string; figs: string[] }> {
-  const summary = await readSummary(opts.resultsDir);
-  const [fits, inputs] = await Promise.all([computeFits(opts), readReportInputs(opts.resultsDir)]);
+export async function buildReport(opts: BuildReportOptions): Promise<BuildReportResult> {
+  const summary = opts.summary ?? (await readSummary(opts.resultsDir));
+  const { result: fits, refitted } = opts.fits
+    ? { result: opts.fits, refitted: null }
+    : await fitsFor({ ...opts, summary });
+  if (refitted) opts.log?.(`fitted again: ${refitted}`);
+  const inputs = await readReportInputs(opts.resultsDir);
   const figures = reportFigures(fits, summary, inputs);
   const rendered: RenderedFigure[] = [];
   const figs: string[] = [];
   for (const figure of figures) {
     const svg = await renderSvg(figure.spec);
-    const file = join(opts.resultsDir, "figs", `${figure.name}.svg`);
+    const file = join(opts.resultsDir, REPORT_FILES.figsDir, `${figure.name}.svg`);
     await writeFileAtomic(file, svg);
     figs.push(file);
     rendered.push({ name: figure.name, section: figure.section, svg, points: figure.points });
   }
-  const html = join(opts.resultsDir, "report.html");
+  const html = join(opts.resultsDir, REPORT_FILES.html);
   await writeFileAtomic(
     html,
     reportHtml({
@@ -62,6 +79,6 @@ export async function buildReport(
       generatedAt: new Date().toISOString(),
     }),
   );
-  await removeStaleFigures(join(opts.resultsDir, "figs"), figs);
-  return { html, figs };
+  await removeStaleFigures(join(opts.resultsDir, REPORT_FILES.figsDir), figs);
+  return { html, figs, refitted };
 }

@@ -1,13 +1,17 @@
 /**
- * Everything the report reads, each optional file tolerated when absent:
- * `agg/requests.parquet` (latency CDFs), `agg/step_phases.parquet` (seed 000),
- * `agg/kernels.parquet` (seed 001) and the raw `experiment.json` files
- * (dates and versions for the header). Column names are read defensively.
+ * Everything the report reads besides the summary and the fits, each optional
+ * file tolerated when absent: `agg/requests.parquet` (latency CDFs),
+ * `agg/step_phases.parquet` (seed 000), `agg/kernels.parquet` (seed 001),
+ * each through readTable against its format, and the raw `experiment.json`
+ * files (dates and versions for the header).
  */
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { aggPath } from "../../formats/agg-layout.ts";
+import { REQUESTS_TABLE } from "../../formats/agg-tables.ts";
+import { KERNELS_TABLE, STEP_PHASES_TABLE } from "../../formats/profile-tables.ts";
 import { RAW_FILES } from "../../formats/raw-layout.ts";
-import { type ParquetRows, readOptionalParquetRows } from "../fit/read-parquet.ts";
+import { readOptionalTable, type TableRows } from "../../formats/read-table.ts";
 
 export interface ExperimentMeta {
   campaign: string | null;
@@ -20,9 +24,9 @@ export interface ExperimentMeta {
 }
 
 export interface ReportInputs {
-  requests: ParquetRows | null;
-  stepPhases: ParquetRows | null;
-  kernels: ParquetRows | null;
+  requests: TableRows | null;
+  stepPhases: TableRows | null;
+  kernels: TableRows | null;
   experiments: ExperimentMeta[];
 }
 
@@ -65,11 +69,12 @@ async function readExperimentMeta(resultsDir: string): Promise<ExperimentMeta[]>
 }
 
 export async function readReportInputs(resultsDir: string): Promise<ReportInputs> {
-  const agg = join(resultsDir, "agg");
+  const read = (format: typeof REQUESTS_TABLE) =>
+    readOptionalTable(format, aggPath(resultsDir, format.file));
   const [requests, stepPhases, kernels, experiments] = await Promise.all([
-    readOptionalParquetRows(join(agg, "requests.parquet")),
-    readOptionalParquetRows(join(agg, "step_phases.parquet")),
-    readOptionalParquetRows(join(agg, "kernels.parquet")),
+    read(REQUESTS_TABLE),
+    read(STEP_PHASES_TABLE),
+    read(KERNELS_TABLE),
     readExperimentMeta(resultsDir),
   ]);
   return { requests, stepPhases, kernels, experiments };

@@ -65,7 +65,9 @@ describe("runFits on a summary.parquet", () => {
   it("writes amdahl_fit.csv and scaling_fits.parquet with one row per group", async () => {
     const result = await runFits({ resultsDir: dir, bootstrap: 100 });
     const csv = await readFile(join(dir, "agg", "amdahl_fit.csv"), "utf8");
-    expect(csv.split("\n")[0]).toMatch(/^group,users,prompt_set,model,parallelism,metric,status/);
+    expect(csv.split("\n")[0]).toMatch(
+      /^group,campaign,users,prompt_set,model,parallelism,metric,status/,
+    );
     expect(csv.trim().split("\n")).toHaveLength(4);
     const rows = await duckRows(
       `SELECT parallelism, status, s, s_ci_low, s_ci_high, bootstrap_b, n_points, usl_sigma, karp_flatt_trend
@@ -110,7 +112,9 @@ describe("vscale fit (CLI)", () => {
   it("rejects an unknown --by column with exit 2 and the usable names", async () => {
     const { code, stderr } = await vscale(["fit", "--results", dir, "--by", "userz"]);
     expect(code).toBe(2);
-    expect(stderr).toMatch(/--by: unknown column "userz".*expected one of users, prompt_set/);
+    expect(stderr).toMatch(
+      /--by: unknown column "userz".*expected one of campaign, users, prompt_set/,
+    );
   });
 
   it("rejects an unknown metric with exit 2", async () => {

@@ -1,13 +1,29 @@
+/**
+ * The report from aggregation's real output: a raw campaign (two planted
+ * Amdahl curves, a failed experiment, seed 000/001/003 profiles in one
+ * experiment folder, as a campaign leaves them) is aggregated, then reported.
+ */
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { cp, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { DuckDBInstance } from "@duckdb/node-api";
 import { chromium } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { aggregate } from "../../analysis/aggregate/index.ts";
+import * as fitGroup from "../../analysis/fit/fit-group.ts";
+import { fitPaths, runFits } from "../../analysis/fit/index.ts";
+import { stepPhaseShares } from "../../analysis/report/figures.ts";
 import { buildReport } from "../../analysis/report/index.ts";
-import { amdahlRows, writeSyntheticSummary } from "./helpers/synthetic-summary.ts";
+import { readReportInputs } from "../../analysis/report/inputs.ts";
+import { createRng } from "../../stats/rng.ts";
+import { AGG_FIXTURES } from "../aggregate/fixtures.ts";
+import {
+  generatedRequests,
+  syntheticInfo,
+  writeSyntheticExperiment,
+} from "../aggregate/synthetic-campaign.ts";
+import { runCli } from "../helpers/vscale-cli.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const hasChromium = existsSync(CHROMIUM);
@@ -16,69 +32,58 @@ if (!hasChromium)
     `report test: ${CHROMIUM} missing (apt-get install chromium); browser check skipped`,
   );
 
-async function duck(sql: string): Promise<void> {
-  const instance = await DuckDBInstance.create(":memory:");
-  const connection = await instance.connect();
-  try {
-    await connection.run(sql);
-  } finally {
-    connection.closeSync();
-    instance.closeSync();
+const TIMES = { started_at: "2025-07-19T10:00:00Z", finished_at: "2025-07-19T11:00:00Z" };
+
+/** One raw experiment per GPU count × repeat; requests in the 10 s window follow X(N) = 30·N/(1 + s(N − 1)). */
+async function writeCurve(resultsDir: string, users: number, s: number, seed: number) {
+  const rng = createRng(seed);
+  for (const gpus of [1, 2, 4, 8]) {
+    for (const repeat of [1, 2]) {
+      const experimentId = `tp${gpus}-u${users}-r${repeat}`;
+      const count = Math.round(((30 * gpus) / (1 + s * (gpus - 1))) * (1 + 0.02 * rng.normal()));
+      const info = syntheticInfo({
+        campaign: "syn",
+        experimentId,
+        repeat,
+        factors: { gpus, tp: gpus, dp: 1, users },
+      });
+      await writeSyntheticExperiment(resultsDir, {
+        info: {
+          ...info,
+          server: { ...info.server, version: "0.9.9-sim" },
+          times: { ...info.times, ...TIMES },
+        },
+        requests: generatedRequests(experimentId, count, seed * 100 + gpus * 10 + repeat),
+      });
+    }
   }
 }
 
 let dir: string;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "vscale-report-"));
-  const rows = [
-    ...amdahlRows({ s: 0.1, seed: 1, users: 16 }),
-    ...amdahlRows({ s: 0.12, seed: 2, users: 64 }),
-    {
-      experiment_id: "tp8-u64-broken",
-      repeat: 9,
-      gpus: 8,
-      tp: 8,
-      dp: 1,
-      users: 64,
-      status: "failed" as const,
-      status_reason: "server <crashed>",
-      output_tokens_per_s: null,
+  await writeCurve(dir, 16, 0.1, 1);
+  await writeCurve(dir, 64, 0.12, 2);
+  const broken = syntheticInfo({
+    campaign: "syn",
+    experimentId: "tp8-u64-broken",
+    repeat: 9,
+    factors: { gpus: 8, tp: 8, dp: 1, users: 64 },
+  });
+  await writeSyntheticExperiment(dir, {
+    info: { ...broken, times: { ...broken.times, ...TIMES } },
+    status: {
+      status: "failed",
+      reason: "server <crashed>",
+      finished_at: TIMES.finished_at,
+      requests: 0,
     },
-  ];
-  await writeSyntheticSummary(dir, rows);
-  const agg = join(dir, "agg");
-  // 200 requests per experiment; latency falls with GPUs, as in a real campaign.
-  await duck(`COPY (
-    SELECT 'syn' AS campaign, e.id AS experiment_id, e.gpus::BIGINT AS gpus, 'node' AS engine,
-      e.id || '-' || i AS request_id, true AS ok, i > 10 AS in_window, false AS warmup,
-      (40 + 200.0 / e.gpus * random())::DOUBLE AS ttft_ms, (600 + 4000.0 / e.gpus * random())::DOUBLE AS e2e_ms
-    FROM (VALUES ${rows
-      .filter((r) => r.status === undefined)
-      .map((r) => `('${r.experiment_id}', ${r.gpus})`)
-      .join(", ")}) AS e(id, gpus), range(200) AS t(i)
-  ) TO '${join(agg, "requests.parquet")}' (FORMAT parquet)`);
-  await duck(`COPY (
-    SELECT (g % 4 + 1)::BIGINT AS gpus, 0.027 * (1 + 0.1 * random()) AS scheduler_time,
-      0.955 AS execute_time, 0.018 AS update_time
-    FROM range(400) AS t(g)
-  ) TO '${join(agg, "step_phases.parquet")}' (FORMAT parquet)`);
-  await duck(`COPY (
-    SELECT 'ampere_fp16_s16816gemm_fp16_' || k AS name, (100 - k)::BIGINT AS calls,
-      (1000.0 * (30 - k)) AS total_us, 10.0 AS mean_us, (30 - k) / 465.0 AS share
-    FROM range(30) AS t(k)
-  ) TO '${join(agg, "kernels.parquet")}' (FORMAT parquet)`);
-  const exp = join(dir, "raw", "syn", "tp1-u16-r1");
-  await mkdir(exp, { recursive: true });
-  await writeFile(
-    join(exp, "experiment.json"),
-    JSON.stringify({
-      campaign: "syn",
-      server: { kind: "sim", version: "0.9.9-sim" },
-      vscale_version: "0.1.0",
-      host: { node: "v20.0.0" },
-      times: { started_at: "2025-07-19T10:00:00Z", finished_at: "2025-07-19T11:00:00Z" },
-    }),
-  );
+  });
+  // Seed 000's step CSV, seed 001's trace and seed 003's session, where a campaign leaves them.
+  await cp(join(AGG_FIXTURES, "profiles"), join(dir, "raw", "syn", "tp1-u16-r1", "profiles"), {
+    recursive: true,
+  });
+  await aggregate({ resultsDir: dir });
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
@@ -99,6 +104,7 @@ describe("buildReport", () => {
     expect(page).toMatch(/0\.9\.9-sim/);
     expect(page).toMatch(/2025-07-19T10:00:00Z → 2025-07-19T11:00:00Z/);
     expect(page).toMatch(/tp8-u64-broken.*failed.*server &lt;crashed&gt;/);
+    expect(page).toMatch(/campaign<\/th><td>syn</);
     expect(page).toMatch(/users ∈ \{16, 64\}/);
     expect((page.match(/<svg/g) ?? []).length).toBe(figs.length);
   });
@@ -160,5 +166,77 @@ describe("buildReport", () => {
     const names = (await readdir(join(dir, "figs"))).filter((f) => f.endsWith(".svg")).sort();
     expect(names).toEqual(figs.map((f) => f.split("/").pop()).sort());
     expect(existsSync(join(dir, "figs", "notes.txt"))).toBe(true);
+  });
+
+  it("draws the step-phase chart from aggregation's step_phases.parquet (seed 000)", async () => {
+    const inputs = await readReportInputs(dir);
+    expect(inputs.stepPhases?.rows).toHaveLength(4);
+    // The fixture's four steps: mean execute share 0.7, scheduler 0.1 (test/aggregate/profiles.test.ts).
+    const shares = Object.fromEntries(
+      stepPhaseShares(inputs.stepPhases!).map((v) => [`${v.run} ${v.phase}`, v.share]),
+    );
+    expect(Object.keys(shares)).toEqual([
+      "syn/tp1-u16-r1 scheduler",
+      "syn/tp1-u16-r1 execute",
+      "syn/tp1-u16-r1 update",
+    ]);
+    expect(shares["syn/tp1-u16-r1 execute"]).toBeCloseTo(0.7, 12);
+    expect(shares["syn/tp1-u16-r1 scheduler"]).toBeCloseTo(0.1, 12);
+    expect(shares["syn/tp1-u16-r1 update"]).toBeCloseTo(0.2, 12);
+    const { code, stdout } = await runCli(["report", "--results", dir, "--bootstrap", "50"]);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/Wrote .*report\.html/);
+    const page = await readFile(join(dir, "report.html"), "utf8");
+    expect(page).toMatch(/data-chart="step-phases" data-points="3"/);
+    const svg = await readFile(join(dir, "figs", "step-phases.svg"), "utf8");
+    for (const share of ["70", "10", "20"])
+      expect(svg).toMatch(new RegExp(`share of step time: ${share}(\\.0*)?%`));
+  });
+});
+
+describe("vscale report draws the fits vscale fit wrote", () => {
+  it("does no fitting after vscale fit, and fits once when the tables are stale", async () => {
+    await runFits({ resultsDir: dir, bootstrap: 60, seed: 5 });
+    const spy = vi.spyOn(fitGroup, "fitPoints");
+    try {
+      const drawn = await buildReport({ resultsDir: dir, bootstrap: 60, seed: 5 });
+      expect(spy).not.toHaveBeenCalled();
+      expect(drawn.refitted).toBeNull();
+      const page = await readFile(drawn.html, "utf8");
+      expect(page).toContain("B = 60, seed 5");
+
+      // Other options than the tables were fitted with: one fit, for these options.
+      const other = await buildReport({ resultsDir: dir, bootstrap: 40, seed: 5 });
+      expect(other.refitted).toMatch(/other --metric\/--by\/--bootstrap\/--seed/);
+      expect(spy).toHaveBeenCalledTimes(2);
+      spy.mockClear();
+      // The tables now hold that fit: drawing it again fits nothing.
+      expect((await buildReport({ resultsDir: dir, bootstrap: 40, seed: 5 })).refitted).toBeNull();
+      expect(spy).not.toHaveBeenCalled();
+
+      // A summary newer than the fit tables (aggregation ran again): fitted again.
+      const later = new Date(Date.now() + 60_000);
+      await utimes(join(dir, "agg", "summary.parquet"), later, later);
+      const stale = await buildReport({ resultsDir: dir, bootstrap: 40, seed: 5 });
+      expect(stale.refitted).toBe("older than the summary");
+      expect(spy).toHaveBeenCalledTimes(2);
+    } finally {
+      spy.mockRestore();
+      const earlier = new Date(Date.now() - 60_000);
+      await utimes(join(dir, "agg", "summary.parquet"), earlier, earlier);
+    }
+  });
+
+  it("as processes: vscale report leaves the tables vscale fit wrote untouched", async () => {
+    const fit = await runCli(["fit", "--results", dir, "--bootstrap", "50"]);
+    expect(fit.code).toBe(0);
+    const before = (await stat(fitPaths(dir).parquet)).mtimeMs;
+    const report = await runCli(["report", "--results", dir, "--bootstrap", "50"]);
+    expect(report.code).toBe(0);
+    expect(report.stdout).toContain(`Drew the fits in ${fitPaths(dir).parquet}`);
+    expect((await stat(fitPaths(dir).parquet)).mtimeMs).toBe(before);
+    const csv = await readFile(fitPaths(dir).csv, "utf8");
+    expect(report.stdout).not.toMatch(/fitted again/);
+    expect(csv.split("\n")[0]).toMatch(/^group,campaign,users,/);
   });
 });

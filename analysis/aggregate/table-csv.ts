@@ -1,4 +1,7 @@
-/** The summary rows as CSV (RFC 4180 quoting; empty cell = null) for spreadsheet users. */
+/**
+ * A table's rows as CSV (RFC 4180 quoting; empty cell = null) for spreadsheet
+ * users: `summary.csv` and `amdahl_fit.csv` both come from here.
+ */
 
 import type { ColumnDef } from "../../formats/agg-tables.ts";
 import type { Row } from "./arrow-batch.ts";
@@ -9,7 +12,7 @@ function csvCell(value: Row[string]): string {
   return /[",\n\r]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
-export function summaryCsv(columns: readonly ColumnDef[], rows: readonly Row[]): string {
+export function tableCsv(columns: readonly ColumnDef[], rows: readonly Row[]): string {
   const lines = [columns.map((c) => c.name).join(",")];
   for (const row of rows) lines.push(columns.map((c) => csvCell(row[c.name])).join(","));
   return `${lines.join("\n")}\n`;

@@ -3,14 +3,9 @@
  * found): seed 000's step-phase CSVs, seed 003's profilemate session CSVs,
  * seed 001's PyTorch chrome traces. Formats: ../shared/formats/README.md.
  */
-import type { ColumnDef, ColumnType, TableDef } from "../../formats/agg-tables.ts";
 
-const col = (name: string, type: ColumnType, doc: string, nullable = true): ColumnDef => ({
-  name,
-  type,
-  nullable,
-  doc,
-});
+import { AGG_FILES, profilemateFile } from "./agg-layout.ts";
+import { type ColumnDef, type ColumnType, col, type TableDef } from "./agg-tables.ts";
 
 /** Where a profile row came from: the experiment folder holding it, or a `--profiles` path. */
 const KEY_COLUMNS: ColumnDef[] = [
@@ -20,10 +15,18 @@ const KEY_COLUMNS: ColumnDef[] = [
   col("source", "dict", "file the row came from (path as found)", false),
 ];
 
+/** The per-step phase shares, by phase: what the report's step-phase chart draws. */
+export const STEP_PHASE_SHARES = {
+  scheduler: "scheduler_share",
+  execute: "execute_share",
+  update: "update_share",
+} as const;
+
 export const STEP_PHASES_TABLE: TableDef = {
-  file: "step_phases.parquet",
+  file: AGG_FILES.stepPhases,
   doc: "One row per engine `step()` from seed-000 `execution_stats_*.csv` files: phase times, per-step phase shares, and prefill/decode counts parsed from `num_scheduled_tokens` (1 token = a decode; more = prefill tokens).",
   sortedBy: ["campaign", "experiment_id", "source", "step"],
+  computedIn: "analysis/aggregate/step-phases.ts parseStepPhases()",
   columns: [
     ...KEY_COLUMNS,
     col("step", "int64", "0-based row number in the CSV", false),
@@ -31,9 +34,9 @@ export const STEP_PHASES_TABLE: TableDef = {
     col("execute_s", "float64", "model execution phase (s)", false),
     col("update_s", "float64", "output update phase (s)", false),
     col("step_s", "float64", "sum of the three phases (s)", false),
-    col("scheduler_share", "float64", "scheduler_s / step_s"),
-    col("execute_share", "float64", "execute_s / step_s"),
-    col("update_share", "float64", "update_s / step_s"),
+    col(STEP_PHASE_SHARES.scheduler, "float64", "scheduler_s / step_s (null when step_s = 0)"),
+    col(STEP_PHASE_SHARES.execute, "float64", "execute_s / step_s"),
+    col(STEP_PHASE_SHARES.update, "float64", "update_s / step_s"),
     col("prefill_requests", "int64", "requests with more than one scheduled token"),
     col("decode_requests", "int64", "requests with exactly one scheduled token"),
     col("prefill_tokens", "int64", "tokens scheduled for prefills"),
@@ -121,9 +124,10 @@ export const PROFILEMATE_KINDS: Record<string, Record<string, ColumnType>> = {
 export function profilemateTable(kind: string): TableDef {
   const types = PROFILEMATE_KINDS[kind] ?? {};
   return {
-    file: `profilemate_${kind}.parquet`,
+    file: profilemateFile(kind),
     doc: `Rows of profilemate's \`${kind}.csv\` (seed 003) from every session folder found; an empty cell is null.`,
     sortedBy: ["campaign", "experiment_id", "session", "row order"],
+    computedIn: "analysis/aggregate/profilemate.ts parseProfilemateCsv()",
     columns: [
       ...KEY_COLUMNS,
       col("session", "dict", "session folder name (`session_<timestamp>`)", false),
@@ -144,16 +148,18 @@ const traceAggregate = (what: string, unit: string): ColumnDef[] => [
 ];
 
 export const KERNELS_TABLE: TableDef = {
-  file: "kernels.parquet",
+  file: AGG_FILES.kernels,
   doc: "Per GPU kernel (`cat: kernel`) of each PyTorch chrome trace (seed 001): calls, total and mean time, share of GPU kernel time.",
   sortedBy: ["campaign", "experiment_id", "source", "total_us descending", "name"],
+  computedIn: "analysis/aggregate/chrome-trace.ts readChromeTrace()",
   columns: traceAggregate("kernel", "kernel"),
 };
 
 export const OPS_TABLE: TableDef = {
-  file: "ops.parquet",
+  file: AGG_FILES.ops,
   doc: "Per host operator (`cat: cpu_op`) of each PyTorch chrome trace (seed 001): calls, total and mean time (nested ops overlap their parents), share of all cpu_op time.",
   sortedBy: ["campaign", "experiment_id", "source", "total_us descending", "name"],
+  computedIn: "analysis/aggregate/chrome-trace.ts readChromeTrace()",
   columns: traceAggregate("operator", "cpu_op"),
 };
 

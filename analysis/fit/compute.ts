@@ -1,0 +1,88 @@
+/**
+ * computeFits(): a read summary in, one FitResult out. Pure (no files): the
+ * options are checked against the summary's columns, the ok rows grouped and
+ * every group fitted (fit-group.ts). Reading and writing are index.ts's job.
+ */
+import { ConfigError } from "../../common/errors.ts";
+import { hashString } from "../../stats/hash.ts";
+import { fitPoints } from "./fit-group.ts";
+import { checkByColumns, defaultGroupColumns, groupLabels, groupRows } from "./group.ts";
+import type { FitOptions, FitResult, GroupFit, SkippedGroup } from "./model.ts";
+import { METRICS, type Metric, type Summary } from "./summary.ts";
+
+/** The options as a user gives them: anything left out takes its default. */
+export interface FitRequest {
+  metric?: Metric;
+  by?: string[];
+  bootstrap?: number;
+  seed?: number;
+}
+
+export const DEFAULT_METRIC: Metric = "output_tokens_per_s";
+export const DEFAULT_BOOTSTRAP = 1000;
+export const DEFAULT_SEED = 1;
+
+/** The checks that need no summary: made before any file is read. */
+export function checkFitRequest(request: FitRequest): { metric: Metric; bootstrap: number } {
+  const metric = request.metric ?? DEFAULT_METRIC;
+  if (!METRICS.includes(metric))
+    throw new ConfigError(`unknown metric "${metric}"`, {
+      field: "--metric",
+      hint: `expected one of ${METRICS.join(", ")}`,
+    });
+  const bootstrap = request.bootstrap ?? DEFAULT_BOOTSTRAP;
+  if (!Number.isInteger(bootstrap) || bootstrap < 0)
+    throw new ConfigError("expected a whole number of bootstrap replicates ≥ 0", {
+      field: "--bootstrap",
+    });
+  return { metric, bootstrap };
+}
+
+/** The options a fit of this summary will use, checked (bad ones are ConfigErrors: exit 2). */
+export function resolveFitOptions(summary: Summary, request: FitRequest): FitOptions {
+  const { metric, bootstrap } = checkFitRequest(request);
+  if (!summary.columns.includes(metric))
+    throw new ConfigError(`the summary has no column "${metric}"`, {
+      file: summary.file,
+      field: "--metric",
+      hint: `columns present: ${METRICS.filter((m) => summary.columns.includes(m)).join(", ") || "none of the metrics"}`,
+    });
+  const by =
+    request.by && request.by.length > 0 ? request.by : defaultGroupColumns(summary.columns);
+  checkByColumns(by, summary.columns);
+  return { metric, by, bootstrap, seed: request.seed ?? DEFAULT_SEED };
+}
+
+export function computeFits(summary: Summary, request: FitRequest): FitResult {
+  const options = resolveFitOptions(summary, request);
+  const { metric } = options;
+  const ok = summary.rows.filter((r) => r.status === "ok");
+  const groups = groupRows(ok, options.by);
+  const labels = groupLabels(groups);
+  const fitted: GroupFit[] = [];
+  const skipped: SkippedGroup[] = [];
+  for (const group of groups) {
+    const rows = [...group.rows].sort((a, b) => a.gpus - b.gpus || a.repeat - b.repeat);
+    const points = rows.map((r) => {
+      const value = r[metric];
+      return { n: r.gpus, x: typeof value === "number" ? value : Number.NaN };
+    });
+    const result = fitPoints(points, {
+      bootstrap: options.bootstrap,
+      seed: hashString(group.id, options.seed),
+    });
+    if (!result.ok) {
+      skipped.push({ group: group.id, key: group.key, reason: result.reason });
+      continue;
+    }
+    const kept = new Set(result.fit.points);
+    fitted.push({
+      ...result.fit,
+      group: group.id,
+      label: labels.get(group.id) ?? group.id,
+      key: group.key,
+      experiments: rows.filter((_, i) => kept.has(points[i] as never)).map((r) => r.experiment_id),
+    });
+  }
+  return { ...options, groups: fitted, skipped, files: [] };
+}
