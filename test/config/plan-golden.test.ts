@@ -20,7 +20,11 @@ const MATRICES = [
 const ENV = { ...process.env, HF_TOKEN: "hf-golden", VLLM_API_KEY: "k", GOLDEN_KEY: "k" };
 
 function golden(matrix: string, ext: "json" | "txt"): string {
-  const name = matrix.split("/").pop()?.replace(/\.yaml$/, "") ?? matrix;
+  const name =
+    matrix
+      .split("/")
+      .pop()
+      ?.replace(/\.yaml$/, "") ?? matrix;
   return readFileSync(join(REPO, GOLDEN, `${name}.plan.${ext}`), "utf8");
 }
 
