@@ -32,7 +32,7 @@ export function checkLoadMode(file: MatrixFile, fail: Fail): void {
   for (const key of MODE_SETTINGS[other(mode)]) {
     if (written[key] === undefined) continue;
     fail({
-      message: `load.${key} is ${aLoop(other(mode))} setting but load.mode is ${mode}, so it would be ignored`,
+      message: `\`${key}\` is ${aLoop(other(mode))} setting but load.mode is ${mode}, so it would be ignored`,
       path: ["load", key],
       hint: `remove it, or set load.mode: ${other(mode)}`,
     });

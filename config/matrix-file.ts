@@ -258,8 +258,8 @@ export function parseMatrix(text: string, file: string): MatrixFile {
       },
     });
     throw new ConfigError(
-      `YAML aliases expand beyond the limit of ${MAX_YAML_ALIASES} alias uses (an alias bomb?)`,
-      { file, ...first, hint: "write the values out instead of nesting aliases" },
+      `YAML aliases expand beyond the limit of ${MAX_YAML_ALIASES} alias uses`,
+      { file, ...first, hint: "an alias bomb? write the values out instead of nesting aliases" },
     );
   }
   if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {

@@ -23,6 +23,12 @@ export {
 
 export const ServerKind = z.enum(["sim", "vllm", "external"]);
 
+const HOST_MESSAGE = "expected a host name or IP address such as 127.0.0.1, ::1 or gpu-01";
+// Dotted digits are an IPv4 address or nothing (`999.1.1.1` is a valid host name to zod).
+const hostSchema = z.union([z.ipv4(), z.ipv6(), z.hostname().refine((h) => !/^[\d.]+$/.test(h))], {
+  error: HOST_MESSAGE,
+});
+
 export const ServerSchema = z.strictObject({
   /** `sim` starts `vscale sim serve`; `vllm` runs `command` as written; `external` starts nothing. */
   kind: ServerKind,
@@ -41,7 +47,8 @@ export const ServerSchema = z.strictObject({
   args: z.array(z.string()).default([]),
   /** How `gpus` splits when only `gpus` is given: tensor or data parallel. */
   parallelism: z.enum(["tp", "dp"]).default("tp"),
-  host: z.string().min(1).default("127.0.0.1"),
+  /** Where a started server listens (and the load connects): a host name or an IP address. */
+  host: hostSchema.default("127.0.0.1"),
   /** A fixed port, or `auto` for a free loopback port picked when the server starts. */
   port: z.union([z.int().min(1).max(65535), z.literal("auto")]).default(8000),
   /**

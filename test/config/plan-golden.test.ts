@@ -7,6 +7,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { formatPlan, loadCheckedPlan } from "../../cli/plan.ts";
 import { REPO, runCli } from "../helpers/vscale-cli.ts";
 
 const GOLDEN = "test/fixtures/matrix/golden";
@@ -36,9 +37,16 @@ describe.concurrent("vscale plan is byte-identical to its goldens", () => {
     expect(run.stdout).toBe(golden(matrix, "json"));
   });
 
-  it.each(MATRICES)("%s (text)", async (matrix) => {
-    const run = await runCli(["plan", matrix], ENV);
+  it("config/experiment_matrix.yaml (text, real process)", async () => {
+    const run = await runCli(["plan", MATRICES[0] as string], ENV);
     expect(run.code).toBe(0);
-    expect(run.stdout).toBe(golden(matrix, "txt"));
+    expect(run.stdout).toBe(golden(MATRICES[0] as string, "txt"));
+  });
+
+  it.each(MATRICES)("%s (text, formatPlan)", async (matrix) => {
+    const plan = await loadCheckedPlan(join(REPO, matrix), ENV);
+    // `vscale plan` prints the file as named on its command line, relative to the repository.
+    const text = formatPlan({ ...plan, file: matrix });
+    expect(`${text}\n`).toBe(golden(matrix, "txt"));
   });
 });
