@@ -50,7 +50,11 @@ export const ServerSchema = z.strictObject({
   /** Where a started server listens (and the load connects): a host name or an IP address. */
   host: hostSchema.default("127.0.0.1"),
   /** A fixed port, or `auto` for a free loopback port picked when the server starts. */
-  port: z.union([z.int().min(1).max(65535), z.literal("auto")]).default(8000),
+  port: z
+    .union([z.int().min(1).max(65535), z.literal("auto")], {
+      error: "expected a port number (1 to 65535) or auto",
+    })
+    .default(8000),
   /**
    * Extra environment. `${NAME}` copies a variable from the runner's
    * environment; literal values for names that look secret are refused.
