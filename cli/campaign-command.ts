@@ -11,8 +11,7 @@ import { exitCodeForSignal, installInterruptHandlers } from "../campaign/signals
 import { formatCampaignSummary } from "../campaign/summary.ts";
 import { ConfigError } from "../common/errors.ts";
 import type { Plan } from "../config/expand.ts";
-import { loadPlan } from "../config/plan.ts";
-import { formatPlan } from "./plan.ts";
+import { formatPlan, loadCheckedPlan } from "./plan.ts";
 
 export interface CampaignCliOptions {
   results: string;
@@ -42,7 +41,7 @@ function assertOnlyMatches(plan: Plan, matrix: string, only: string[] | undefine
 
 /** Shared by `campaign` and `run`: run, print the summary, analyse, set the exit code. */
 export async function runCampaignCli(matrix: string, opts: CampaignCliOptions): Promise<void> {
-  const plan = await loadPlan(matrix);
+  const plan = await loadCheckedPlan(matrix);
   assertOnlyMatches(plan, matrix, opts.only);
   if (opts.dryRun) {
     console.log(formatPlan(plan));

@@ -4,6 +4,20 @@ import { formatDurationMs } from "../config/duration.ts";
 import type { Plan } from "../config/expand.ts";
 import { DEFAULT_MATRIX, loadPlan } from "../config/plan.ts";
 import { FACTOR_NAMES } from "../config/schema.ts";
+import { readPromptFile } from "../load/node/prompt-files.ts";
+
+/**
+ * The plan with everything it needs to run checked: the environment
+ * variables it names and every prompt file it reads (with the runner's own
+ * reader). `plan`, `campaign` and `run` all start here, so bad input is one
+ * line and exit 2 before any server starts.
+ */
+export function loadCheckedPlan(
+  matrix: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Plan> {
+  return loadPlan(matrix, { env, readPromptFile });
+}
 
 /** Shell-like quoting for display only: the argv is never passed through a shell. */
 function showArgv(argv: string[]): string {
@@ -97,7 +111,7 @@ export function registerPlan(program: Command): void {
     .argument("[matrix]", "experiment matrix YAML", DEFAULT_MATRIX)
     .option("--json", "print the plan as JSON")
     .action(async (matrix: string, opts: { json?: boolean }) => {
-      const plan = await loadPlan(matrix);
+      const plan = await loadCheckedPlan(matrix);
       console.log(opts.json ? JSON.stringify(planJson(plan), null, 2) : formatPlan(plan));
     });
 }

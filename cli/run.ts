@@ -4,8 +4,8 @@
  */
 import type { Command } from "commander";
 import { ConfigError } from "../common/errors.ts";
-import { loadPlan } from "../config/plan.ts";
 import { closest } from "../config/suggest.ts";
+import { loadCheckedPlan } from "./plan.ts";
 
 export function registerRun(program: Command): void {
   program
@@ -22,7 +22,7 @@ export function registerRun(program: Command): void {
         id: string,
         opts: { results: string; quiet?: boolean; analyze?: boolean },
       ) => {
-        const plan = await loadPlan(matrix);
+        const plan = await loadCheckedPlan(matrix);
         const ids = plan.experiments.map((e) => e.id);
         if (!ids.includes(id)) {
           const guess = closest(id, ids);

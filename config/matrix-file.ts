@@ -3,15 +3,24 @@
  * zod validation → one ConfigError naming file, position, field and what was
  * expected. Semantic checks that need the whole matrix live in `expand.ts`.
  */
-import { readFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
-import { isMap, isScalar, LineCounter, type Node, parseDocument } from "yaml";
+import { isMap, isScalar, LineCounter, type Node, parseDocument, visit } from "yaml";
 import type { z } from "zod";
 import { ConfigError } from "../common/errors.ts";
+import { fieldName, type PathKey, type Problem } from "./problem.ts";
 import { type Matrix, MatrixSchema } from "./schema.ts";
+import { inlineSecretKey } from "./secrets.ts";
 import { didYouMean } from "./suggest.ts";
 
-type PathKey = string | number;
+/**
+ * Limits on what a matrix file may make us do. A matrix is a page of YAML; a
+ * 50 MB one once took 4.3 GB before failing, and a few nested aliases (a
+ * "billion laughs") expand to millions of nodes.
+ */
+export const MAX_MATRIX_BYTES = 1024 * 1024;
+/** Alias uses allowed while building the plain object (the yaml library's own measure). */
+export const MAX_YAML_ALIASES = 100;
 
 /** A parsed matrix plus what is needed to point back into the file. */
 export interface MatrixFile {
@@ -21,7 +30,7 @@ export interface MatrixFile {
   /** The plain parsed YAML (before defaults), e.g. to know key order and what was written. */
   raw: Record<string, unknown>;
   /** Position of the node at `path`, for errors found after validation. */
-  locate(path: readonly PathKey[]): { line?: number; column?: number };
+  locate(path: readonly PathKey[], keyOf?: string): { line?: number; column?: number };
 }
 
 /** Where a value sits in the file: the node at `path`, or its nearest ancestor. */
@@ -109,13 +118,6 @@ function valueAt(raw: unknown, path: readonly PathKey[]): unknown {
   return current;
 }
 
-function fieldName(path: readonly PathKey[]): string {
-  return path.reduce<string>(
-    (acc, key) => (typeof key === "number" ? `${acc}[${key}]` : acc ? `${acc}.${key}` : key),
-    "",
-  );
-}
-
 function describe(value: unknown): string {
   if (value === undefined) return "nothing";
   if (value === null) return "null";
@@ -124,43 +126,60 @@ function describe(value: unknown): string {
   return `${typeof value} ${JSON.stringify(value)}`;
 }
 
-/** Keys that are secrets and must never be written in a matrix. */
-const INLINE_SECRET_KEYS = ["api_key", "apikey", "token", "password", "secret"];
+/** A problem found after validation, as a ConfigError pointing into the file. */
+export function errorAt(file: Pick<MatrixFile, "path" | "locate">, problem: Problem): ConfigError {
+  const path = problem.key === undefined ? problem.path : [...problem.path, problem.key];
+  return new ConfigError(problem.message, {
+    file: file.path,
+    ...file.locate(problem.path, problem.key),
+    field: fieldName(path),
+    hint: problem.hint,
+  });
+}
 
-function checkInlineSecrets(
-  raw: Record<string, unknown>,
-  file: string,
-  locate: ReturnType<typeof makeLocator>,
-) {
-  for (const section of ["load", "server"] as const) {
-    const value = raw[section];
-    if (value === null || typeof value !== "object") continue;
-    for (const key of Object.keys(value)) {
-      if (INLINE_SECRET_KEYS.includes(key.toLowerCase())) {
-        throw new ConfigError(
-          "a secret is written inline; the matrix must only name the environment variable that holds it",
-          {
-            file,
-            ...locate([section], key),
-            field: `${section}.${key}`,
-            hint: "use `load.api_key_env: NAME` and export NAME before running",
-          },
-        );
-      }
+/**
+ * The issue that says what is wrong. A union such as "a value or a list of
+ * values" reports only "Invalid input" for `[4, eight, 16]`; the list option's
+ * own issue names the element (`[1]`) and keeps the schema's words.
+ */
+function innermost(issue: z.core.$ZodIssue): z.core.$ZodIssue {
+  let current = issue;
+  while (current.code === "invalid_union" && current.errors.length > 0) {
+    // The option whose issues all sit below the value matched its shape: it came closest.
+    const deep = current.errors.filter(
+      (options) => options.length > 0 && options.every((i) => i.path.length > 0),
+    );
+    const chosen = deep.length > 0 ? deep.sort((a, b) => a.length - b.length)[0] : undefined;
+    const inner = chosen?.[0];
+    if (inner) {
+      current = { ...inner, path: [...current.path, ...inner.path] } as z.core.$ZodIssue;
+      continue;
     }
+    // No option matched the shape: keep the union's own message if the schema gave one.
+    const first = current.errors[0]?.[0];
+    if (current.message !== "Invalid input" || !first) return current;
+    return { ...first, path: [...current.path, ...first.path] } as z.core.$ZodIssue;
   }
+  return current;
 }
 
 /** Turn the first zod issue into one ConfigError pointing into the file. */
 function issueToError(
-  issue: z.core.$ZodIssue,
+  reported: z.core.$ZodIssue,
   raw: unknown,
   file: string,
   locate: ReturnType<typeof makeLocator>,
   more: number,
 ): ConfigError {
-  const path = issue.path.filter((k): k is PathKey => typeof k !== "symbol");
   const suffix = more > 0 ? ` (and ${more} more problem${more > 1 ? "s" : ""})` : "";
+  const outer = valueAt(
+    raw,
+    reported.path.filter((k): k is PathKey => typeof k !== "symbol"),
+  );
+  const isMapping = outer !== null && typeof outer === "object" && !Array.isArray(outer);
+  // A union of mappings (a prompt set) is explained by its keys below, not by one option.
+  const issue = isMapping ? reported : innermost(reported);
+  const path = issue.path.filter((k): k is PathKey => typeof k !== "symbol");
   const value = valueAt(raw, path);
 
   if (issue.code === "unrecognized_keys") {
@@ -206,6 +225,8 @@ function issueToError(
 
 /** Parse and validate YAML text; `file` is used in messages only. */
 export function parseMatrix(text: string, file: string): MatrixFile {
+  const bytes = Buffer.byteLength(text);
+  if (bytes > MAX_MATRIX_BYTES) throw tooLarge(file, bytes);
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   const locate = makeLocator(doc, lines);
@@ -222,7 +243,25 @@ export function parseMatrix(text: string, file: string): MatrixFile {
       },
     );
   }
-  const raw = doc.toJS() as unknown;
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: MAX_YAML_ALIASES });
+  } catch (error) {
+    // The yaml library refuses alias expansion beyond the count with a ReferenceError.
+    if (!(error instanceof ReferenceError)) throw error;
+    let first: { line?: number; column?: number } = {};
+    visit(doc, {
+      Alias(_key, node) {
+        const pos = node.range ? lines.linePos(node.range[0]) : undefined;
+        first = { line: pos?.line, column: pos?.col };
+        return visit.BREAK;
+      },
+    });
+    throw new ConfigError(
+      `YAML aliases expand beyond the limit of ${MAX_YAML_ALIASES} alias uses`,
+      { file, ...first, hint: "an alias bomb? write the values out instead of nesting aliases" },
+    );
+  }
   if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
     throw new ConfigError("expected a mapping with campaign, server, load, prompts and factors", {
       file,
@@ -231,7 +270,8 @@ export function parseMatrix(text: string, file: string): MatrixFile {
     });
   }
   const rawObject = raw as Record<string, unknown>;
-  checkInlineSecrets(rawObject, file, locate);
+  const secret = inlineSecretKey(rawObject);
+  if (secret) throw errorAt({ path: file, locate }, secret);
   const parsed = MatrixSchema.safeParse(raw);
   if (!parsed.success) {
     const [first, ...rest] = parsed.error.issues;
@@ -242,15 +282,35 @@ export function parseMatrix(text: string, file: string): MatrixFile {
     baseDir: dirname(resolve(file)),
     matrix: parsed.data,
     raw: rawObject,
-    locate: (path) => locate(path),
+    locate,
   };
+}
+
+function tooLarge(file: string, bytes: number): ConfigError {
+  return new ConfigError(
+    `matrix file is ${(bytes / 1024 / 1024).toFixed(1)} MiB, more than the limit of ${MAX_MATRIX_BYTES / 1024 / 1024} MiB`,
+    { file, hint: "a matrix lists factors, not data: keep prompts in prompt files" },
+  );
 }
 
 export async function readMatrixFile(file: string): Promise<MatrixFile> {
   let text: string;
   try {
+    // Look before reading: a FIFO would block, a directory or a huge file would not be a matrix.
+    const info = await stat(file);
+    if (!info.isFile()) {
+      throw new ConfigError(
+        `matrix file is ${info.isDirectory() ? "a directory" : "not a regular file"}`,
+        {
+          file,
+          hint: "give the path of a .yaml file",
+        },
+      );
+    }
+    if (info.size > MAX_MATRIX_BYTES) throw tooLarge(file, info.size);
     text = await readFile(file, "utf8");
   } catch (error) {
+    if (error instanceof ConfigError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     throw new ConfigError(
       code === "ENOENT"

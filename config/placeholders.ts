@@ -13,6 +13,11 @@ export function placeholdersIn(element: string): string[] {
   return [...element.matchAll(PLACEHOLDER_RE)].map((m) => m[1] as string);
 }
 
+/** The factor of an element that is exactly `{name:flag}`, else undefined. */
+export function flagOnlyName(element: string): string | undefined {
+  return FLAG_ONLY_RE.exec(element)?.[1];
+}
+
 export type TemplateValue = string | number | boolean;
 
 function flagName(name: string): string {

@@ -4,51 +4,30 @@
  * format's documentation; README's "Experiment matrix" section points here.
  */
 import { z } from "zod";
-import { parseDurationMs } from "./duration.ts";
+import { FactorsSchema } from "./factors.ts";
+import { duration, envVarName, positiveInt, positiveNumber } from "./values.ts";
 
-/** `30s`, `3m`, `1m30s`, `500ms` → milliseconds (> 0 unless `allowZero`). */
-export function duration(opts: { allowZero?: boolean } = {}) {
-  return z.string({ error: "expected a duration such as 30s or 3m" }).transform((text, ctx) => {
-    const trimmed = text.trim();
-    if (trimmed.startsWith("-")) {
-      ctx.addIssue({ code: "custom", message: `expected a positive duration, got "${text}"` });
-      return z.NEVER;
-    }
-    const ms = parseDurationMs(trimmed);
-    if (ms === undefined) {
-      ctx.addIssue({
-        code: "custom",
-        message: `expected a duration such as 30s, 3m or 500ms, got "${text}"`,
-      });
-      return z.NEVER;
-    }
-    if (ms === 0 && !opts.allowZero) {
-      ctx.addIssue({
-        code: "custom",
-        message: `expected a duration greater than zero, got "${text}"`,
-      });
-      return z.NEVER;
-    }
-    return ms;
-  });
-}
-
-const positiveInt = z
-  .int({ error: "expected a whole number" })
-  .positive({ error: "expected a whole number > 0" });
-const positiveNumber = z
-  .number({ error: "expected a number" })
-  .positive({ error: "expected a number > 0" });
-
-/** Environment variable names only: the value is read at run time, never stored. */
-const envVarName = z
-  .string()
-  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: "expected the NAME of an environment variable" });
+// The factors table has its own home; these names stay importable from here.
+export {
+  FACTOR_NAMES,
+  FACTOR_VALUE,
+  type FactorName,
+  FactorsSchema,
+  type FactorValue,
+  LOAD_FACTORS,
+  SERVER_FLAGS,
+} from "./factors.ts";
 
 // ---------------------------------------------------------------------------
 // server
 
 export const ServerKind = z.enum(["sim", "vllm", "external"]);
+
+const HOST_MESSAGE = "expected a host name or IP address such as 127.0.0.1, ::1 or gpu-01";
+// Dotted digits are an IPv4 address or nothing (`999.1.1.1` is a valid host name to zod).
+const hostSchema = z.union([z.ipv4(), z.ipv6(), z.hostname().refine((h) => !/^[\d.]+$/.test(h))], {
+  error: HOST_MESSAGE,
+});
 
 export const ServerSchema = z.strictObject({
   /** `sim` starts `vscale sim serve`; `vllm` runs `command` as written; `external` starts nothing. */
@@ -68,9 +47,14 @@ export const ServerSchema = z.strictObject({
   args: z.array(z.string()).default([]),
   /** How `gpus` splits when only `gpus` is given: tensor or data parallel. */
   parallelism: z.enum(["tp", "dp"]).default("tp"),
-  host: z.string().min(1).default("127.0.0.1"),
+  /** Where a started server listens (and the load connects): a host name or an IP address. */
+  host: hostSchema.default("127.0.0.1"),
   /** A fixed port, or `auto` for a free loopback port picked when the server starts. */
-  port: z.union([z.int().min(1).max(65535), z.literal("auto")]).default(8000),
+  port: z
+    .union([z.int().min(1).max(65535), z.literal("auto")], {
+      error: "expected a port number (1 to 65535) or auto",
+    })
+    .default(8000),
   /**
    * Extra environment. `${NAME}` copies a variable from the runner's
    * environment; literal values for names that look secret are refused.
@@ -157,91 +141,7 @@ export const PromptSetSchema = z.union([FilePromptSetSchema, SyntheticPromptSetS
 });
 
 // ---------------------------------------------------------------------------
-// factors
-
-/**
- * Every factor a matrix may vary, with the type of one value. Server factors
- * become command-line flags; load factors override the `load` section.
- */
-export const FACTOR_VALUE = {
-  gpus: positiveInt,
-  tp: positiveInt,
-  dp: positiveInt,
-  users: positiveInt,
-  rate: positiveNumber,
-  burstiness: positiveNumber,
-  prompt_set: z.string().min(1),
-  max_tokens: positiveInt,
-  max_num_seqs: positiveInt,
-  max_num_batched_tokens: positiveInt,
-  block_size: positiveInt,
-  num_gpu_blocks: positiveInt,
-  gpu_memory_utilization: z.number().gt(0).max(1),
-  max_model_len: positiveInt,
-  enable_chunked_prefill: z.boolean(),
-  enable_prefix_caching: z.boolean(),
-  sim_serial_fraction: z.number().min(0).max(1),
-} as const;
-
-export type FactorName = keyof typeof FACTOR_VALUE;
-export const FACTOR_NAMES = Object.keys(FACTOR_VALUE) as FactorName[];
-
-/** Factors that change how the load is generated, not the server. */
-export const LOAD_FACTORS: readonly FactorName[] = [
-  "users",
-  "rate",
-  "burstiness",
-  "prompt_set",
-  "max_tokens",
-];
-
-/**
- * Server factors and the vLLM flag each maps to (the simulator takes the same
- * flags). `gpus` has no flag: it becomes tp × dp and `CUDA_VISIBLE_DEVICES`.
- */
-export const SERVER_FLAGS: Partial<Record<FactorName, string>> = {
-  tp: "--tensor-parallel-size",
-  dp: "--data-parallel-size",
-  max_num_seqs: "--max-num-seqs",
-  max_num_batched_tokens: "--max-num-batched-tokens",
-  block_size: "--block-size",
-  num_gpu_blocks: "--num-gpu-blocks-override",
-  gpu_memory_utilization: "--gpu-memory-utilization",
-  max_model_len: "--max-model-len",
-  enable_chunked_prefill: "--enable-chunked-prefill",
-  enable_prefix_caching: "--enable-prefix-caching",
-  sim_serial_fraction: "--sim-serial-fraction",
-};
-
-export type FactorValue = number | string | boolean;
-
-/** A factor is one value or a non-empty list of values. */
-function oneOrMany<T extends z.ZodType>(value: T) {
-  return z
-    .union([value, z.array(value).min(1, { error: "expected at least one value" })])
-    .optional();
-}
-
-const f = FACTOR_VALUE;
-export const FactorsSchema = z.strictObject({
-  gpus: oneOrMany(f.gpus),
-  tp: oneOrMany(f.tp),
-  dp: oneOrMany(f.dp),
-  users: oneOrMany(f.users),
-  rate: oneOrMany(f.rate),
-  burstiness: oneOrMany(f.burstiness),
-  prompt_set: oneOrMany(f.prompt_set),
-  max_tokens: oneOrMany(f.max_tokens),
-  max_num_seqs: oneOrMany(f.max_num_seqs),
-  max_num_batched_tokens: oneOrMany(f.max_num_batched_tokens),
-  block_size: oneOrMany(f.block_size),
-  num_gpu_blocks: oneOrMany(f.num_gpu_blocks),
-  gpu_memory_utilization: oneOrMany(f.gpu_memory_utilization),
-  max_model_len: oneOrMany(f.max_model_len),
-  enable_chunked_prefill: oneOrMany(f.enable_chunked_prefill),
-  enable_prefix_caching: oneOrMany(f.enable_prefix_caching),
-  sim_serial_fraction: oneOrMany(f.sim_serial_fraction),
-} satisfies Record<FactorName, z.ZodType>);
+// factors (the table and its schema: factors.ts)
 
 /** A partial assignment of factors; a list means "any of these". */
 export const RuleSchema = FactorsSchema;

@@ -4,7 +4,7 @@
  * are all generated from these, so they cannot drift apart. Bump
  * AGG_SCHEMA_VERSION whenever a column changes meaning, type or name.
  */
-import { FACTOR_NAMES, type FactorName } from "../config/schema.ts";
+import { FACTOR_COLUMN_TYPES, FACTOR_NAMES, type FactorName } from "../config/factors.ts";
 import { AGG_FILES } from "./agg-layout.ts";
 import { ErrorKind } from "./request-record.ts";
 
@@ -47,26 +47,8 @@ export const col = (name: string, type: ColumnType, doc: string, nullable = true
   doc,
 });
 
-/** Factor value types, following `FACTOR_VALUE` in config/schema.ts. */
-const FACTOR_TYPES: Record<FactorName, ColumnType> = {
-  gpus: "int64",
-  tp: "int64",
-  dp: "int64",
-  users: "int64",
-  rate: "float64",
-  burstiness: "float64",
-  prompt_set: "dict",
-  max_tokens: "int64",
-  max_num_seqs: "int64",
-  max_num_batched_tokens: "int64",
-  block_size: "int64",
-  num_gpu_blocks: "int64",
-  gpu_memory_utilization: "float64",
-  max_model_len: "int64",
-  enable_chunked_prefill: "bool",
-  enable_prefix_caching: "bool",
-  sim_serial_fraction: "float64",
-};
+/** Factor column types: derived from the factors table (config/factors.ts), one row per factor. */
+const FACTOR_TYPES: Record<FactorName, ColumnType> = FACTOR_COLUMN_TYPES;
 
 /** Factors that are columns even when no experiment sets them. */
 export const ALWAYS_PRESENT_FACTORS: readonly FactorName[] = ["gpus", "tp", "dp"];

@@ -3,9 +3,10 @@
  * file relative to the matrix file, or generates synthetic prompts, calibrated
  * to exact token counts when the server offers `/tokenize`.
  */
-import { readFile } from "node:fs/promises";
+import { constants } from "node:fs";
+import { type FileHandle, open } from "node:fs/promises";
 import { extname, isAbsolute, resolve } from "node:path";
-import { DataError, ServerError } from "../../common/errors.ts";
+import { DataError, type ErrorLocation, ServerError } from "../../common/errors.ts";
 import type { PromptSetSpec } from "../../config/schema.ts";
 import {
   buildSyntheticPromptSet,
@@ -26,29 +27,95 @@ export interface PreparePromptOptions {
   apiKey?: string;
 }
 
-/** Read and parse one prompt file (`.jsonl` → JSON lines, anything else → one prompt a line). */
-export async function readPromptFile(name: string, path: string): Promise<PreparedPromptSet> {
-  let text: string;
+/**
+ * Prompt files larger than this are refused before reading: the whole set is
+ * held in memory, and a dataset dump of gigabytes is a mistake, not a workload.
+ */
+export const MAX_PROMPT_FILE_BYTES = 256 * 1024 * 1024;
+
+const fault = (name: string, file: string, message: string, at: ErrorLocation = {}) =>
+  new DataError(message, { file, field: `prompts.${name}.file`, ...at });
+
+/** The bytes of a regular file. Opened non-blocking: a FIFO must be refused, not waited on. */
+async function readRegularFile(name: string, path: string, shown: string): Promise<Buffer> {
+  let handle: FileHandle | undefined;
   try {
-    text = await readFile(path, "utf8");
+    handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    const info = await handle.stat();
+    if (info.isDirectory()) throw fault(name, shown, "is a directory, not a prompt file");
+    if (!info.isFile()) {
+      const what = info.isFIFO() ? "a FIFO (named pipe)" : "not a regular file";
+      throw fault(name, shown, `is ${what}; prompts are read from a regular file`);
+    }
+    if (info.size > MAX_PROMPT_FILE_BYTES) {
+      const mib = (n: number) => `${Math.round(n / 1024 / 1024)} MiB`;
+      throw fault(
+        name,
+        shown,
+        `is ${mib(info.size)}, more than the limit of ${mib(MAX_PROMPT_FILE_BYTES)}`,
+      );
+    }
+    return await handle.readFile();
   } catch (error) {
+    if (error instanceof DataError) throw error;
     const code = (error as NodeJS.ErrnoException).code ?? "read error";
-    throw new DataError(`cannot read prompt file (${code})`, {
-      file: path,
-      field: `prompts.${name}.file`,
+    const why = code === "ENOENT" ? "not found" : code === "EISDIR" ? "is a directory" : code;
+    throw fault(name, shown, `cannot read prompt file (${why})`, {
       hint: "paths are relative to the matrix file",
     });
+  } finally {
+    await handle?.close();
   }
+}
+
+/** Text of a prompt file, refusing what is not text: NUL bytes or invalid UTF-8. */
+function decodeText(name: string, shown: string, bytes: Buffer): string {
+  if (bytes.length === 0)
+    throw fault(name, shown, "is empty (0 bytes); expected one prompt a line");
+  const nul = bytes.indexOf(0);
+  if (nul >= 0) {
+    const before = bytes.subarray(0, nul);
+    const line = before.filter((b) => b === 0x0a).length + 1;
+    const column = nul - before.lastIndexOf(0x0a);
+    throw fault(name, shown, "is binary (a NUL byte), not text", { line, column });
+  }
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    throw fault(name, shown, "is not UTF-8 text");
+  }
+}
+
+/**
+ * Read and check one prompt file (`.jsonl` → JSON lines, anything else → one
+ * prompt a line). The one reader: `vscale plan` runs it before any server
+ * starts, and the runner and `vscale load` run it again to get the prompts.
+ * `shown` is the path as the user wrote it, for messages.
+ */
+export async function readPromptFile(
+  name: string,
+  path: string,
+  shown: string = path,
+): Promise<PreparedPromptSet> {
+  const text = decodeText(name, shown, await readRegularFile(name, path, shown));
   const format = extname(path).toLowerCase() === ".jsonl" ? "jsonl" : "lines";
+  if (text.trim() === "") {
+    throw fault(name, shown, "has only blank lines; expected at least one prompt", { line: 1 });
+  }
   const parsed = parsePromptText(text, format);
   if (!parsed.ok) {
     throw new DataError(parsed.message, {
-      file: path,
+      file: shown,
       line: parsed.line,
-      field: parsed.field || undefined,
+      field: parsed.field || `prompts.${name}.file`,
     });
   }
   return { name, source: "file", prompts: parsed.prompts, tokensEstimated: false };
+}
+
+/** Where a file prompt set lives: relative to the matrix's directory unless absolute. */
+export function promptFilePath(file: string, baseDir: string): string {
+  return isAbsolute(file) ? file : resolve(baseDir, file);
 }
 
 export async function preparePromptSet(
@@ -57,8 +124,7 @@ export async function preparePromptSet(
   opts: PreparePromptOptions,
 ): Promise<PreparedPromptSet> {
   if ("file" in spec) {
-    const path = isAbsolute(spec.file) ? spec.file : resolve(opts.baseDir, spec.file);
-    return readPromptFile(name, path);
+    return readPromptFile(name, promptFilePath(spec.file, opts.baseDir));
   }
   const countTokens = opts.tokenizeUrl
     ? await probeTokenizer(opts.tokenizeUrl, opts.model, opts.apiKey)
