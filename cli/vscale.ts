@@ -5,15 +5,6 @@
  */
 import { Command, CommanderError } from "commander";
 import { isVscaleError } from "../common/errors.ts";
-import { registerAggregate } from "./aggregate.ts";
-import { registerBench } from "./bench.ts";
-import { registerCampaign } from "./campaign.ts";
-import { registerFit } from "./fit.ts";
-import { registerLoad } from "./load.ts";
-import { registerPlan } from "./plan.ts";
-import { registerReport } from "./report.ts";
-import { registerRun } from "./run.ts";
-import { registerSim } from "./sim.ts";
 
 // `vscale plan | head` closes our stdout early: that is not an error.
 process.stdout.on("error", (error: NodeJS.ErrnoException) => {
@@ -27,15 +18,33 @@ const program = new Command()
   .showHelpAfterError()
   .exitOverride();
 
-registerPlan(program);
-registerBench(program);
-registerSim(program);
-registerAggregate(program);
-registerCampaign(program);
-registerRun(program);
-registerFit(program);
-registerReport(program);
-registerLoad(program);
+type Register = (program: Command) => void;
+
+/**
+ * Each subcommand's module, loaded only when that command runs: importing
+ * every command's dependencies (DuckDB, Vega, undici, the simulator) costs
+ * about a second of CPU per start, paid by every server and test process.
+ * Help and unknown commands load them all, so listings and "did you mean"
+ * still see every command. The order here is the order `--help` lists.
+ */
+const COMMANDS: Record<string, () => Promise<Register>> = {
+  plan: async () => (await import("./plan.ts")).registerPlan,
+  bench: async () => (await import("./bench.ts")).registerBench,
+  sim: async () => (await import("./sim.ts")).registerSim,
+  aggregate: async () => (await import("./aggregate.ts")).registerAggregate,
+  campaign: async () => (await import("./campaign.ts")).registerCampaign,
+  run: async () => (await import("./run.ts")).registerRun,
+  fit: async () => (await import("./fit.ts")).registerFit,
+  report: async () => (await import("./report.ts")).registerReport,
+  load: async () => (await import("./load.ts")).registerLoad,
+};
+
+const wanted = process.argv[2];
+const loaders =
+  wanted !== undefined && Object.hasOwn(COMMANDS, wanted)
+    ? [COMMANDS[wanted] as () => Promise<Register>]
+    : Object.values(COMMANDS);
+for (const register of await Promise.all(loaders.map((load) => load()))) register(program);
 
 try {
   await program.parseAsync(process.argv);
