@@ -181,7 +181,7 @@ export async function runExperiment(input: ExperimentRunInput): Promise<Experime
   await gpuSampler?.stop();
   const flags = windowFlags({
     load: experiment.load,
-    ranMs: performance.now() - tLoad,
+    ranMs: loadMs,
     completed: result !== undefined && !result.interrupted,
     scrapedBefore,
     scrapedAfter,

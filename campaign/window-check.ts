@@ -10,7 +10,7 @@ import type { LoadConfig } from "../config/schema.ts";
 
 export interface WindowFacts {
   load: Pick<LoadConfig, "warmup" | "duration" | "timeout">;
-  /** From the load engine's start to the after-scrape's end. */
+  /** The load engine's call: warm-up, window, and the drain or cancel at its end. */
   ranMs: number;
   /** The load engine returned normally (not interrupted, not failed). */
   completed: boolean;
