@@ -119,13 +119,18 @@ export async function startGroupServer(
       exit_signal: null,
       reason: null,
     });
-    await waitHealthy({
-      url,
-      model: group.model,
-      timeoutMs: group.healthTimeoutMs,
-      apiKey: options.apiKey,
-      signal: options.signal,
-    });
+    try {
+      await waitHealthy({
+        url,
+        model: group.model,
+        timeoutMs: group.healthTimeoutMs,
+        apiKey: options.apiKey,
+        signal: options.signal,
+      });
+    } catch (error) {
+      await record.updateLast({ stopped_at: now(), reason: "unhealthy" });
+      throw error;
+    }
     await record.updateLast({ healthy_at: now() });
     return {
       groupId: group.id,
