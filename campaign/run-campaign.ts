@@ -156,7 +156,16 @@ export async function runCampaign(plan: Plan, options: CampaignOptions): Promise
   result.wallMs = performance.now() - t0;
   return result;
 
+  const warnedKeyInArgv = new Set<string>();
   async function startServer(group: ServerGroup): Promise<StartedServer> {
+    if (apiKey !== undefined && !warnedKeyInArgv.has(group.id)) {
+      if (group.argv.some((a) => a.includes("{api_key}"))) {
+        warnedKeyInArgv.add(group.id);
+        progress.note(
+          `server ${group.id}: the command passes {api_key}, which \`ps\` shows; the server also gets it as VLLM_API_KEY, so the flag can go`,
+        );
+      }
+    }
     progress.note(
       group.kind === "external"
         ? `server ${group.id}: using ${group.url}`
