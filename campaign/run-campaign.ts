@@ -138,6 +138,7 @@ export async function runCampaign(plan: Plan, options: CampaignOptions): Promise
 
   const gpu = await probeGpus(env);
   const prompts = new Map<string, PreparedPromptSet>();
+  const warnedKeyInArgv = new Set<string>();
   const aborted = () => options.signal?.aborted === true;
   progress.start(toRun.length);
   try {
@@ -156,7 +157,6 @@ export async function runCampaign(plan: Plan, options: CampaignOptions): Promise
   result.wallMs = performance.now() - t0;
   return result;
 
-  const warnedKeyInArgv = new Set<string>();
   async function startServer(group: ServerGroup): Promise<StartedServer> {
     if (apiKey !== undefined && !warnedKeyInArgv.has(group.id)) {
       if (group.argv.some((a) => a.includes("{api_key}"))) {
