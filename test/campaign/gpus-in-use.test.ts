@@ -67,9 +67,9 @@ server:
   model: gpu-model
   port: auto
   health_timeout: 30s
-  command: ["${process.execPath}", "${BIN}", sim, serve, "{model}", --port, "{port}", -tp, "{tp}"]
+  command: ["${process.execPath}", "${BIN}", sim, serve, "{model}", --port, "{port}", -tp, "{tp}", --api-key, "{api_key}"]
   env: { CUDA_VISIBLE_DEVICES: "1" }
-load: { engine: node, mode: closed, users: 2, duration: 1500ms, max_tokens: 8 }
+load: { engine: node, mode: closed, users: 2, duration: 1500ms, max_tokens: 8, api_key_env: GPU_TEST_KEY }
 prompts:
   short: { file: prompts.txt }
 factors:
@@ -77,9 +77,15 @@ factors:
 `,
     );
     const results = join(dir.path, "results");
-    const env = { ...process.env, PATH: `${fake}${delimiter}${process.env.PATH ?? ""}` };
+    const env = {
+      ...process.env,
+      PATH: `${fake}${delimiter}${process.env.PATH ?? ""}`,
+      GPU_TEST_KEY: "gpu-test-key",
+    };
     const run = await runCli(["campaign", file, "--results", results], env);
     expect(run.code).toBe(0);
+    // A command written with {api_key} still works, and is told the flag can go.
+    expect(run.stdout).toContain("the command passes {api_key}, which `ps` shows");
     const info = ExperimentInfoSchema.parse(
       await readJson(join(results, "raw", "gpu1", "g1-tp1-r1", RAW_FILES.experiment)),
     );
