@@ -3,7 +3,8 @@
  * GPUs and server gauges while the load engine runs warm-up + window, scrape
  * /metrics just before and after the window, then write status.json last.
  * A server that exits mid-window fails the experiment (the caller restarts
- * it); an abort (Ctrl-C) marks it interrupted. Never throws for a failure of
+ * it); an abort (Ctrl-C) marks it interrupted; a window the server froze in
+ * (window-check.ts) fails it with `flags`. Never throws for a failure of
  * the experiment itself: the campaign goes on.
  */
 
