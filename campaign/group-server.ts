@@ -8,9 +8,11 @@ import { ConfigError, ServerError } from "../common/errors.ts";
 import { freePort } from "../common/free-port.ts";
 import { runtimeArgv, type ServerGroup } from "../config/expand.ts";
 import { ServerRecordWriter, serverFiles } from "../formats/server-record.ts";
+import { PARENT_PID_ENV } from "../sim/parent-watch.ts";
 import { serverVersion, waitHealthy } from "./health.ts";
 import { tailLines } from "./log-tail.ts";
 import { VSCALE_BIN } from "./paths.ts";
+import { processStartTicks } from "./proc-start.ts";
 import { type ExitInfo, type GroupProcess, spawnGroup } from "./process-group.ts";
 
 export interface StartedServer {
@@ -20,6 +22,8 @@ export interface StartedServer {
   /** argv as stored: secrets masked. */
   argvMasked: string[];
   envNames: string[];
+  /** CUDA_VISIBLE_DEVICES as the server process got it (undefined: unset, or nothing started). */
+  cudaVisibleDevices: string | undefined;
   pid: number | null;
   port: number | null;
   /** Resolves if the process exits; never for external servers. */
@@ -115,13 +119,18 @@ export async function startGroupServer(
       exit_signal: null,
       reason: null,
     });
-    await waitHealthy({
-      url,
-      model: group.model,
-      timeoutMs: group.healthTimeoutMs,
-      apiKey: options.apiKey,
-      signal: options.signal,
-    });
+    try {
+      await waitHealthy({
+        url,
+        model: group.model,
+        timeoutMs: group.healthTimeoutMs,
+        apiKey: options.apiKey,
+        signal: options.signal,
+      });
+    } catch (error) {
+      await record.updateLast({ stopped_at: now(), reason: "unhealthy" });
+      throw error;
+    }
     await record.updateLast({ healthy_at: now() });
     return {
       groupId: group.id,
@@ -129,6 +138,7 @@ export async function startGroupServer(
       version: await serverVersion(url, options.apiKey),
       argvMasked: [],
       envNames: [],
+      cudaVisibleDevices: undefined,
       pid: null,
       port: null,
       exited: new Promise<ExitInfo>(() => {}),
@@ -140,10 +150,15 @@ export async function startGroupServer(
     };
   }
 
-  const env = {
+  const env: NodeJS.ProcessEnv = {
     ...(options.env ?? process.env),
     ...resolveGroupEnv(group, options.env ?? process.env),
   };
+  // vLLM and the simulator both read the key from VLLM_API_KEY (vllm/envs.py): the
+  // environment, unlike argv, is not world-readable through `ps` or /proc/<pid>/cmdline.
+  if (options.apiKey !== undefined) env.VLLM_API_KEY = options.apiKey;
+  // The simulator exits when its parent is no longer this runner (cli/sim.ts).
+  env[PARENT_PID_ENV] = String(process.pid);
   const port = group.port === "auto" ? await freePort(group.host) : group.port;
   if (group.port !== "auto") await assertPortFree(group.host, port);
   const { argv, masked } = runtimeArgv(group, { port, apiKey: options.apiKey });
@@ -165,6 +180,9 @@ export async function startGroupServer(
     exit_code: null,
     exit_signal: null,
     reason: null,
+    start_ticks: proc.startTicks,
+    runner_pid: process.pid,
+    runner_start_ticks: processStartTicks(process.pid),
   });
   const stop = async (reason: string) => {
     const exit = await proc.stop(options.stopGraceMs);
@@ -196,6 +214,7 @@ export async function startGroupServer(
     version: await serverVersion(url, options.apiKey),
     argvMasked: masked,
     envNames,
+    cudaVisibleDevices: env.CUDA_VISIBLE_DEVICES,
     pid: proc.pid,
     port,
     exited: proc.exited,

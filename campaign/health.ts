@@ -79,6 +79,19 @@ export async function waitHealthy(options: WaitHealthyOptions): Promise<void> {
           });
         }
         if (models) await models.body?.cancel();
+        // A refused key is an answer, not a server still loading: waiting out health_timeout
+        // (10 min by default) would only delay the same verdict.
+        if (models && (models.status === 401 || models.status === 403)) {
+          throw new ServerError(
+            `server at ${url} refused the API key: /v1/models answered ${models.status}`,
+            {
+              field: "load.api_key_env",
+              hint: apiKey
+                ? "the key in that variable is not one the server accepts"
+                : "the server wants an API key: set load.api_key_env to the variable holding it",
+            },
+          );
+        }
         lastProblem = models ? `/v1/models answered ${models.status}` : "no answer on /v1/models";
       } else {
         lastProblem = `/health answered ${health.status}`;

@@ -21,12 +21,20 @@ const parsePrometheus = createRequire(import.meta.url)("parse-prometheus-text-fo
   text: string,
 ) => ParsedFamily[];
 
+/** A scrape that takes longer is given up (a frozen server answers nothing). */
+export const SCRAPE_TIMEOUT_MS = 5_000;
+
 /** `GET /metrics` as text; null when the server has none or does not answer. */
-export async function scrapeMetrics(url: string, apiKey?: string): Promise<string | null> {
+export async function scrapeMetrics(
+  url: string,
+  apiKey?: string,
+  signal?: AbortSignal,
+): Promise<string | null> {
   try {
+    const timeout = AbortSignal.timeout(SCRAPE_TIMEOUT_MS);
     const response = await fetch(`${url}/metrics`, {
       headers: authHeaders(apiKey),
-      signal: AbortSignal.timeout(5_000),
+      signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
     });
     if (!response.ok) {
       await response.body?.cancel();
@@ -81,10 +89,11 @@ export function startGaugeSampler(options: {
   const out = createWriteStream(options.outFile, { flags: "w" });
   let written = 0;
   let stopped = false;
-  let inFlight: Promise<void> = Promise.resolve();
+  let inFlight: Promise<void> | undefined;
+  const cancel = new AbortController();
   const sampleOnce = async () => {
     const tUs = Math.round(Date.now() * 1000);
-    const text = await scrapeMetrics(options.url, options.apiKey);
+    const text = await scrapeMetrics(options.url, options.apiKey, cancel.signal);
     if (text === null || stopped) return;
     for (const sample of gaugeSamples(text, tUs)) {
       out.write(`${JSON.stringify(MetricSampleSchema.parse(sample))}\n`);
@@ -92,16 +101,21 @@ export function startGaugeSampler(options: {
     }
   };
   const tick = () => {
-    // One scrape at a time: a slow server must not pile requests up.
-    inFlight = inFlight.then(sampleOnce);
+    // One scrape at a time, and a tick that finds one still running is skipped: queued
+    // scrapes of a frozen server would each wait out their timeout after the window.
+    if (inFlight || stopped) return;
+    inFlight = sampleOnce().finally(() => {
+      inFlight = undefined;
+    });
   };
   tick();
   const timer = setInterval(tick, options.intervalMs ?? 1000);
   return {
     async stop() {
       clearInterval(timer);
-      await inFlight;
       stopped = true;
+      cancel.abort();
+      await inFlight;
       await new Promise<void>((resolveEnd, reject) => {
         out.end((error?: Error | null) => (error ? reject(error) : resolveEnd()));
       });

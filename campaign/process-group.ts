@@ -5,9 +5,11 @@
  * orphans, ever.
  */
 import { spawn } from "node:child_process";
-import { closeSync, mkdirSync, openSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync } from "node:fs";
 import { dirname } from "node:path";
 import { ServerError } from "../common/errors.ts";
+import { findExecutable } from "./gpu-sampler.ts";
+import { processStartTicks } from "./proc-start.ts";
 
 export interface ExitInfo {
   code: number | null;
@@ -17,6 +19,8 @@ export interface ExitInfo {
 export interface GroupProcess {
   /** Also the process group id. */
   readonly pid: number;
+  /** The leader's start time (proc-start.ts), recorded so a later run can recognise it. */
+  readonly startTicks: number | null;
   /** Resolves when the group leader exits (by itself or because we stopped it). */
   readonly exited: Promise<ExitInfo>;
   /** The leader's exit, once it happened. */
@@ -68,18 +72,59 @@ async function waitGroupGone(pgid: number, ms: number): Promise<boolean> {
 }
 
 /**
+ * Stop a group we no longer hold a handle to (one left by an earlier run):
+ * SIGTERM, up to `graceMs`, then SIGKILL. Resolves with the last signal sent.
+ */
+export async function stopGroupByPid(pgid: number, graceMs: number): Promise<NodeJS.Signals> {
+  signalGroup(pgid, "SIGTERM");
+  if (await waitGroupGone(pgid, graceMs)) return "SIGTERM";
+  signalGroup(pgid, "SIGKILL");
+  await waitGroupGone(pgid, 5_000);
+  return "SIGKILL";
+}
+
+/**
+ * Linux's parent-death signal, through util-linux's `setpriv --pdeathsig`
+ * (Node cannot call prctl(PR_SET_PDEATHSIG) itself): the server gets SIGTERM
+ * the moment the runner dies, even by SIGKILL, which no handler of ours sees.
+ * setpriv execs the command, so the pid, the process group and the exit
+ * status stay the server's own. Elsewhere the simulator watches its parent,
+ * and the next run reaps what is left (campaign/reap.ts).
+ */
+function withParentDeathSignal(argv: string[]): string[] {
+  const setpriv = findExecutable("setpriv");
+  return setpriv ? [setpriv, "--pdeathsig", "SIGTERM", "--", ...argv] : argv;
+}
+
+/** A command that cannot be found, named before any wrapper would turn it into an exit code. */
+function assertCommandExists(command: string, env: NodeJS.ProcessEnv): void {
+  const found = command.includes("/")
+    ? existsSync(command)
+    : findExecutable(command, env.PATH ?? "");
+  if (!found) {
+    throw new ServerError(`command not found: ${command}`, {
+      field: "server.command",
+      hint: "check server.command and PATH",
+    });
+  }
+}
+
+/**
  * Start `argv` (never through a shell) as the leader of a new process group,
- * stdout/stderr appended to `logFile`. Resolves once the process exists;
- * a missing executable is a ServerError naming it.
+ * stdout/stderr appended to `logFile`, set to die with this process where the
+ * platform allows. Resolves once the process exists; a missing executable is a
+ * ServerError naming it.
  */
 export async function spawnGroup(options: SpawnGroupOptions): Promise<GroupProcess> {
-  const [command, ...args] = options.argv;
+  const [command, ...rest] = options.argv;
   if (command === undefined) throw new ServerError("empty server command");
+  assertCommandExists(command, options.env);
+  const [wrapped, ...args] = withParentDeathSignal([command, ...rest]) as [string, ...string[]];
   mkdirSync(dirname(options.logFile), { recursive: true });
   const logFd = openSync(options.logFile, "a");
   let child: ReturnType<typeof spawn>;
   try {
-    child = spawn(command, args, {
+    child = spawn(wrapped, args, {
       detached: true,
       stdio: ["ignore", logFd, logFd],
       env: options.env,
@@ -101,6 +146,7 @@ export async function spawnGroup(options: SpawnGroupOptions): Promise<GroupProce
     closeSync(logFd);
   }
   const pid = child.pid as number;
+  const startTicks = processStartTicks(pid);
   let info: ExitInfo | undefined;
   const exited = new Promise<ExitInfo>((resolveExit) => {
     child.once("exit", (code, signal) => {
@@ -111,6 +157,7 @@ export async function spawnGroup(options: SpawnGroupOptions): Promise<GroupProce
   let stopping: Promise<ExitInfo> | undefined;
   const proc: GroupProcess = {
     pid,
+    startTicks,
     exited,
     exitInfo: () => info,
     stop(graceMs = DEFAULT_STOP_GRACE_MS) {

@@ -12,7 +12,9 @@ import {
   type ExperimentInfo,
   ExperimentInfoSchema,
   experimentDir,
+  type Fingerprint,
   type GpuInfo,
+  type GpusInUse,
   RAW_FILES,
   RAW_SCHEMA_VERSION,
   type Status,
@@ -46,6 +48,8 @@ export function buildExperimentInfo(args: {
   prompts: PromptFacts;
   gpus: GpuInfo[] | null;
   gpuNote: string | null;
+  gpusInUse: GpusInUse;
+  fingerprint: Fingerprint | undefined;
   startedAt: string;
 }): ExperimentInfo {
   const { plan, experiment: e, server } = args;
@@ -94,6 +98,8 @@ export function buildExperimentInfo(args: {
     host: hostInfo(),
     gpus: args.gpus,
     gpu_note: args.gpuNote,
+    gpus_in_use: args.gpusInUse,
+    ...(args.fingerprint ? { fingerprint: args.fingerprint } : {}),
     times: {
       started_at: args.startedAt,
       warmup_start_us: null,

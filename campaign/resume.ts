@@ -1,12 +1,22 @@
 /**
  * What a (re-)run does with each experiment: status.json marks a finished
  * one. `ok` is skipped unless --force; `failed` is kept unless --retry-failed;
- * `interrupted` and missing ones always run. --only narrows by id glob.
+ * `interrupted` and missing ones always run. A finished one whose fingerprint
+ * (experiment.json) differs from the plan's runs again, saying what changed.
+ * --only narrows by id glob.
  */
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Experiment } from "../config/expand.ts";
-import { experimentDir, RAW_FILES, type Status, StatusSchema } from "../formats/raw-layout.ts";
+import {
+  experimentDir,
+  type Fingerprint,
+  FingerprintSchema,
+  RAW_FILES,
+  type Status,
+  StatusSchema,
+} from "../formats/raw-layout.ts";
+import { fingerprintChanges } from "./fingerprint.ts";
 
 export interface SelectOptions {
   resultsDir: string;
@@ -15,10 +25,13 @@ export interface SelectOptions {
   retryFailed?: boolean;
   /** Glob(s) over experiment ids (`*`, `?`); comma-separated alternatives allowed. */
   only?: string[];
+  /** The plan's fingerprints (fingerprintPlan); without them finished results are trusted as is. */
+  fingerprints?: Map<string, Fingerprint>;
 }
 
 export type Decision =
   | { action: "run"; why: "new" | "interrupted" | "retry" | "forced" | "unreadable" }
+  | { action: "run"; why: "changed"; changes: string[] }
   | { action: "skip"; why: "ok" | "failed" | "filtered"; status?: Status };
 
 export async function readStatus(dir: string): Promise<Status | "missing" | "unreadable"> {
@@ -36,6 +49,28 @@ export async function readStatus(dir: string): Promise<Status | "missing" | "unr
   }
   const parsed = StatusSchema.safeParse(value);
   return parsed.success ? parsed.data : "unreadable";
+}
+
+/** The fingerprint experiment.json recorded, if it holds a readable one. */
+export async function readFingerprint(dir: string): Promise<Fingerprint | undefined> {
+  try {
+    const info = JSON.parse(await readFile(join(dir, RAW_FILES.experiment), "utf8")) as {
+      fingerprint?: unknown;
+    };
+    const parsed = FingerprintSchema.safeParse(info.fingerprint);
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** One line per experiment that re-runs because its inputs changed: `id: server args changed`. */
+export function describeChanges(decisions: Map<string, Decision>): string[] {
+  const lines: string[] = [];
+  for (const [id, d] of decisions) {
+    if (d.action === "run" && d.why === "changed") lines.push(`${id}: ${d.changes.join(", ")}`);
+  }
+  return lines;
 }
 
 /** `g1-*-short-*` → a RegExp over the whole id. */
@@ -61,6 +96,12 @@ export async function decide(experiment: Experiment, options: SelectOptions): Pr
   if (options.force) return { action: "run", why: "forced" };
   if (status === "missing") return { action: "run", why: "new" };
   if (status === "unreadable") return { action: "run", why: "unreadable" };
+  const current = options.fingerprints?.get(experiment.id);
+  if (current) {
+    const dir = experimentDir(options.resultsDir, options.campaign, experiment.id);
+    const changes = fingerprintChanges(await readFingerprint(dir), current);
+    if (changes.length > 0) return { action: "run", why: "changed", changes };
+  }
   if (status.status === "ok") return { action: "skip", why: "ok", status };
   if (status.status === "failed") {
     return options.retryFailed

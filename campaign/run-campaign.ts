@@ -6,19 +6,23 @@
  * campaign except the user (the abort signal) or a configuration error.
  * Every server started is stopped before this returns or throws.
  */
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { ConfigError, isVscaleError } from "../common/errors.ts";
 import type { Experiment, Plan, ServerGroup } from "../config/expand.ts";
 import type { Status } from "../formats/raw-layout.ts";
 import { preparePromptSet } from "../load/node/prompt-files.ts";
 import type { PreparedPromptSet } from "../load/workload/prompts.ts";
 import { assertEnginesAvailable } from "./engines.ts";
+import { fingerprintPlan } from "./fingerprint.ts";
 import { probeGpus } from "./gpu-sampler.ts";
-import { type StartedServer, startGroupServer } from "./group-server.ts";
-import { stopAllGroups } from "./process-group.ts";
+import { gpusInUse } from "./gpus-in-use.ts";
+import { resolveGroupEnv, type StartedServer, startGroupServer } from "./group-server.ts";
+import { DEFAULT_STOP_GRACE_MS, stopAllGroups } from "./process-group.ts";
 import { createProgress, type ProgressReporter } from "./progress.ts";
 import { buildExperimentInfo, ExperimentWriter } from "./raw-writer.ts";
-import { type Decision, decideAll } from "./resume.ts";
+import { type ReapNote, reapOrphans } from "./reap.ts";
+import { openRegularFile } from "./regular-file.ts";
+import { type Decision, decideAll, describeChanges } from "./resume.ts";
 import { runExperiment } from "./run-experiment.ts";
 
 export interface CampaignOptions {
@@ -54,8 +58,15 @@ export interface CampaignResult {
   campaign: string;
   campaignDir: string;
   outcomes: ExperimentOutcome[];
-  skipped: { id: string; why: Extract<Decision, { action: "skip" }>["why"] }[];
+  /** `reason` is the stored status.json's, for experiments kept from an earlier run. */
+  skipped: {
+    id: string;
+    why: Extract<Decision, { action: "skip" }>["why"];
+    reason: string | null;
+  }[];
   interrupted: boolean;
+  /** What was found of servers that earlier runs left behind (reap.ts). */
+  reaped: ReapNote[];
   serverTimings: ServerStartTiming[];
   wallMs: number;
 }
@@ -86,24 +97,32 @@ export async function runCampaign(plan: Plan, options: CampaignOptions): Promise
   const campaignDir = join(options.resultsDir, "raw", plan.campaign);
   const progress = options.progress ?? createProgress({ mode: "quiet", color: false });
   const apiKey = readApiKey(plan, env);
+  // Before anything starts: an earlier run's leftovers would hold ports and GPUs.
+  const reaped = await reapOrphans(campaignDir, options.stopGraceMs ?? DEFAULT_STOP_GRACE_MS);
+  for (const r of reaped) progress.note(r.line);
+  const fingerprints = await fingerprintPlan(plan, env);
   const decisions = await decideAll(plan.experiments, {
     resultsDir: options.resultsDir,
     campaign: plan.campaign,
     force: options.force,
     retryFailed: options.retryFailed,
     only: options.only,
+    fingerprints,
   });
+  for (const line of describeChanges(decisions)) progress.note(`re-running ${line}`);
   const toRun = plan.experiments.filter((e) => decisions.get(e.id)?.action === "run");
   const skipped: CampaignResult["skipped"] = [];
   for (const e of plan.experiments) {
     const d = decisions.get(e.id);
-    if (d?.action === "skip") skipped.push({ id: e.id, why: d.why });
+    if (d?.action === "skip")
+      skipped.push({ id: e.id, why: d.why, reason: d.status?.reason ?? null });
   }
   const result: CampaignResult = {
     campaign: plan.campaign,
     campaignDir,
     outcomes: [],
     skipped,
+    reaped,
     interrupted: false,
     serverTimings: [],
     wallMs: 0,
@@ -119,6 +138,7 @@ export async function runCampaign(plan: Plan, options: CampaignOptions): Promise
 
   const gpu = await probeGpus(env);
   const prompts = new Map<string, PreparedPromptSet>();
+  const warnedKeyInArgv = new Set<string>();
   const aborted = () => options.signal?.aborted === true;
   progress.start(toRun.length);
   try {
@@ -138,6 +158,14 @@ export async function runCampaign(plan: Plan, options: CampaignOptions): Promise
   return result;
 
   async function startServer(group: ServerGroup): Promise<StartedServer> {
+    if (apiKey !== undefined && !warnedKeyInArgv.has(group.id)) {
+      if (group.argv.some((a) => a.includes("{api_key}"))) {
+        warnedKeyInArgv.add(group.id);
+        progress.note(
+          `server ${group.id}: the command passes {api_key}, which \`ps\` shows; the server also gets it as VLLM_API_KEY, so the flag can go`,
+        );
+      }
+    }
     progress.note(
       group.kind === "external"
         ? `server ${group.id}: using ${group.url}`
@@ -165,6 +193,14 @@ export async function runCampaign(plan: Plan, options: CampaignOptions): Promise
   async function promptSetFor(e: Experiment, url: string): Promise<PreparedPromptSet> {
     const cached = prompts.get(e.promptSet.name);
     if (cached) return cached;
+    if ("file" in e.promptSet.spec) {
+      // Never hand a FIFO or a device to a blocking read: see regular-file.ts.
+      const handle = await openRegularFile(
+        resolve(plan.baseDir, e.promptSet.spec.file),
+        `prompts.${e.promptSet.name}.file`,
+      );
+      await handle.close();
+    }
     const prepared = await preparePromptSet(e.promptSet.name, e.promptSet.spec, {
       baseDir: plan.baseDir,
       seed: plan.matrix.seed,
@@ -174,6 +210,16 @@ export async function runCampaign(plan: Plan, options: CampaignOptions): Promise
     });
     prompts.set(e.promptSet.name, prepared);
     return prepared;
+  }
+
+  /** CUDA_VISIBLE_DEVICES a group's server gets (or would have got). */
+  function visibleDevicesOf(group: ServerGroup): string | undefined {
+    if (group.kind === "external") return undefined;
+    try {
+      return resolveGroupEnv(group, env).CUDA_VISIBLE_DEVICES ?? env.CUDA_VISIBLE_DEVICES;
+    } catch {
+      return undefined;
+    }
   }
 
   /** Record an experiment that could not run at all (its server never came up). */
@@ -199,10 +245,17 @@ export async function runCampaign(plan: Plan, options: CampaignOptions): Promise
         },
         gpus: gpu.gpus,
         gpuNote: gpu.note,
+        gpusInUse: gpusInUse({
+          kind: group.kind,
+          cudaVisibleDevices: visibleDevicesOf(group),
+          configured: plan.matrix.server.gpu_indices,
+          inventory: gpu.gpus,
+        }),
+        fingerprint: fingerprints.get(e.id),
         startedAt: new Date().toISOString(),
       }),
     );
-    await writer.writeStatus({ status: "failed", reason, requests: 0 });
+    await writer.writeStatus({ status: "failed", reason, requests: 0, flags: [] });
     result.outcomes.push({
       id: e.id,
       groupId: group.id,
@@ -246,6 +299,7 @@ export async function runCampaign(plan: Plan, options: CampaignOptions): Promise
           resultsDir: options.resultsDir,
           promptSet,
           gpu,
+          fingerprint: fingerprints.get(e.id),
           apiKey,
           env,
           signal: options.signal,

@@ -3,22 +3,25 @@
  * GPUs and server gauges while the load engine runs warm-up + window, scrape
  * /metrics just before and after the window, then write status.json last.
  * A server that exits mid-window fails the experiment (the caller restarts
- * it); an abort (Ctrl-C) marks it interrupted. Never throws for a failure of
+ * it); an abort (Ctrl-C) marks it interrupted; a window the server froze in
+ * (window-check.ts) fails it with `flags`. Never throws for a failure of
  * the experiment itself: the campaign goes on.
  */
 
 import type { Experiment, Plan } from "../config/expand.ts";
-import type { Status } from "../formats/raw-layout.ts";
+import type { Fingerprint, Status } from "../formats/raw-layout.ts";
 import type { LiveCounters, LoadResult } from "../load/node/run.ts";
 import type { PreparedPromptSet } from "../load/workload/prompts.ts";
 import { runLoadEngine } from "./engines.ts";
 import type { GpuProbe } from "./gpu-sampler.ts";
 import { type GpuSampler, startGpuSampler } from "./gpu-sampler.ts";
+import { gpusInUse } from "./gpus-in-use.ts";
 import type { StartedServer } from "./group-server.ts";
 import { loadRunOptions } from "./load-options.ts";
 import { tailLines } from "./log-tail.ts";
 import { type GaugeSampler, scrapeMetricsTo, startGaugeSampler } from "./metrics-scraper.ts";
 import { buildExperimentInfo, ExperimentWriter } from "./raw-writer.ts";
+import { windowFlags } from "./window-check.ts";
 
 export interface ExperimentRunInput {
   plan: Plan;
@@ -27,6 +30,7 @@ export interface ExperimentRunInput {
   resultsDir: string;
   promptSet: PreparedPromptSet;
   gpu: GpuProbe;
+  fingerprint: Fingerprint | undefined;
   apiKey?: string;
   env?: NodeJS.ProcessEnv;
   /** The campaign's interrupt (Ctrl-C). */
@@ -79,6 +83,13 @@ export async function runExperiment(input: ExperimentRunInput): Promise<Experime
     },
     gpus: input.gpu.gpus,
     gpuNote: input.gpu.note,
+    gpusInUse: gpusInUse({
+      kind: plan.matrix.server.kind,
+      cudaVisibleDevices: server.cudaVisibleDevices,
+      configured: plan.matrix.server.gpu_indices,
+      inventory: input.gpu.gpus,
+    }),
+    fingerprint: input.fingerprint,
     startedAt: new Date().toISOString(),
   });
   await writer.writeInfo(info);
@@ -106,6 +117,8 @@ export async function runExperiment(input: ExperimentRunInput): Promise<Experime
   let loadError: unknown;
   const tLoad = performance.now();
   let loadMs = 0;
+  let scrapedBefore = false;
+  let scrapedAfter = false;
   try {
     if (input.gpu.exe) {
       gpuSampler = await startGpuSampler({
@@ -116,7 +129,7 @@ export async function runExperiment(input: ExperimentRunInput): Promise<Experime
     }
     // The "before" scrape belongs at the start of the measured window, after warm-up.
     const openWindow = async () => {
-      await scrapeMetricsTo(server.url, writer.path("metricsBefore"), input.apiKey);
+      scrapedBefore = await scrapeMetricsTo(server.url, writer.path("metricsBefore"), input.apiKey);
       gauges = startGaugeSampler({
         url: server.url,
         outFile: writer.path("metricsSamples"),
@@ -163,10 +176,17 @@ export async function runExperiment(input: ExperimentRunInput): Promise<Experime
   // Settled either way: the sampler must be stopped below if it started.
   await windowOpening;
   if (!serverExited && gauges) {
-    await scrapeMetricsTo(server.url, writer.path("metricsAfter"), input.apiKey);
+    scrapedAfter = await scrapeMetricsTo(server.url, writer.path("metricsAfter"), input.apiKey);
   }
   await gauges?.stop();
   await gpuSampler?.stop();
+  const flags = windowFlags({
+    load: experiment.load,
+    ranMs: loadMs,
+    completed: result !== undefined && !result.interrupted,
+    scrapedBefore,
+    scrapedAfter,
+  });
 
   let status: Status["status"] = "ok";
   let reason: string | null = null;
@@ -178,7 +198,7 @@ export async function runExperiment(input: ExperimentRunInput): Promise<Experime
     reason = `server ${how} during the experiment${log.length ? `; log: ${log.join(" | ")}` : ""}`;
   } else if (input.signal?.aborted) {
     status = "interrupted";
-    reason = "interrupted (SIGINT/SIGTERM)";
+    reason = "interrupted (SIGINT, SIGTERM or SIGHUP)";
   } else if (loadError !== undefined) {
     status = "failed";
     reason = `load engine failed: ${describeError(loadError)}`;
@@ -188,6 +208,9 @@ export async function runExperiment(input: ExperimentRunInput): Promise<Experime
   } else if (result && result.counters.completed === 0) {
     status = "failed";
     reason = `no request succeeded (${result.counters.failed} failed)`;
+  } else if (flags.length > 0) {
+    status = "failed";
+    reason = `the server stalled: ${flags.join("; ")}`;
   }
 
   info.times = {
@@ -202,6 +225,7 @@ export async function runExperiment(input: ExperimentRunInput): Promise<Experime
     status,
     reason,
     requests: result?.records ?? 0,
+    flags,
   });
   return {
     status: written,

@@ -1,5 +1,6 @@
 /**
- * Process-level safety for the CLI: Ctrl-C / SIGTERM abort the campaign
+ * Process-level safety for the CLI: Ctrl-C / SIGTERM / SIGHUP (a closed
+ * terminal) abort the campaign
  * (the running experiment becomes `interrupted`, servers are stopped); a
  * second Ctrl-C kills every server group at once and exits. Crashes of the
  * runner itself (uncaught exceptions, unhandled rejections) stop the servers
@@ -14,8 +15,12 @@ export interface InterruptState {
   uninstall(): void;
 }
 
+/** The signals that stop a campaign; SIGHUP is what closing its terminal sends. */
+export const STOP_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+
+/** 128 + the signal number, as shells report a process killed by it. */
 export function exitCodeForSignal(signal: NodeJS.Signals): number {
-  return signal === "SIGTERM" ? 143 : 130;
+  return signal === "SIGTERM" ? 143 : signal === "SIGHUP" ? 129 : 130;
 }
 
 export function installInterruptHandlers(log: (line: string) => void): InterruptState {
@@ -35,8 +40,7 @@ export function installInterruptHandlers(log: (line: string) => void): Interrupt
     console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
     void stopAllGroups(3_000).finally(() => process.exit(1));
   };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
+  for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
   process.on("uncaughtException", onFatal);
   process.on("unhandledRejection", onFatal);
   process.on("exit", killAllGroupsSync);
@@ -44,8 +48,7 @@ export function installInterruptHandlers(log: (line: string) => void): Interrupt
     controller,
     received: () => received,
     uninstall() {
-      process.off("SIGINT", onSignal);
-      process.off("SIGTERM", onSignal);
+      for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
       process.off("uncaughtException", onFatal);
       process.off("unhandledRejection", onFatal);
       process.off("exit", killAllGroupsSync);

@@ -4,11 +4,12 @@
  * commands so other subcommands (a simulator start, say) never pay for it.
  */
 
+import { fingerprintPlan } from "../campaign/fingerprint.ts";
 import { chooseProgressMode, colorAllowed, createProgress } from "../campaign/progress.ts";
-import { decideAll, matchesAny } from "../campaign/resume.ts";
+import { decideAll, describeChanges, matchesAny } from "../campaign/resume.ts";
 import { runCampaign } from "../campaign/run-campaign.ts";
 import { exitCodeForSignal, installInterruptHandlers } from "../campaign/signals.ts";
-import { formatCampaignSummary } from "../campaign/summary.ts";
+import { campaignExitCode, formatCampaignSummary } from "../campaign/summary.ts";
 import { ConfigError } from "../common/errors.ts";
 import type { Plan } from "../config/expand.ts";
 import { formatPlan, loadCheckedPlan } from "./plan.ts";
@@ -51,11 +52,17 @@ export async function runCampaignCli(matrix: string, opts: CampaignCliOptions): 
       force: opts.force,
       retryFailed: opts.retryFailed,
       only: opts.only,
+      fingerprints: await fingerprintPlan(plan, process.env),
     });
     const run = [...decisions.values()].filter((d) => d.action === "run").length;
     console.log(
       `\nWould run ${run} of ${plan.experiments.length} experiments (results: ${opts.results})`,
     );
+    const changed = describeChanges(decisions);
+    if (changed.length > 0) {
+      console.log("Re-running because their inputs changed since they ran:");
+      for (const line of changed) console.log(`  ${line}`);
+    }
     return;
   }
   const isTTY = process.stderr.isTTY === true && process.stdout.isTTY === true;
@@ -85,7 +92,7 @@ export async function runCampaignCli(matrix: string, opts: CampaignCliOptions): 
       const analysis = await analyzeCampaign({ resultsDir: opts.results, campaign: plan.campaign });
       for (const line of analysis.lines) console.log(line);
     }
-    if (result.outcomes.some((o) => o.status !== "ok")) process.exitCode = 1;
+    process.exitCode = campaignExitCode(result);
   } finally {
     interrupt.uninstall();
   }

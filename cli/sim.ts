@@ -5,6 +5,7 @@
  */
 import type { Command } from "commander";
 import { parseServeArgs, serveHelp } from "../sim/cli.ts";
+import { watchParent } from "../sim/parent-watch.ts";
 import { startSimServer } from "../sim/server.ts";
 
 export function registerSim(program: Command): void {
@@ -29,12 +30,16 @@ export function registerSim(program: Command): void {
         onCrash: () => process.exit(1),
       });
       await new Promise<void>((resolveStop) => {
+        let stopping = false;
         const stop = (signal: string) => {
+          if (stopping) return;
+          stopping = true;
           console.log(`INFO vscale sim: ${signal}, shutting down`);
           server.close().then(() => resolveStop());
         };
         process.once("SIGTERM", () => stop("SIGTERM"));
         process.once("SIGINT", () => stop("SIGINT"));
+        watchParent(process.env, () => stop("parent process gone"));
       });
       process.exit(0);
     });

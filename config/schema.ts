@@ -63,6 +63,12 @@ export const ServerSchema = z.strictObject({
   health_timeout: duration().default(600_000),
   /** Estimated start-up time, used only by `vscale plan` for the wall-time estimate. */
   start_estimate: duration().default(60_000),
+  /**
+   * The GPUs (nvidia-smi indices) an external server runs on, so GPU figures
+   * cover those only; without it they are host-wide. Started servers use
+   * CUDA_VISIBLE_DEVICES instead.
+   */
+  gpu_indices: z.array(z.int().min(0)).min(1).optional(),
   /** Base URL of an already-running server (`kind: external` only). */
   url: z.url({ error: "expected a URL such as http://10.0.0.5:8000" }).optional(),
 });

@@ -59,7 +59,7 @@ function commandTemplate(
     if (typeof f[name] === "boolean") template.push(`{${name}:flag}`);
     else template.push(flag, `{${name}}`);
   }
-  if (m.load.api_key_env) template.push("--api-key", "{api_key}");
+  // No --api-key here: the runner passes the key as VLLM_API_KEY, which `ps` does not show.
   return { template: [...template, ...s.args], fromFile: false };
 }
 

@@ -94,6 +94,11 @@ function summaryColumns(): ColumnDef[] {
     col("repeat", "int32", "1-based repeat number", false),
     col("status", "dict", "`ok`, `failed` or `interrupted` (from status.json)", false),
     col("status_reason", "string", "why the experiment failed or was interrupted"),
+    col(
+      "window_flags",
+      "string",
+      "why the window is not to be trusted (status.json `flags`, joined by `; `): it overran by more than the request timeout, or had no after-scrape; null when none",
+    ),
   ];
   for (const factor of FACTOR_NAMES) {
     const always = ALWAYS_PRESENT_FACTORS.includes(factor);

@@ -61,6 +61,30 @@ export type GpuInfo = z.infer<typeof GpuInfoSchema>;
 
 const factorValue = z.union([z.number(), z.string(), z.boolean()]);
 
+/**
+ * SHA-256 digests of everything that determines an experiment's result (see
+ * campaign/fingerprint.ts): resume re-runs an experiment whose digest changed.
+ */
+export const FingerprintSchema = z.strictObject({
+  digest: z.string(),
+  /** One digest per part: server_argv, server_env, model, load, engine, prompts, seed, vscale_version. */
+  parts: z.record(z.string(), z.string()),
+});
+export type Fingerprint = z.infer<typeof FingerprintSchema>;
+
+/**
+ * The GPUs an experiment's server was given, which aggregation averages over.
+ * `indices: null` means host-wide: every GPU nvidia-smi reports (the simulator
+ * uses none, so its GPU figures describe the host, not the experiment).
+ */
+export const GpusInUseSchema = z.strictObject({
+  indices: z.array(z.number().int().min(0)).nullable(),
+  /** Where the list came from: `CUDA_VISIBLE_DEVICES`, `server.gpu_indices`, or `host-wide`. */
+  source: z.enum(["CUDA_VISIBLE_DEVICES", "server.gpu_indices", "host-wide"]),
+  note: z.string().nullable(),
+});
+export type GpusInUse = z.infer<typeof GpusInUseSchema>;
+
 export const ExperimentInfoSchema = z.strictObject({
   schema_version: z.literal(RAW_SCHEMA_VERSION),
   campaign: z.string(),
@@ -117,6 +141,10 @@ export const ExperimentInfoSchema = z.strictObject({
   /** GPU inventory from `nvidia-smi`, or null when no GPU data could be taken (see gpu_note). */
   gpus: z.array(GpuInfoSchema).nullable(),
   gpu_note: z.string().nullable(),
+  /** The GPUs this experiment's server was given; absent in files of older runs (= host-wide). */
+  gpus_in_use: GpusInUseSchema.optional(),
+  /** Absent in files of older runs: resume then re-runs the experiment. */
+  fingerprint: FingerprintSchema.optional(),
   times: z.strictObject({
     started_at: z.string(),
     /** Microseconds since the epoch; null until the phase happened. */
@@ -134,6 +162,12 @@ export const StatusSchema = z.strictObject({
   finished_at: z.string(),
   /** Records written to requests.ndjson (all, warm-up included). */
   requests: z.number().int().min(0),
+  /**
+   * Why the window's figures are not to be trusted, e.g. it overran its length by
+   * more than the request timeout, or ended with no after-scrape (a frozen
+   * server). Any flag makes the status `failed`. Absent in files of older runs.
+   */
+  flags: z.array(z.string()).optional(),
 });
 export type Status = z.infer<typeof StatusSchema>;
 

@@ -23,8 +23,16 @@ export const ServerStartSchema = z.strictObject({
   stopped_at: z.string().nullable(),
   exit_code: z.number().int().nullable(),
   exit_signal: z.string().nullable(),
-  /** Why it stopped: `done`, `crashed`, `unhealthy`, `interrupted`, … */
+  /** Why it stopped: `done`, `crashed`, `unhealthy`, `interrupted`, `reaped …`, … */
   reason: z.string().nullable(),
+  /**
+   * The server's start time (/proc/<pid>/stat field 22, ticks since boot), so a later
+   * run can tell this process from another that reused its pid; null without /proc.
+   */
+  start_ticks: z.number().int().nullable().optional(),
+  /** The campaign process that started it, and its start time: a live runner's servers are left alone. */
+  runner_pid: z.number().int().optional(),
+  runner_start_ticks: z.number().int().nullable().optional(),
 });
 export type ServerStart = z.infer<typeof ServerStartSchema>;
 
@@ -66,8 +74,16 @@ export class ServerRecordWriter {
   }
 
   async updateLast(patch: Partial<ServerStart>): Promise<void> {
-    const last = this.record.starts.at(-1);
-    if (last) Object.assign(last, patch);
+    await this.update(this.record.starts.length - 1, patch);
+  }
+
+  get starts(): readonly ServerStart[] {
+    return this.record.starts;
+  }
+
+  async update(index: number, patch: Partial<ServerStart>): Promise<void> {
+    const start = this.record.starts[index];
+    if (start) Object.assign(start, patch);
     await writeJsonAtomic(this.file, this.record);
   }
 }

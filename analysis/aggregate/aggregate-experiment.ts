@@ -8,10 +8,16 @@ import { FACTOR_NAMES, FACTOR_VALUE, type FactorName } from "../../config/schema
 import { AGG_SCHEMA_VERSION } from "../../formats/agg-tables.ts";
 import { MetricSampleSchema, RAW_FILES } from "../../formats/raw-layout.ts";
 import type { Row } from "./arrow-batch.ts";
-import { type GpuSample, gpuColumns, parseDmon, parseQueryGpuCsv } from "./gpu-samples.ts";
+import {
+  type GpuSample,
+  gpuColumns,
+  gpusInUseOf,
+  parseDmon,
+  parseQueryGpuCsv,
+} from "./gpu-samples.ts";
 import { inputFileProblem, readOptionalText } from "./input-files.ts";
 import { readNdjson, type Warn } from "./ndjson-lines.ts";
-import type { RawExperiment } from "./raw-experiments.ts";
+import { type RawExperiment, statusColumns } from "./raw-experiments.ts";
 import { streamRequests } from "./request-records.ts";
 import { RequestStats, type Slo } from "./request-stats.ts";
 import { readScrape } from "./scrape-files.ts";
@@ -62,7 +68,7 @@ export async function aggregateExperiment(
   slo: Slo,
   warn: Warn,
 ): Promise<Row> {
-  const { info, status, dir } = exp;
+  const { info, dir } = exp;
   const campaign = info.campaign;
   const experimentId = info.experiment_id;
   const factors = factorColumns(exp, warn);
@@ -136,10 +142,9 @@ export async function aggregateExperiment(
     });
   }
   const hasQuery = samples.some((s) => s.source === "query-gpu");
-  const inUse = info.gpus ? new Set(info.gpus.map((g) => g.index)) : null;
   const gpu = gpuColumns(
     samples.filter((s) => s.source === (hasQuery ? "query-gpu" : "dmon")),
-    inUse,
+    gpusInUseOf(info),
     sampleInWindow,
   );
 
@@ -176,8 +181,7 @@ export async function aggregateExperiment(
     experiment_id: experimentId,
     group_id: info.group_id,
     repeat: info.repeat,
-    status: status.status,
-    status_reason: status.reason,
+    ...statusColumns(exp),
     ...factors,
     engine: info.load.engine,
     mode: info.load.mode,

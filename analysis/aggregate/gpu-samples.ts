@@ -4,6 +4,7 @@
  * and the whitespace table of `dmon`. nvidia-smi prints host-local wall time
  * without a zone, so times are read in this process's local zone.
  */
+import type { ExperimentInfo } from "../../formats/raw-layout.ts";
 import type { Warn } from "./ndjson-lines.ts";
 
 export interface GpuSample {
@@ -163,6 +164,22 @@ export function parseDmon(text: string, file: string, warn: Warn): GpuSample[] {
     });
   }
   return samples;
+}
+
+/**
+ * The GPU indices an experiment's figures average over: the GPUs its server
+ * was given (experiment.json `gpus_in_use`, written by campaign/gpus-in-use.ts);
+ * null means every GPU sampled (host-wide). Files older than that field are
+ * read as before: the listed inventory counts as in use.
+ */
+export function gpusInUseOf(
+  info: Pick<ExperimentInfo, "gpus_in_use" | "gpus">,
+): ReadonlySet<number> | null {
+  if (info.gpus_in_use) {
+    const indices = info.gpus_in_use.indices;
+    return indices ? new Set(indices) : null;
+  }
+  return info.gpus ? new Set(info.gpus.map((g) => g.index)) : null;
 }
 
 /** Mean/max over the GPUs in use and the samples in the window (all samples if none fall in it). */

@@ -22,6 +22,34 @@ export interface RawExperiment {
   dir: string;
   info: ExperimentInfo;
   status: Status;
+  /** Why the window is doubtful: status.json's flags, or what the files show for older runs. */
+  windowFlags: string[];
+}
+
+/** The summary columns that come from status.json. */
+export function statusColumns(exp: RawExperiment): {
+  status: Status["status"];
+  status_reason: string | null;
+  window_flags: string | null;
+} {
+  return {
+    status: exp.status.status,
+    status_reason: exp.status.reason,
+    window_flags: exp.windowFlags.length > 0 ? exp.windowFlags.join("; ") : null,
+  };
+}
+
+/**
+ * Runs older than status.json's `flags` say nothing; a before-scrape with no
+ * after-scrape is still visible in the files (the frozen-server symptom).
+ */
+function flagsFromFiles(dir: string, status: Status): string[] {
+  if (status.flags) return status.flags;
+  const before = existsSync(join(dir, RAW_FILES.metricsBefore));
+  const after = existsSync(join(dir, RAW_FILES.metricsAfter));
+  return status.status === "ok" && before && !after
+    ? [`no ${RAW_FILES.metricsAfter} although ${RAW_FILES.metricsBefore} exists`]
+    : [];
 }
 
 export interface Discovery {
@@ -122,7 +150,7 @@ export async function discoverExperiments(
         });
         continue;
       }
-      experiments.push({ dir, info, status });
+      experiments.push({ dir, info, status, windowFlags: flagsFromFiles(dir, status) });
     }
   }
   experiments.sort((a, b) =>

@@ -1,22 +1,19 @@
 /**
  * Streams records to an NDJSON file as they finish (nothing is held for the
- * whole run). Lines go to a temporary file next to the target, renamed into
- * place by `close()`, so readers never see a half-written results file.
+ * whole run), straight to their final name: a run killed mid-window (even by
+ * SIGKILL) leaves every record written so far where aggregation reads it, and
+ * costs at most a last, partial line, which readers skip with a warning. What
+ * marks a campaign experiment complete is its status.json, written last.
  */
 import { createWriteStream, type WriteStream } from "node:fs";
-import { mkdir, rename, rm } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
-import { tempPathFor } from "../../common/atomic-write.ts";
 
 export class NdjsonWriter<T> {
   private lines = 0;
   private failure: Error | null = null;
 
-  private constructor(
-    private readonly target: string,
-    private readonly tmp: string,
-    private readonly stream: WriteStream,
-  ) {
+  private constructor(private readonly stream: WriteStream) {
     stream.on("error", (error) => {
       this.failure = error;
     });
@@ -24,13 +21,12 @@ export class NdjsonWriter<T> {
 
   static async open<T>(target: string): Promise<NdjsonWriter<T>> {
     await mkdir(dirname(target), { recursive: true });
-    const tmp = tempPathFor(target);
-    const stream = createWriteStream(tmp, { flags: "w" });
+    const stream = createWriteStream(target, { flags: "w" });
     await new Promise<void>((resolve, reject) => {
       stream.once("open", () => resolve());
       stream.once("error", reject);
     });
-    return new NdjsonWriter<T>(target, tmp, stream);
+    return new NdjsonWriter<T>(stream);
   }
 
   get count(): number {
@@ -43,18 +39,18 @@ export class NdjsonWriter<T> {
     this.lines++;
   }
 
-  /** Flush and rename into place. */
+  /** Flush and close. */
   async close(): Promise<void> {
     await new Promise<void>((resolve, reject) => {
       this.stream.end((error?: Error | null) => (error ? reject(error) : resolve()));
     });
     if (this.failure) throw this.failure;
-    await rename(this.tmp, this.target);
   }
 
-  /** Give up: remove the temporary file. */
+  /** Give up after a failure: flush what was written (it stays, as after a crash) and close. */
   async discard(): Promise<void> {
-    this.stream.destroy();
-    await rm(this.tmp, { force: true });
+    await new Promise<void>((resolve) => {
+      this.stream.end(() => resolve());
+    });
   }
 }

@@ -35,7 +35,7 @@ export interface LoadRunOptions extends WorkloadParams {
   /** Sent as a bearer token; never written to records, logs or errors. */
   apiKey?: string;
   promptSet: PreparedPromptSet;
-  /** `requests.ndjson`, streamed as records finish (renamed into place at the end). */
+  /** `requests.ndjson`, streamed to its final name as records finish. */
   outFile: string;
   /** Called about four times a second. */
   onProgress?: (counters: LiveCounters) => void;

@@ -1,10 +1,13 @@
 import { existsSync } from "node:fs";
+import { appendFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { fingerprintChanges, fingerprintPlan } from "../../campaign/fingerprint.ts";
 import { decide, globToRegExp, matchesAny, readStatus } from "../../campaign/resume.ts";
 import { writeFileAtomic, writeJsonAtomic } from "../../common/atomic-write.ts";
 import type { Experiment } from "../../config/expand.ts";
-import { experimentDir, RAW_FILES } from "../../formats/raw-layout.ts";
+import { loadPlan } from "../../config/plan.ts";
+import { experimentDir, type Fingerprint, RAW_FILES } from "../../formats/raw-layout.ts";
 import { runCli, tempDir, writeMatrix } from "./helpers.ts";
 
 let dir: Awaited<ReturnType<typeof tempDir>>;
@@ -112,5 +115,37 @@ factors:
     ]);
     expect(ok.code).toBe(0);
     expect(ok.stdout).toContain("Would run 1 of 2 experiments");
+  });
+});
+
+describe("fingerprints", () => {
+  const FP_MATRIX = `
+campaign: fp
+server: { kind: sim, model: m, port: auto, env: { HF_TOKEN: "\${FP_HF_TOKEN}" } }
+load: { engine: node, mode: closed, users: 2, duration: 1s, max_tokens: 4 }
+prompts:
+  short: { file: prompts.txt }
+factors:
+  gpus: [1]
+`;
+
+  it("change with the prompt file's bytes and the resolved env, and hold no env value", async () => {
+    const file = await writeMatrix(dir.path, FP_MATRIX);
+    const plan = await loadPlan(file);
+    const env = { FP_HF_TOKEN: "hf-value-never-stored" };
+    const before = (await fingerprintPlan(plan, env)).get("g1-tp1-r1");
+    if (!before) throw new Error("no fingerprint");
+    expect(JSON.stringify(before)).not.toContain("hf-value-never-stored");
+    expect(fingerprintChanges(before, before)).toEqual([]);
+
+    await appendFile(join(dir.path, "prompts.txt"), "\nOne more prompt.");
+    const edited = (await fingerprintPlan(plan, env)).get("g1-tp1-r1");
+    expect(fingerprintChanges(before, edited as Fingerprint)).toEqual(["prompt set changed"]);
+
+    const otherToken = (await fingerprintPlan(plan, { FP_HF_TOKEN: "another" })).get("g1-tp1-r1");
+    expect(fingerprintChanges(edited, otherToken as Fingerprint)).toEqual(["server env changed"]);
+    expect(fingerprintChanges(undefined, before)).toEqual([
+      "no fingerprint recorded (an older vscale ran it)",
+    ]);
   });
 });
