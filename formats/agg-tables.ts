@@ -175,7 +175,7 @@ function summaryColumns(): ColumnDef[] {
 }
 
 const EXPERIMENT_SOURCE = "analysis/aggregate/aggregate-experiment.ts aggregateExperiment()";
-const REQUEST_STATS_SOURCE = "analysis/aggregate/request-stats.ts RequestStats.finish()";
+const REQUEST_STATS_SOURCE = "stats/request-window.ts WindowStats.figures()";
 
 /**
  * Which module computes a summary column, by the column's family (kept apart
@@ -185,7 +185,7 @@ function summarySource(name: string): string {
   if (name.startsWith("gpu_")) return "analysis/aggregate/gpu-samples.ts gpuColumns()";
   if (["server_running_mean", "server_waiting_mean", "server_kv_cache_usage_max"].includes(name))
     return "analysis/aggregate/server-figures.ts GaugeFigures.finish()";
-  if (name.startsWith("server_")) return "analysis/aggregate/server-figures.ts counterColumns()";
+  if (name.startsWith("server_")) return "analysis/aggregate/server-figures.ts scrapeDeltaColumns()";
   const fromRequests =
     name === "window_s" ||
     name.startsWith("requests_") ||
