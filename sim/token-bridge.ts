@@ -1,0 +1,227 @@
+/**
+ * The engine-to-stream bridge: requests admitted into an engine replica, and
+ * every step's outcome turned into what their clients receive (token chunks,
+ * the final chunk, usage, `[DONE]`, a full JSON response, or an error), with
+ * the per-request metrics and the faults that act on a stream.
+ */
+import { randomUUID } from "node:crypto";
+import type { ServerResponse } from "node:http";
+import type { Engine, Sequence, StepOutcome, StepPlan } from "./engine/scheduler.ts";
+import type { FaultInjector, RequestFaults } from "./faults.ts";
+import { quoteAll, StreamChunkEncoder } from "./http/chunk-encoder.ts";
+import { HttpError, sendError, sendJson } from "./http/errors.ts";
+import { type ApiKind, fullResponse, type PreparedRequest, usageOf } from "./http/openai.ts";
+import { SSE_DONE, SSE_HEADERS, StreamWriter, sseData } from "./http/sse.ts";
+import type { StreamFlusher } from "./http/stream-flusher.ts";
+import type { SimMetrics } from "./metrics.ts";
+import { GENERATED_WORDS } from "./tokenizer.ts";
+
+const QUOTED_WORDS = quoteAll(GENERATED_WORDS);
+
+interface Active {
+  id: string;
+  replica: number;
+  prepared: PreparedRequest;
+  faults: RequestFaults;
+  res: ServerResponse;
+  writer: StreamWriter | undefined;
+  encoder: StreamChunkEncoder;
+  created: number;
+  /** The text so far: kept only when needed (stop strings, a non-streamed response). */
+  keepText: boolean;
+  text: string;
+  /** The last token completed a stop string. */
+  stopped: boolean;
+  lastTokenMs: number | undefined;
+  done: boolean;
+}
+
+export interface BridgeDeps {
+  engines: readonly Engine[];
+  metrics: SimMetrics;
+  faults: FaultInjector;
+  flusher: StreamFlusher;
+  now: () => number;
+  /** Wake the replica's loop after a request was added. */
+  wake(replica: number): void;
+  /** Pick the replica for a new request. */
+  pickReplica(): number;
+  /** The crash fault fired. */
+  crash(): void;
+}
+
+export class TokenStreamBridge {
+  private readonly deps: BridgeDeps;
+  private readonly active = new Map<string, Active>();
+
+  constructor(deps: BridgeDeps) {
+    this.deps = deps;
+  }
+
+  get size(): number {
+    return this.active.size;
+  }
+
+  /** Admit a validated request: headers go out, the engine gets it, tokens follow from `onStep`. */
+  admit(kind: ApiKind, prepared: PreparedRequest, res: ServerResponse): void {
+    const { deps } = this;
+    const requestFaults = deps.faults.next(prepared.outputTokens);
+    if (requestFaults.fail) throw new HttpError(500, "simulated engine failure (--sim-fail-rate)");
+    const id = `${kind === "chat" ? "chatcmpl" : "cmpl"}-${randomUUID().replaceAll("-", "")}`;
+    const replica = deps.pickReplica();
+    const engine = deps.engines[replica] as Engine;
+    const created = Math.floor(Date.now() / 1000);
+    const entry: Active = {
+      id,
+      replica,
+      prepared,
+      faults: requestFaults,
+      res,
+      writer: undefined,
+      encoder: new StreamChunkEncoder(kind, { id, created, model: prepared.model }),
+      created,
+      keepText: !prepared.stream || prepared.stop.length > 0,
+      text: "",
+      stopped: false,
+      lastTokenMs: undefined,
+      done: false,
+    };
+    if (prepared.stream) {
+      res.writeHead(200, SSE_HEADERS);
+      // Headers go out at once, as vLLM's StreamingResponse sends them before any token;
+      // for chat, together with the assistant role, which vLLM sends before any token too.
+      if (kind === "chat") res.write(entry.encoder.role());
+      else res.flushHeaders();
+      entry.writer = new StreamWriter(res, deps.flusher);
+    }
+    this.active.set(id, entry);
+    res.on("close", () => {
+      // The client went away before the end: abort and free the request's blocks.
+      if (entry.done) return;
+      entry.done = true;
+      this.active.delete(id);
+      const seq = engine.abort(id, deps.now());
+      if (seq) deps.metrics.recordFinished(replica, seq, prepared.maxTokensParam);
+    });
+    engine.add({
+      id,
+      promptTokenIds: prepared.promptTokenIds,
+      outputTokens: prepared.outputTokens,
+      finishReason: prepared.finishReason,
+      arrivalMs: deps.now(),
+    });
+    deps.wake(replica);
+  }
+
+  /** One step's outcome on `replica`: reject, stream, finish and cut as it says. */
+  onStep(replica: number, plan: StepPlan, outcome: StepOutcome): void {
+    const { metrics } = this.deps;
+    const engine = this.deps.engines[replica] as Engine;
+    for (const seq of plan.rejected) {
+      const entry = this.active.get(seq.id);
+      if (!entry) continue;
+      entry.done = true;
+      this.active.delete(seq.id);
+      metrics.recordFinished(replica, seq, entry.prepared.maxTokensParam);
+      const error = new HttpError(
+        400,
+        "The request needs more KV cache blocks than the server has.",
+        null,
+      );
+      if (entry.writer) {
+        entry.writer.write(sseData({ error: error.body() }));
+        entry.writer.end();
+      } else sendError(entry.res, error);
+    }
+    let crashNow = false;
+    for (const { seq, index } of outcome.tokens) {
+      const entry = this.active.get(seq.id);
+      if (!entry || entry.done) continue;
+      metrics.recordToken(replica, seq, index, entry.lastTokenMs, outcome.endMs);
+      entry.lastTokenMs = outcome.endMs;
+      const quoted = nextQuotedText(entry);
+      if (entry.stopped && seq.status !== "finished") engine.abort(seq.id, outcome.endMs, "stop");
+      const finished = seq.status === "finished";
+      if (entry.writer) {
+        const usage = entry.prepared.continuousUsage
+          ? usageOf(seq.promptLen, seq.numOutput)
+          : undefined;
+        entry.writer.write(
+          entry.encoder.token(quoted, finished ? (seq.finishReason ?? null) : null, usage),
+        );
+        if (index === 0) entry.writer.hold(entry.faults.stallMs);
+      }
+      if (index === 0 && entry.faults.crashOnFirstToken) crashNow = true;
+      if (finished) {
+        this.finish(entry, seq);
+      } else if (
+        entry.faults.truncateAfterTokens !== undefined &&
+        index + 1 >= entry.faults.truncateAfterTokens
+      ) {
+        entry.done = true;
+        this.active.delete(entry.id);
+        const aborted = engine.abort(seq.id, outcome.endMs);
+        if (aborted) metrics.recordFinished(replica, aborted, entry.prepared.maxTokensParam);
+        if (entry.writer) entry.writer.cut();
+        else entry.res.destroy();
+      }
+    }
+    if (crashNow) this.deps.crash();
+  }
+
+  /** End every open request now (the server closes; the engines stop). */
+  endAll(): void {
+    for (const entry of this.active.values()) {
+      entry.done = true;
+      (this.deps.engines[entry.replica] as Engine).abort(entry.id, this.deps.now());
+      if (entry.writer) entry.writer.end();
+      else entry.res.destroy();
+    }
+    this.active.clear();
+  }
+
+  private finish(entry: Active, seq: Sequence): void {
+    if (entry.done) return;
+    entry.done = true;
+    this.active.delete(entry.id);
+    this.deps.metrics.recordFinished(entry.replica, seq, entry.prepared.maxTokensParam);
+    if (seq.finishReason === "abort") return;
+    const { prepared } = entry;
+    const usage = usageOf(seq.promptLen, seq.numOutput);
+    if (entry.writer) {
+      if (prepared.includeUsage) entry.writer.write(entry.encoder.usage(usage));
+      entry.writer.write(SSE_DONE);
+      entry.writer.end();
+    } else {
+      const base = { id: entry.id, created: entry.created, model: prepared.model };
+      sendJson(
+        entry.res,
+        200,
+        fullResponse(prepared.kind, base, entry.text, seq.finishReason ?? "stop", usage),
+      );
+    }
+  }
+}
+
+/**
+ * The next word of a request as quoted JSON, trimmed if it completes a stop
+ * string (then `entry.stopped` is set).
+ */
+function nextQuotedText(entry: Active): string {
+  const w = Math.floor(entry.prepared.random() * GENERATED_WORDS.length);
+  if (!entry.keepText) return QUOTED_WORDS[w] as string;
+  const word = GENERATED_WORDS[w] as string;
+  const before = entry.text.length;
+  const full = entry.text + word;
+  for (const stop of entry.prepared.stop) {
+    const at = full.indexOf(stop, Math.max(0, before - stop.length + 1));
+    if (at >= 0) {
+      const kept = full.slice(before, Math.max(before, at));
+      entry.text = full.slice(0, Math.max(before, at));
+      entry.stopped = true;
+      return JSON.stringify(kept);
+    }
+  }
+  entry.text = full;
+  return QUOTED_WORDS[w] as string;
+}
