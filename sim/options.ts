@@ -39,6 +39,10 @@ export const SimOptionsSchema = z.strictObject({
   /** Default: the profile's context length. */
   maxModelLen: positiveInt.optional(),
   enableChunkedPrefill: z.boolean().default(true),
+  /** vllm/config/cache.py `CacheDType`; fp8 halves the bytes per cached token. */
+  kvCacheDtype: z
+    .enum(["auto", "bfloat16", "fp8", "fp8_e4m3", "fp8_e5m2", "fp8_inc", "fp8_ds_mla"])
+    .default("auto"),
   enablePrefixCaching: z.boolean().default(true),
   apiKey: z.string().min(1).optional(),
   seed: z.number().int().default(0),

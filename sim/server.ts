@@ -15,7 +15,7 @@ import { FaultInjector } from "./faults.ts";
 import type { ServingContext } from "./http/openai.ts";
 import { createRouter } from "./http/routes.ts";
 import { StreamFlusher } from "./http/stream-flusher.ts";
-import { SimMetrics } from "./metrics.ts";
+import { cacheConfigLabels, SimMetrics } from "./metrics.ts";
 import {
   MIMICKED_VLLM_VERSION,
   type ResolvedSim,
@@ -70,13 +70,7 @@ export async function startSimServer(
     sim.servedNames[0] as string,
     sim.dataParallelSize,
     sim.maxModelLenResolved,
-    {
-      block_size: String(sim.blockSize),
-      cache_dtype: "auto",
-      enable_prefix_caching: String(sim.enablePrefixCaching),
-      gpu_memory_utilization: String(sim.gpuMemoryUtilization),
-      num_gpu_blocks: String(sim.numGpuBlocks),
-    },
+    cacheConfigLabels(sim),
   );
   const faults = new FaultInjector(sim);
   const flusher = new StreamFlusher();

@@ -100,8 +100,8 @@ export class TokenStreamBridge {
       if (entry.done) return;
       entry.done = true;
       this.active.delete(id);
-      const seq = engine.abort(id, deps.now());
-      if (seq) deps.metrics.recordFinished(replica, seq, prepared.maxTokensParam);
+      // No finished-request stats for a client abort (vLLM's OutputProcessor.abort_requests).
+      engine.abort(id, deps.now());
     });
     engine.add({
       id,
@@ -122,7 +122,6 @@ export class TokenStreamBridge {
       if (!entry) continue;
       entry.done = true;
       this.active.delete(seq.id);
-      metrics.recordFinished(replica, seq, entry.prepared.maxTokensParam);
       const error = new HttpError(
         400,
         "The request needs more KV cache blocks than the server has.",
@@ -160,8 +159,7 @@ export class TokenStreamBridge {
       ) {
         entry.done = true;
         this.active.delete(entry.id);
-        const aborted = engine.abort(seq.id, outcome.endMs);
-        if (aborted) metrics.recordFinished(replica, aborted, entry.prepared.maxTokensParam);
+        engine.abort(seq.id, outcome.endMs);
         if (entry.writer) entry.writer.cut();
         else entry.res.destroy();
       }
