@@ -9,6 +9,7 @@ import { registerAggregate } from "./aggregate.ts";
 import { registerBench } from "./bench.ts";
 import { registerCampaign } from "./campaign.ts";
 import { registerFit } from "./fit.ts";
+import { registerFitSteps } from "./fit-steps.ts";
 import { registerLoad } from "./load.ts";
 import { registerPlan } from "./plan.ts";
 import { registerReport } from "./report.ts";
@@ -34,6 +35,7 @@ registerAggregate(program);
 registerCampaign(program);
 registerRun(program);
 registerFit(program);
+registerFitSteps(program);
 registerReport(program);
 registerLoad(program);
 

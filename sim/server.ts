@@ -29,6 +29,8 @@ export type { SimOptions } from "./options.ts";
 /** One step as it happened, for tests and debugging (`recordSteps`). */
 export interface StepRecord {
   replica: number;
+  /** The pipeline lane (engine index); equals `replica` without PP. */
+  lane: number;
   startMs: number;
   endMs: number;
   scheduledMs: number;
@@ -80,27 +82,35 @@ export async function startSimServer(
   let ready = sim.simStartupDelayMs === 0;
   let closed = false;
 
+  // Pipeline parallelism: vLLM V1 keeps PP micro-batches in flight, each crossing every
+  // stage. Modelled as PP lanes per replica, each a full pipeline pass per step with a
+  // PP-th of the sequences and KV blocks: per-request ITL is the whole pipeline's, and
+  // the replica completes PP batches per pass (no bubbles).
+  const pp = sim.pipelineParallelSize;
+  const replicaOf = (lane: number) => Math.floor(lane / pp);
   const engines = Array.from(
-    { length: sim.dataParallelSize },
+    { length: sim.dataParallelSize * pp },
     () =>
       new Engine({
-        maxNumSeqs: sim.maxNumSeqs,
+        maxNumSeqs: Math.ceil(sim.maxNumSeqs / pp),
         maxNumBatchedTokens: sim.maxNumBatchedTokensResolved,
         enableChunkedPrefill: sim.enableChunkedPrefill,
         enablePrefixCaching: sim.enablePrefixCaching,
         blockSize: sim.blockSize,
-        numGpuBlocks: sim.numGpuBlocks,
+        numGpuBlocks: Math.floor(sim.numGpuBlocks / pp),
         cost: {
           profile: sim.profile,
           tensorParallelSize: sim.tensorParallelSize,
-          serialFraction: sim.simSerialFraction,
+          pipelineParallelSize: pp,
+          serialFraction: sim.simSerialFraction ?? 0,
+          fitted: sim.stepProfile ?? undefined,
           timeScale: sim.simTimeScale,
         },
       }),
   );
+  const lanesOf = (replica: number) => engines.slice(replica * pp, (replica + 1) * pp);
   const loops = engines.map(
-    (engine, replica) =>
-      new RealtimeLoop(engine, (plan, outcome) => onStep(replica, plan, outcome), now),
+    (engine, lane) => new RealtimeLoop(engine, (plan, outcome) => onStep(lane, plan, outcome), now),
   );
 
   const ctx: ServingContext = {
@@ -115,7 +125,12 @@ export async function startSimServer(
   const statsWindow = { steps: 0, generationTokens: 0, startMs: now() };
 
   // Per-interval stats for the log line, per replica.
-  const interval = engines.map(() => ({ prompt: 0, generation: 0, queries: 0, hits: 0 }));
+  const interval = Array.from({ length: sim.dataParallelSize }, () => ({
+    prompt: 0,
+    generation: 0,
+    queries: 0,
+    hits: 0,
+  }));
 
   function crash(): void {
     if (hooks.onCrash) {
@@ -127,10 +142,11 @@ export async function startSimServer(
     server.close();
   }
 
-  function onStep(replica: number, plan: StepPlan, outcome: StepOutcome): void {
-    const engine = engines[replica] as Engine;
+  function onStep(lane: number, plan: StepPlan, outcome: StepOutcome): void {
+    const replica = replicaOf(lane);
+    const state = replicaState(replica);
     metrics.recordStep(replica, plan, outcome);
-    metrics.recordState(replica, engine.numRunning, engine.numWaiting, engine.kv.usage());
+    metrics.recordState(replica, state.running, state.waiting, state.kvUsage);
     const stats = interval[replica] as (typeof interval)[number];
     stats.prompt += outcome.promptTokens;
     stats.generation += outcome.generationTokens;
@@ -141,6 +157,7 @@ export async function startSimServer(
     if (sim.recordSteps) {
       stepLog.push({
         replica,
+        lane,
         startMs: plan.startMs,
         endMs: outcome.endMs,
         scheduledMs: plan.cost.totalMs,
@@ -149,7 +166,22 @@ export async function startSimServer(
         tokenIds: outcome.tokens.map((t) => t.seq.id),
       });
     }
-    bridge.onStep(replica, plan, outcome);
+    bridge.onStep(lane, plan, outcome);
+  }
+
+  /** A replica's scheduler state: its lanes summed (KV use: blocks used over blocks). */
+  function replicaState(replica: number) {
+    let running = 0;
+    let waiting = 0;
+    let used = 0;
+    let blocks = 0;
+    for (const engine of lanesOf(replica)) {
+      running += engine.numRunning;
+      waiting += engine.numWaiting;
+      used += engine.kv.usage() * engine.kv.numBlocks;
+      blocks += engine.kv.numBlocks;
+    }
+    return { running, waiting, kvUsage: blocks > 0 ? used / blocks : 0 };
   }
 
   const bridge = new TokenStreamBridge({
@@ -158,7 +190,8 @@ export async function startSimServer(
     faults,
     flusher,
     now,
-    wake: (replica) => (loops[replica] as RealtimeLoop).wake(),
+    replicaOf,
+    wake: (lane) => (loops[lane] as RealtimeLoop).wake(),
     pickReplica: () => pickLeastLoaded(engines),
     crash,
   });
@@ -215,8 +248,8 @@ export async function startSimServer(
     const url = `http://${hostForUrl(sim.host)}:${port}`;
     log(
       `INFO vscale sim (vLLM ${MIMICKED_VLLM_VERSION} API) serving ${sim.servedNames.join(", ")} at ${url} ` +
-        `profile=${sim.simProfile} tp=${sim.tensorParallelSize} dp=${sim.dataParallelSize} ` +
-        `serial_fraction=${sim.simSerialFraction} time_scale=${sim.simTimeScale} max_num_seqs=${sim.maxNumSeqs} ` +
+        `profile=${sim.simProfile} tp=${sim.tensorParallelSize} pp=${sim.pipelineParallelSize} dp=${sim.dataParallelSize} ` +
+        `serial_fraction=${sim.simSerialFraction ?? "fitted"} time_scale=${sim.simTimeScale} max_num_seqs=${sim.maxNumSeqs} ` +
         `max_num_batched_tokens=${sim.maxNumBatchedTokensResolved} num_gpu_blocks=${sim.numGpuBlocks} ` +
         `block_size=${sim.blockSize} max_model_len=${sim.maxModelLenResolved} ` +
         `chunked_prefill=${sim.enableChunkedPrefill} prefix_caching=${sim.enablePrefixCaching} ` +
@@ -251,16 +284,16 @@ export async function startSimServer(
     const t = now();
     const seconds = (t - lastLog) / 1000;
     lastLog = t;
-    engines.forEach((engine, i) => {
-      const s = interval[i] as (typeof interval)[number];
+    interval.forEach((stats, i) => {
+      const state = replicaState(i);
       log(
-        `INFO Engine ${String(i).padStart(3, "0")}: Avg prompt throughput: ${(s.prompt / seconds).toFixed(1)} tokens/s, ` +
-          `Avg generation throughput: ${(s.generation / seconds).toFixed(1)} tokens/s, ` +
-          `Running: ${engine.numRunning} reqs, Waiting: ${engine.numWaiting} reqs, ` +
-          `GPU KV cache usage: ${(engine.kv.usage() * 100).toFixed(1)}%, ` +
-          `Prefix cache hit rate: ${(s.queries > 0 ? (s.hits / s.queries) * 100 : 0).toFixed(1)}%`,
+        `INFO Engine ${String(i).padStart(3, "0")}: Avg prompt throughput: ${(stats.prompt / seconds).toFixed(1)} tokens/s, ` +
+          `Avg generation throughput: ${(stats.generation / seconds).toFixed(1)} tokens/s, ` +
+          `Running: ${state.running} reqs, Waiting: ${state.waiting} reqs, ` +
+          `GPU KV cache usage: ${(state.kvUsage * 100).toFixed(1)}%, ` +
+          `Prefix cache hit rate: ${(stats.queries > 0 ? (stats.hits / stats.queries) * 100 : 0).toFixed(1)}%`,
       );
-      Object.assign(s, { prompt: 0, generation: 0, queries: 0, hits: 0 });
+      Object.assign(stats, { prompt: 0, generation: 0, queries: 0, hits: 0 });
     });
   }, sim.statsIntervalMs);
   statsTimer.unref();

@@ -1,5 +1,5 @@
 /**
- * The engine-to-stream bridge: requests admitted into an engine replica, and
+ * The engine-to-stream bridge: requests admitted into an engine lane, and
  * every step's outcome turned into what their clients receive (token chunks,
  * the final chunk, usage, `[DONE]`, a full JSON response, or an error), with
  * the per-request metrics and the faults that act on a stream.
@@ -20,7 +20,8 @@ const QUOTED_WORDS = quoteAll(GENERATED_WORDS);
 
 interface Active {
   id: string;
-  replica: number;
+  /** The engine lane (index into `engines`). */
+  lane: number;
   prepared: PreparedRequest;
   faults: RequestFaults;
   res: ServerResponse;
@@ -42,9 +43,11 @@ export interface BridgeDeps {
   faults: FaultInjector;
   flusher: StreamFlusher;
   now: () => number;
-  /** Wake the replica's loop after a request was added. */
-  wake(replica: number): void;
-  /** Pick the replica for a new request. */
+  /** The DP replica (metrics `engine` label) of an engine lane. */
+  replicaOf(lane: number): number;
+  /** Wake the lane's loop after a request was added. */
+  wake(lane: number): void;
+  /** Pick the engine lane for a new request. */
   pickReplica(): number;
   /** The crash fault fired. */
   crash(): void;
@@ -68,12 +71,12 @@ export class TokenStreamBridge {
     const requestFaults = deps.faults.next(prepared.outputTokens);
     if (requestFaults.fail) throw new HttpError(500, "simulated engine failure (--sim-fail-rate)");
     const id = `${kind === "chat" ? "chatcmpl" : "cmpl"}-${randomUUID().replaceAll("-", "")}`;
-    const replica = deps.pickReplica();
-    const engine = deps.engines[replica] as Engine;
+    const lane = deps.pickReplica();
+    const engine = deps.engines[lane] as Engine;
     const created = Math.floor(Date.now() / 1000);
     const entry: Active = {
       id,
-      replica,
+      lane,
       prepared,
       faults: requestFaults,
       res,
@@ -110,13 +113,14 @@ export class TokenStreamBridge {
       finishReason: prepared.finishReason,
       arrivalMs: deps.now(),
     });
-    deps.wake(replica);
+    deps.wake(lane);
   }
 
-  /** One step's outcome on `replica`: reject, stream, finish and cut as it says. */
-  onStep(replica: number, plan: StepPlan, outcome: StepOutcome): void {
+  /** One step's outcome on engine `lane`: reject, stream, finish and cut as it says. */
+  onStep(lane: number, plan: StepPlan, outcome: StepOutcome): void {
     const { metrics } = this.deps;
-    const engine = this.deps.engines[replica] as Engine;
+    const engine = this.deps.engines[lane] as Engine;
+    const replica = this.deps.replicaOf(lane);
     for (const seq of plan.rejected) {
       const entry = this.active.get(seq.id);
       if (!entry) continue;
@@ -171,7 +175,7 @@ export class TokenStreamBridge {
   endAll(): void {
     for (const entry of this.active.values()) {
       entry.done = true;
-      (this.deps.engines[entry.replica] as Engine).abort(entry.id, this.deps.now());
+      (this.deps.engines[entry.lane] as Engine).abort(entry.id, this.deps.now());
       if (entry.writer) entry.writer.end();
       else entry.res.destroy();
     }
@@ -182,7 +186,11 @@ export class TokenStreamBridge {
     if (entry.done) return;
     entry.done = true;
     this.active.delete(entry.id);
-    this.deps.metrics.recordFinished(entry.replica, seq, entry.prepared.maxTokensParam);
+    this.deps.metrics.recordFinished(
+      this.deps.replicaOf(entry.lane),
+      seq,
+      entry.prepared.maxTokensParam,
+    );
     if (seq.finishReason === "abort") return;
     const { prepared } = entry;
     const usage = usageOf(seq.promptLen, seq.numOutput);

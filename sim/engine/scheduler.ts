@@ -339,5 +339,5 @@ function shapeOf(chunks: readonly ScheduledChunk[]): BatchShape {
     else prefillTokens += tokens;
     contextTokens += seq.numComputed + tokens;
   }
-  return { prefillTokens, decodeSeqs, contextTokens };
+  return { prefillTokens, decodeSeqs, contextTokens, requests: chunks.length };
 }
