@@ -83,6 +83,11 @@ export const SERVE_FLAGS: Record<string, FlagSpec> = {
     kind: "string",
     help: "require Bearer key on /v1 (or VLLM_API_KEY)",
   },
+  "--enable-request-id-headers": {
+    key: "enableRequestIdHeaders",
+    kind: "bool",
+    help: "add X-Request-Id to responses",
+  },
   "--seed": { key: "seed", kind: "int", help: "random seed (default 0)" },
   "--sim-seed": { key: "seed", kind: "int", help: "same as --seed" },
   "--sim-profile": {

@@ -62,6 +62,8 @@ export const SimOptionsSchema = z.strictObject({
   kvCacheDtype: z.enum(KV_CACHE_DTYPES).default("auto"),
   enablePrefixCaching: z.boolean().default(true),
   apiKey: z.string().min(1).optional(),
+  /** Add X-Request-Id to every response (vLLM's --enable-request-id-headers). */
+  enableRequestIdHeaders: z.boolean().default(false),
   seed: z.number().int().default(0),
   /** A built-in profile name, or a profile.json written by `vscale fit-steps`. */
   simProfile: z.string().default(DEFAULT_PROFILE),

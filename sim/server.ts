@@ -202,7 +202,7 @@ export async function startSimServer(
     version: MIMICKED_VLLM_VERSION,
     isReady: () => ready,
     metricsText: async () => ({ contentType: metrics.contentType, text: await metrics.text() }),
-    admit: (kind, prepared, res) => bridge.admit(kind, prepared, res),
+    admit: (kind, prepared, res, requestId) => bridge.admit(kind, prepared, res, requestId),
     stats: () => [
       {
         steps: statsWindow.steps,

@@ -11,7 +11,7 @@ import type { FaultInjector, RequestFaults } from "./faults.ts";
 import { quoteAll, StreamChunkEncoder } from "./http/chunk-encoder.ts";
 import { HttpError, sendError, sendJson } from "./http/errors.ts";
 import { type ApiKind, fullResponse, type PreparedRequest, usageOf } from "./http/openai.ts";
-import { SSE_DONE, SSE_HEADERS, StreamWriter, sseData } from "./http/sse.ts";
+import { SSE_DONE, SSE_HEADERS, StreamWriter } from "./http/sse.ts";
 import type { StreamFlusher } from "./http/stream-flusher.ts";
 import type { SimMetrics } from "./metrics.ts";
 import { GENERATED_WORDS } from "./tokenizer.ts";
@@ -19,7 +19,10 @@ import { GENERATED_WORDS } from "./tokenizer.ts";
 const QUOTED_WORDS = quoteAll(GENERATED_WORDS);
 
 interface Active {
+  /** The response id (`chatcmpl-…`, `cmpl-…`). */
   id: string;
+  /** The engine's id: unique even when clients reuse an X-Request-Id. */
+  engineId: string;
   /** The engine lane (index into `engines`). */
   lane: number;
   prepared: PreparedRequest;
@@ -31,8 +34,8 @@ interface Active {
   /** The text so far: kept only when needed (stop strings, a non-streamed response). */
   keepText: boolean;
   text: string;
-  /** The last token completed a stop string. */
-  stopped: boolean;
+  /** The stop string the last token completed (vLLM's `stop_reason`), or null. */
+  stopReason: string | null;
   lastTokenMs: number | undefined;
   done: boolean;
 }
@@ -65,17 +68,28 @@ export class TokenStreamBridge {
     return this.active.size;
   }
 
-  /** Admit a validated request: headers go out, the engine gets it, tokens follow from `onStep`. */
-  admit(kind: ApiKind, prepared: PreparedRequest, res: ServerResponse): void {
+  /**
+   * Admit a validated request: headers go out, the engine gets it, tokens
+   * follow from `onStep`. The response id is the client's X-Request-Id when
+   * it sent one (engine/serving.py `_base_request_id`).
+   */
+  admit(
+    kind: ApiKind,
+    prepared: PreparedRequest,
+    res: ServerResponse,
+    requestId: string | undefined,
+  ): void {
     const { deps } = this;
     const requestFaults = deps.faults.next(prepared.outputTokens);
     if (requestFaults.fail) throw new HttpError(500, "simulated engine failure (--sim-fail-rate)");
-    const id = `${kind === "chat" ? "chatcmpl" : "cmpl"}-${randomUUID().replaceAll("-", "")}`;
+    const engineId = randomUUID().replaceAll("-", "");
+    const id = `${kind === "chat" ? "chatcmpl" : "cmpl"}-${requestId ?? engineId}`;
     const lane = deps.pickReplica();
     const engine = deps.engines[lane] as Engine;
     const created = Math.floor(Date.now() / 1000);
     const entry: Active = {
       id,
+      engineId,
       lane,
       prepared,
       faults: requestFaults,
@@ -85,29 +99,28 @@ export class TokenStreamBridge {
       created,
       keepText: !prepared.stream || prepared.stop.length > 0,
       text: "",
-      stopped: false,
+      stopReason: null,
       lastTokenMs: undefined,
       done: false,
     };
     if (prepared.stream) {
+      // Headers go out at once, as Starlette's StreamingResponse sends them before the
+      // body; the chat role chunk waits for the first token (see onStep).
       res.writeHead(200, SSE_HEADERS);
-      // Headers go out at once, as vLLM's StreamingResponse sends them before any token;
-      // for chat, together with the assistant role, which vLLM sends before any token too.
-      if (kind === "chat") res.write(entry.encoder.role());
-      else res.flushHeaders();
+      res.flushHeaders();
       entry.writer = new StreamWriter(res, deps.flusher);
     }
-    this.active.set(id, entry);
+    this.active.set(engineId, entry);
     res.on("close", () => {
       // The client went away before the end: abort and free the request's blocks.
       if (entry.done) return;
       entry.done = true;
-      this.active.delete(id);
+      this.active.delete(engineId);
       // No finished-request stats for a client abort (vLLM's OutputProcessor.abort_requests).
-      engine.abort(id, deps.now());
+      engine.abort(engineId, deps.now());
     });
     engine.add({
-      id,
+      id: engineId,
       promptTokenIds: prepared.promptTokenIds,
       outputTokens: prepared.outputTokens,
       finishReason: prepared.finishReason,
@@ -131,8 +144,9 @@ export class TokenStreamBridge {
         "The request needs more KV cache blocks than the server has.",
         null,
       );
+      // After the headers: the error as an event, then [DONE] (chat_completion/serving.py).
       if (entry.writer) {
-        entry.writer.write(sseData({ error: error.body() }));
+        entry.writer.write(`data: ${error.streamPayload()}\n\n${SSE_DONE}`);
         entry.writer.end();
       } else sendError(entry.res, error);
     }
@@ -143,14 +157,25 @@ export class TokenStreamBridge {
       metrics.recordToken(replica, seq, index, entry.lastTokenMs, outcome.endMs);
       entry.lastTokenMs = outcome.endMs;
       const quoted = nextQuotedText(entry);
-      if (entry.stopped && seq.status !== "finished") engine.abort(seq.id, outcome.endMs, "stop");
+      if (entry.stopReason !== null && seq.status !== "finished")
+        engine.abort(seq.id, outcome.endMs, "stop");
       const finished = seq.status === "finished";
       if (entry.writer) {
-        const usage = entry.prepared.continuousUsage
-          ? usageOf(seq.promptLen, seq.numOutput)
-          : undefined;
+        const continuous = entry.prepared.continuousUsage;
+        // vLLM sends the chat role chunk in the stream generator's first iteration,
+        // i.e. with the first token (chat_completion/serving.py `first_iteration`).
+        if (index === 0 && entry.prepared.kind === "chat")
+          entry.writer.write(
+            entry.encoder.role(continuous ? usageOf(seq.promptLen, 0) : undefined),
+          );
+        const usage = continuous ? usageOf(seq.promptLen, seq.numOutput) : undefined;
         entry.writer.write(
-          entry.encoder.token(quoted, finished ? (seq.finishReason ?? null) : null, usage),
+          entry.encoder.token(
+            quoted,
+            finished ? (seq.finishReason ?? null) : null,
+            usage,
+            finished ? entry.stopReason : null,
+          ),
         );
         if (index === 0) entry.writer.hold(entry.faults.stallMs);
       }
@@ -162,7 +187,7 @@ export class TokenStreamBridge {
         index + 1 >= entry.faults.truncateAfterTokens
       ) {
         entry.done = true;
-        this.active.delete(entry.id);
+        this.active.delete(entry.engineId);
         engine.abort(seq.id, outcome.endMs);
         if (entry.writer) entry.writer.cut();
         else entry.res.destroy();
@@ -175,7 +200,7 @@ export class TokenStreamBridge {
   endAll(): void {
     for (const entry of this.active.values()) {
       entry.done = true;
-      (this.deps.engines[entry.lane] as Engine).abort(entry.id, this.deps.now());
+      (this.deps.engines[entry.lane] as Engine).abort(entry.engineId, this.deps.now());
       if (entry.writer) entry.writer.end();
       else entry.res.destroy();
     }
@@ -185,7 +210,7 @@ export class TokenStreamBridge {
   private finish(entry: Active, seq: Sequence): void {
     if (entry.done) return;
     entry.done = true;
-    this.active.delete(entry.id);
+    this.active.delete(entry.engineId);
     this.deps.metrics.recordFinished(
       this.deps.replicaOf(entry.lane),
       seq,
@@ -203,7 +228,14 @@ export class TokenStreamBridge {
       sendJson(
         entry.res,
         200,
-        fullResponse(prepared.kind, base, entry.text, seq.finishReason ?? "stop", usage),
+        fullResponse(
+          prepared.kind,
+          base,
+          entry.text,
+          seq.finishReason ?? "stop",
+          usage,
+          entry.stopReason,
+        ),
       );
     }
   }
@@ -211,7 +243,7 @@ export class TokenStreamBridge {
 
 /**
  * The next word of a request as quoted JSON, trimmed if it completes a stop
- * string (then `entry.stopped` is set).
+ * string (then `entry.stopReason` is that string).
  */
 function nextQuotedText(entry: Active): string {
   const w = Math.floor(entry.prepared.random() * GENERATED_WORDS.length);
@@ -224,7 +256,7 @@ function nextQuotedText(entry: Active): string {
     if (at >= 0) {
       const kept = full.slice(before, Math.max(before, at));
       entry.text = full.slice(0, Math.max(before, at));
-      entry.stopped = true;
+      entry.stopReason = stop;
       return JSON.stringify(kept);
     }
   }

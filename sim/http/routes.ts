@@ -3,12 +3,13 @@
  * auth rule and error shapes as vLLM's OpenAI server
  * (vllm/entrypoints/openai/api_server.py), plus the simulator's `/sim/stats`.
  */
+import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { ResolvedSim } from "../options.ts";
 import { detokenize, tokenize, tokenStrings } from "../tokenizer.ts";
 import { renderChat } from "./chat-template.ts";
 import { simStatsBody } from "./debug-stats.ts";
-import { HttpError, sendError, sendJson } from "./errors.ts";
+import { HttpError, sendError, sendJson, VALIDATION_ERROR_TYPE } from "./errors.ts";
 import {
   type ApiKind,
   type PreparedRequest,
@@ -30,8 +31,16 @@ export interface RouteDeps {
   version: string;
   isReady(): boolean;
   metricsText(): Promise<{ contentType: string; text: string }>;
-  /** Start a generation; the response is written by the token bridge. */
-  admit(kind: ApiKind, prepared: PreparedRequest, res: ServerResponse): void;
+  /**
+   * Start a generation; the response is written by the token bridge.
+   * `requestId`: the client's X-Request-Id header, which vLLM makes the response id.
+   */
+  admit(
+    kind: ApiKind,
+    prepared: PreparedRequest,
+    res: ServerResponse,
+    requestId: string | undefined,
+  ): void;
   stats(): Parameters<typeof simStatsBody>;
   resetStats(): void;
 }
@@ -45,7 +54,8 @@ export function createRouter(deps: RouteDeps): (req: IncomingMessage, res: Serve
     (kind: ApiKind): Handler =>
     async (req, res) => {
       const prepared = prepareRequest(kind, await readJson(req), ctx);
-      deps.admit(kind, prepared, res);
+      const header = req.headers["x-request-id"];
+      deps.admit(kind, prepared, res, Array.isArray(header) ? header[0] : header);
     };
   const routes: Record<string, [string, Handler]> = {
     "/health": ["GET", (_req, res) => void res.writeHead(200, { "content-length": 0 }).end()],
@@ -106,6 +116,14 @@ export function createRouter(deps: RouteDeps): (req: IncomingMessage, res: Serve
   }
 
   return (req, res) => {
+    // --enable-request-id-headers: echo (or make) X-Request-Id (server_utils.py middleware).
+    if (sim.enableRequestIdHeaders) {
+      const header = req.headers["x-request-id"];
+      res.setHeader(
+        "X-Request-Id",
+        (Array.isArray(header) ? header[0] : header) ?? randomUUID().replaceAll("-", ""),
+      );
+    }
     route(req, res).catch((error: unknown) => {
       const httpError =
         error instanceof HttpError
@@ -117,6 +135,7 @@ export function createRouter(deps: RouteDeps): (req: IncomingMessage, res: Serve
   };
 }
 
+/** `ModelList` of `ModelCard`s, each with one default `ModelPermission` (models/serving.py). */
 function modelsBody(sim: ResolvedSim) {
   const created = Math.floor(Date.now() / 1000);
   return {
@@ -129,7 +148,22 @@ function modelsBody(sim: ResolvedSim) {
       root: sim.model,
       parent: null,
       max_model_len: sim.maxModelLenResolved,
-      permission: [],
+      permission: [
+        {
+          id: `modelperm-${randomUUID().replaceAll("-", "")}`,
+          object: "model_permission",
+          created,
+          allow_create_engine: false,
+          allow_sampling: true,
+          allow_logprobs: true,
+          allow_search_indices: false,
+          allow_view: true,
+          allow_fine_tuning: false,
+          organization: "*",
+          group: null,
+          is_blocking: false,
+        },
+      ],
     })),
   };
 }
@@ -144,7 +178,7 @@ function tokenizeBody(body: unknown, ctx: ServingContext) {
   const parsed = TokenizeRequestSchema.safeParse(body);
   if (!parsed.success) {
     const { message, param } = describeIssue(parsed.error);
-    throw new HttpError(400, message, param);
+    throw new HttpError(400, message, param, VALIDATION_ERROR_TYPE);
   }
   const request = parsed.data;
   checkOptionalModel(ctx, request.model);
@@ -165,11 +199,12 @@ function detokenizeBody(body: unknown, ctx: ServingContext) {
   const parsed = DetokenizeRequestSchema.safeParse(body);
   if (!parsed.success) {
     const { message, param } = describeIssue(parsed.error);
-    throw new HttpError(400, message, param);
+    throw new HttpError(400, message, param, VALIDATION_ERROR_TYPE);
   }
   checkOptionalModel(ctx, parsed.data.model);
   const prompt = detokenize(parsed.data.tokens);
-  if (prompt === undefined) throw new HttpError(400, "tokens: id outside the vocabulary", "tokens");
+  if (prompt === undefined)
+    throw new HttpError(400, `Token id ${Math.max(...parsed.data.tokens)} is out of vocabulary`);
   return { prompt };
 }
 
@@ -188,6 +223,8 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
     throw new HttpError(
       400,
       `JSON decode error: ${error instanceof Error ? error.message : String(error)}`,
+      null,
+      VALIDATION_ERROR_TYPE,
     );
   }
 }
