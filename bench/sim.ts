@@ -49,7 +49,12 @@ function timeScaleFor(tokensPerS: number): number {
       serialFraction: 0.08,
       timeScale: 1,
     },
-    { prefillTokens: 0, decodeSeqs: STREAMS, contextTokens: STREAMS * meanContext },
+    {
+      prefillTokens: 0,
+      decodeSeqs: STREAMS,
+      contextTokens: STREAMS * meanContext,
+      requests: STREAMS,
+    },
   ).totalMs;
   return stepMsAtScale1 / ((STREAMS / tokensPerS) * 1000);
 }

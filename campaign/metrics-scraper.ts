@@ -8,6 +8,7 @@ import { createWriteStream } from "node:fs";
 import { createRequire } from "node:module";
 import { writeFileAtomic } from "../common/atomic-write.ts";
 import { type MetricSample, MetricSampleSchema } from "../formats/raw-layout.ts";
+import { VLLM_PREFIX } from "../formats/vllm-metrics.ts";
 import { authHeaders } from "./health.ts";
 
 interface ParsedFamily {
@@ -55,7 +56,7 @@ export async function scrapeMetricsTo(url: string, file: string, apiKey?: string
 }
 
 /** Every gauge sample of the `vllm:` families in an exposition text. */
-export function gaugeSamples(text: string, tUs: number, prefix = "vllm:"): MetricSample[] {
+export function gaugeSamples(text: string, tUs: number, prefix = VLLM_PREFIX): MetricSample[] {
   const samples: MetricSample[] = [];
   let families: ParsedFamily[];
   try {

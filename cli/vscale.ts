@@ -35,6 +35,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   campaign: async () => (await import("./campaign.ts")).registerCampaign,
   run: async () => (await import("./run.ts")).registerRun,
   fit: async () => (await import("./fit.ts")).registerFit,
+  "fit-steps": async () => (await import("./fit-steps.ts")).registerFitSteps,
   report: async () => (await import("./report.ts")).registerReport,
   load: async () => (await import("./load.ts")).registerLoad,
 };

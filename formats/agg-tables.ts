@@ -7,6 +7,7 @@
 import { FACTOR_COLUMN_TYPES, FACTOR_NAMES, type FactorName } from "../config/factors.ts";
 import { AGG_FILES } from "./agg-layout.ts";
 import { ErrorKind } from "./request-record.ts";
+import { expositionName, VLLM_LEGACY_NAMES, VLLM_METRICS } from "./vllm-metrics.ts";
 
 export const AGG_SCHEMA_VERSION = 2;
 
@@ -76,10 +77,10 @@ const LATENCY_DOC: Record<LatencyMetric, string> = {
 };
 
 export const SERVER_HISTOGRAMS = {
-  ttft_s: "vllm:time_to_first_token_seconds",
-  queue_s: "vllm:request_queue_time_seconds",
-  prefill_s: "vllm:request_prefill_time_seconds",
-  decode_s: "vllm:request_decode_time_seconds",
+  ttft_s: VLLM_METRICS.timeToFirstToken.name,
+  queue_s: VLLM_METRICS.requestQueueTime.name,
+  prefill_s: VLLM_METRICS.requestPrefillTime.name,
+  decode_s: VLLM_METRICS.requestDecodeTime.name,
 } as const;
 export type ServerHistogram = keyof typeof SERVER_HISTOGRAMS;
 
@@ -150,10 +151,14 @@ function summaryColumns(): ColumnDef[] {
     col("gpu_mem_used_mib_max", "float64", "GPU memory used (MiB), max"),
     col("gpu_power_w_mean", "float64", "GPU power draw (W), mean"),
     col("gpu_power_w_max", "float64", "GPU power draw (W), max"),
-    col("server_requests", "int64", "Δ vllm:request_success_total over the window (all reasons)"),
-    col("server_prompt_tokens", "int64", "Δ vllm:prompt_tokens_total"),
-    col("server_generation_tokens", "int64", "Δ vllm:generation_tokens_total"),
-    col("server_preemptions", "int64", "Δ vllm:num_preemptions_total"),
+    col(
+      "server_requests",
+      "int64",
+      `Δ ${expositionName(VLLM_METRICS.requestSuccess)} over the window (all reasons)`,
+    ),
+    col("server_prompt_tokens", "int64", `Δ ${expositionName(VLLM_METRICS.promptTokens)}`),
+    col("server_generation_tokens", "int64", `Δ ${expositionName(VLLM_METRICS.generationTokens)}`),
+    col("server_preemptions", "int64", `Δ ${expositionName(VLLM_METRICS.numPreemptions)}`),
   );
   for (const [short, metric] of Object.entries(SERVER_HISTOGRAMS)) {
     columns.push(
@@ -163,12 +168,20 @@ function summaryColumns(): ColumnDef[] {
     );
   }
   columns.push(
-    col("server_running_mean", "float64", "mean of vllm:num_requests_running samples"),
-    col("server_waiting_mean", "float64", "mean of vllm:num_requests_waiting samples"),
+    col(
+      "server_running_mean",
+      "float64",
+      `mean of ${VLLM_METRICS.numRequestsRunning.name} samples`,
+    ),
+    col(
+      "server_waiting_mean",
+      "float64",
+      `mean of ${VLLM_METRICS.numRequestsWaiting.name} samples`,
+    ),
     col(
       "server_kv_cache_usage_max",
       "float64",
-      "max of vllm:kv_cache_usage_perc (or the older vllm:gpu_cache_usage_perc), 0–1",
+      `max of ${VLLM_METRICS.kvCacheUsage.name} (or the older ${VLLM_LEGACY_NAMES.kvCacheUsage[0]}), 0–1`,
     ),
   );
   return columns;
@@ -185,7 +198,8 @@ function summarySource(name: string): string {
   if (name.startsWith("gpu_")) return "analysis/aggregate/gpu-samples.ts gpuColumns()";
   if (["server_running_mean", "server_waiting_mean", "server_kv_cache_usage_max"].includes(name))
     return "analysis/aggregate/server-figures.ts GaugeFigures.finish()";
-  if (name.startsWith("server_")) return "analysis/aggregate/server-figures.ts scrapeDeltaColumns()";
+  if (name.startsWith("server_"))
+    return "analysis/aggregate/server-figures.ts scrapeDeltaColumns()";
   const fromRequests =
     name === "window_s" ||
     name.startsWith("requests_") ||
@@ -279,7 +293,7 @@ export const SERVER_METRICS_TABLE: TableDef = {
     col("campaign", "dict", "campaign name", false),
     col("experiment_id", "dict", "experiment id", false),
     col("time", "timestamp_us", "scrape time", false),
-    col("metric", "dict", "metric name, e.g. `vllm:num_requests_running`", false),
+    col("metric", "dict", `metric name, e.g. \`${VLLM_METRICS.numRequestsRunning.name}\``, false),
     col("labels", "string", "labels as JSON with sorted keys", false),
     col("value", "float64", "sample value", false),
   ],

@@ -1,20 +1,27 @@
 /**
- * `vscale sim serve MODEL [flags]`: parse argv the way `vllm serve` does, so
- * a real command template works unchanged. vLLM's flag names and defaults,
- * `-tp`/`-dp`, `--flag=value` and `--flag value`, BooleanOptionalAction
- * booleans (`--enable-x` / `--no-enable-x`), underscores accepted as dashes.
- * Unknown flags get one warning line each; bad values are ConfigErrors.
+ * `vscale sim serve MODEL [flags]`: parse argv the way `vllm serve` does
+ * (vllm/engine/arg_utils.py, vllm/utils/argparse_utils.py at v0.16.0), so a
+ * real command template works unchanged. vLLM's flag names and defaults,
+ * `-tp`/`-pp`/`-dp`, `--flag=value` and `--flag value`, BooleanOptionalAction
+ * booleans (`--enable-x` / `--no-enable-x`), underscores accepted as dashes,
+ * argparse's unique-prefix abbreviations, `human_readable_int` for
+ * `--max-model-len` (also `auto`) and `--max-num-batched-tokens`.
+ * Unknown flags are an error, as argparse's "unrecognized arguments", unless
+ * `--sim-ignore-unknown-flags` turns each into a warning line.
  */
 
 import { ConfigError } from "../common/errors.ts";
 import { parseDurationMs } from "../config/duration.ts";
 import { profileNames } from "./engine/profiles.ts";
-import type { SimOptionsInput } from "./options.ts";
+import { KV_CACHE_DTYPES, type SimOptionsInput } from "./options.ts";
 
-type Kind = "int" | "float" | "string" | "bool" | "duration" | "names";
+type Kind = "int" | "readable-int" | "float" | "string" | "bool" | "duration" | "names";
+
+/** Parse-level switches that are not server options. */
+type ParseKey = "simIgnoreUnknownFlags";
 
 interface FlagSpec {
-  key: keyof SimOptionsInput;
+  key: keyof SimOptionsInput | ParseKey;
   kind: Kind;
   help: string;
 }
@@ -27,6 +34,11 @@ export const SERVE_FLAGS: Record<string, FlagSpec> = {
     kind: "int",
     help: "TP size, -tp (default 1)",
   },
+  "--pipeline-parallel-size": {
+    key: "pipelineParallelSize",
+    kind: "int",
+    help: "PP stages, -pp (default 1); GPUs = TP × PP × DP",
+  },
   "--data-parallel-size": {
     key: "dataParallelSize",
     kind: "int",
@@ -35,11 +47,11 @@ export const SERVE_FLAGS: Record<string, FlagSpec> = {
   "--max-num-seqs": {
     key: "maxNumSeqs",
     kind: "int",
-    help: "max running sequences per replica (default 256)",
+    help: "max running sequences per replica (default 1024 on ≥ 70 GiB GPUs but A100, else 256)",
   },
   "--max-num-batched-tokens": {
     key: "maxNumBatchedTokens",
-    kind: "int",
+    kind: "readable-int",
     help: "token budget per step",
   },
   "--block-size": { key: "blockSize", kind: "int", help: "KV block size in tokens (default 16)" },
@@ -51,8 +63,13 @@ export const SERVE_FLAGS: Record<string, FlagSpec> = {
   "--gpu-memory-utilization": { key: "gpuMemoryUtilization", kind: "float", help: "default 0.9" },
   "--max-model-len": {
     key: "maxModelLen",
-    kind: "int",
-    help: "context length (default: profile's)",
+    kind: "readable-int",
+    help: "context length, e.g. 32k (default or auto: the profile's)",
+  },
+  "--kv-cache-dtype": {
+    key: "kvCacheDtype",
+    kind: "string",
+    help: `${KV_CACHE_DTYPES.join(", ")} (fp8: twice the KV blocks)`,
   },
   "--enable-chunked-prefill": { key: "enableChunkedPrefill", kind: "bool", help: "default on" },
   "--enable-prefix-caching": { key: "enablePrefixCaching", kind: "bool", help: "default on" },
@@ -66,17 +83,27 @@ export const SERVE_FLAGS: Record<string, FlagSpec> = {
     kind: "string",
     help: "require Bearer key on /v1 (or VLLM_API_KEY)",
   },
+  "--enable-request-id-headers": {
+    key: "enableRequestIdHeaders",
+    kind: "bool",
+    help: "add X-Request-Id to responses",
+  },
   "--seed": { key: "seed", kind: "int", help: "random seed (default 0)" },
   "--sim-seed": { key: "seed", kind: "int", help: "same as --seed" },
   "--sim-profile": {
     key: "simProfile",
     kind: "string",
-    help: `one of ${profileNames().join(", ")}`,
+    help: `one of ${profileNames().join(", ")}, or a profile.json from vscale fit-steps`,
   },
   "--sim-serial-fraction": {
     key: "simSerialFraction",
     kind: "float",
-    help: "planted Amdahl s (default 0.08)",
+    help: "planted Amdahl s (default 0.08; not with a fitted profile)",
+  },
+  "--sim-ignore-unknown-flags": {
+    key: "simIgnoreUnknownFlags",
+    kind: "bool",
+    help: "warn about vLLM flags the simulator does not model instead of failing",
   },
   "--sim-time-scale": {
     key: "simTimeScale",
@@ -117,8 +144,47 @@ export const SERVE_FLAGS: Record<string, FlagSpec> = {
 
 const SHORT_FLAGS: Record<string, string> = {
   "-tp": "--tensor-parallel-size",
+  "-pp": "--pipeline-parallel-size",
   "-dp": "--data-parallel-size",
 };
+
+/** vLLM's `human_readable_int`: 32k = 32,000, 32K = 32,768 (no decimals with K/M/G/T). */
+export function parseReadableInt(raw: string): number | undefined {
+  const value = raw.trim();
+  const match = /^(\d+(?:\.\d+)?)([kKmMgGtT])$/.exec(value);
+  if (match) {
+    const [, number = "", suffix = ""] = match;
+    const decimal: Record<string, number> = { k: 1e3, m: 1e6, g: 1e9, t: 1e12 };
+    const multiplier = decimal[suffix];
+    if (multiplier !== undefined) return Math.trunc(Number(number) * multiplier);
+    if (number.includes(".")) return undefined;
+    return Number(number) * 2 ** (10 * ("KMGT".indexOf(suffix) + 1));
+  }
+  return /^-?\d+$/.test(value) ? Number(value) : undefined;
+}
+
+/** Every option string argparse would know, for prefix abbreviations: `--no-x` too. */
+function optionStrings(): string[] {
+  const names = Object.keys(SERVE_FLAGS);
+  for (const [flag, spec] of Object.entries(SERVE_FLAGS))
+    if (spec.kind === "bool") names.push(`--no-${flag.slice(2)}`);
+  return names;
+}
+
+/**
+ * argparse's `allow_abbrev`: a unique prefix of a long option is that option;
+ * a prefix of several is an error naming them.
+ */
+function expandAbbreviation(name: string): string | undefined {
+  if (!name.startsWith("--")) return undefined;
+  const matches = optionStrings().filter((option) => option.startsWith(name));
+  if (matches.length > 1) {
+    throw new ConfigError(`ambiguous option: ${name} could match ${matches.join(", ")}`, {
+      field: name,
+    });
+  }
+  return matches[0];
+}
 
 export interface ParsedServeArgs {
   options: SimOptionsInput;
@@ -133,6 +199,14 @@ function parseValue(flag: string, spec: FlagSpec, raw: string): unknown {
     case "int": {
       if (!/^-?\d+$/.test(raw)) throw bad("an integer");
       return Number(raw);
+    }
+    case "readable-int": {
+      // `--max-model-len auto` (or -1): the model's own length (human_readable_int_or_auto).
+      if (spec.key === "maxModelLen" && (raw === "-1" || raw.toLowerCase() === "auto"))
+        return undefined;
+      const value = parseReadableInt(raw);
+      if (value === undefined) throw bad("an integer such as 8192, 32k or 32K");
+      return value;
     }
     case "float": {
       const value = Number(raw);
@@ -160,6 +234,7 @@ export function parseServeArgs(
 ): ParsedServeArgs {
   const options: Record<string, unknown> = {};
   const warnings: string[] = [];
+  const unknown: string[] = [];
   let model: string | undefined;
   let help = false;
   const positionals: string[] = [];
@@ -180,6 +255,8 @@ export function parseServeArgs(
     name =
       SHORT_FLAGS[name] ??
       (name.startsWith("--") ? `--${name.slice(2).replaceAll("_", "-")}` : name);
+    if (!SERVE_FLAGS[name] && !(name.startsWith("--no-") && SERVE_FLAGS[`--${name.slice(5)}`]))
+      name = expandAbbreviation(name) ?? name;
     let negated = false;
     let spec = SERVE_FLAGS[name];
     if (!spec && name.startsWith("--no-")) {
@@ -196,9 +273,7 @@ export function parseServeArgs(
       const takesValue =
         inline === undefined && next !== undefined && !next.startsWith("-") && model !== undefined;
       if (takesValue) i++;
-      warnings.push(
-        `WARNING vscale sim: ignoring vLLM flag ${name}${takesValue ? ` ${next}` : ""} (not modelled)`,
-      );
+      unknown.push(takesValue ? `${arg} ${next}` : arg);
       continue;
     }
     if (spec.kind === "bool") {
@@ -236,6 +311,22 @@ export function parseServeArgs(
   }
   if (model === undefined && !help)
     throw new ConfigError("missing MODEL", { hint: "vscale sim serve MODEL [flags]" });
+  const ignoreUnknown = options.simIgnoreUnknownFlags === true;
+  delete options.simIgnoreUnknownFlags;
+  if (unknown.length > 0 && !ignoreUnknown) {
+    throw new ConfigError(`unrecognized arguments: ${unknown.join(" ")}`, {
+      hint: "vLLM refuses these too; --sim-ignore-unknown-flags accepts flags the simulator does not model",
+    });
+  }
+  for (const flag of unknown)
+    warnings.push(`WARNING vscale sim: ignoring vLLM flag ${flag} (not modelled)`);
+  if (options.enableChunkedPrefill === false) {
+    // vllm/engine/arg_utils.py warns the same for generate models, which V1 runs chunked.
+    warnings.push(
+      "WARNING vscale sim: This model does not officially support disabling chunked prefill. " +
+        "Disabling this manually may cause the engine to crash or produce incorrect outputs.",
+    );
+  }
   if (options.apiKey === undefined && env.VLLM_API_KEY) options.apiKey = env.VLLM_API_KEY;
   return { options: { ...options, model: model ?? "" } as SimOptionsInput, warnings, help };
 }
@@ -253,8 +344,8 @@ export function serveHelp(): string {
   return [
     "Usage: vscale sim serve MODEL [vLLM flags] [--sim-* flags]",
     "",
-    "A vLLM-compatible simulated server with a planted Amdahl scaling law.",
-    "Other vLLM flags are accepted with a warning. Booleans take --no-<flag> to disable.",
+    "A vLLM-compatible simulated server: a planted Amdahl law, or step times fitted from measurements.",
+    "Other vLLM flags are errors (as in vLLM) unless --sim-ignore-unknown-flags. Booleans take --no-<flag>.",
     "",
     ...lines,
   ].join("\n");

@@ -1,53 +1,62 @@
 /**
- * A deterministic, invertible pseudo-tokenizer. Text is pre-split into words
- * (an optional leading space plus a run of letters, digits or punctuation),
- * each word is cut into pieces of at most three ASCII characters, and every
- * piece maps to one id; non-ASCII characters become one token per UTF-8 byte.
- * Roughly 3 characters per token, like a real BPE vocabulary on English.
+ * A deterministic, invertible pseudo-tokenizer whose ids stay inside a real
+ * model's vocabulary (29,059 ids; Llama 3 has 128,256, the H200 grid's model
+ * 32,000), as vLLM's own tokenizer never yields an id the model lacks. Text is
+ * pre-split into words (an optional leading space plus a run of letters,
+ * digits or punctuation); a word is cut into pieces: three characters when
+ * all three are a space or a lowercase letter (27³ pieces), else two or one
+ * printable ASCII characters (95² + 95); non-ASCII characters become one
+ * token per UTF-8 byte. Roughly 3 characters per token on English prose,
+ * like a real BPE vocabulary.
  *
  * The words the simulator generates (`GENERATED_WORDS`) are each exactly one
  * token and start with a space, so re-tokenizing generated text yields exactly
  * as many tokens as were streamed: `usage` agrees with `/tokenize`.
  */
 
-const PIECE_CHARS = 3;
 const ASCII_FIRST = 32; // ' '
 const ASCII_COUNT = 95; // ' ' .. '~'
-/** Ids 0..255 are raw UTF-8 bytes; ASCII pieces start after them. */
+const TRIPLE_ALPHABET = " abcdefghijklmnopqrstuvwxyz";
+const TRIPLE_COUNT = TRIPLE_ALPHABET.length;
+/** Ids 0..255 are raw UTF-8 bytes, then 1- and 2-character ASCII pieces, then triples. */
 const BYTE_IDS = 256;
+const PAIR_FIRST = BYTE_IDS + ASCII_COUNT;
+const TRIPLE_FIRST = PAIR_FIRST + ASCII_COUNT ** 2;
+const MAX_ID = TRIPLE_FIRST + TRIPLE_COUNT ** 3;
 const WORD_RE = / ?[A-Za-z]+| ?[0-9]+| ?[!-/:-@[-`{-~]+|\s+|[^\x20-\x7e]+/g;
 
 const ASCII_RE = /^[\x20-\x7e]+$/;
+const TRIPLE_RE = /^[ a-z]{3}$/;
+
+const ascii = (c: string) => c.charCodeAt(0) - ASCII_FIRST;
 
 function pieceId(piece: string): number {
-  // Base-95 with a length offset so pieces of different lengths never collide.
-  let id = 0;
-  let offset = 0;
-  let size = 1;
-  for (let len = 1; len < piece.length; len++) {
-    size *= ASCII_COUNT;
-    offset += size;
+  if (piece.length === 3) {
+    let id = 0;
+    for (const c of piece) id = id * TRIPLE_COUNT + TRIPLE_ALPHABET.indexOf(c);
+    return TRIPLE_FIRST + id;
   }
-  for (let i = 0; i < piece.length; i++)
-    id = id * ASCII_COUNT + (piece.charCodeAt(i) - ASCII_FIRST);
-  return BYTE_IDS + offset + id;
+  if (piece.length === 2)
+    return PAIR_FIRST + ascii(piece[0] as string) * ASCII_COUNT + ascii(piece[1] as string);
+  return BYTE_IDS + ascii(piece);
 }
 
-const MAX_ID = BYTE_IDS + ASCII_COUNT + ASCII_COUNT ** 2 + ASCII_COUNT ** 3;
-
 function pieceText(id: number): string {
-  let rest = id - BYTE_IDS;
-  let len = 1;
-  while (len < PIECE_CHARS && rest >= ASCII_COUNT ** len) {
-    rest -= ASCII_COUNT ** len;
-    len++;
+  const char = (code: number) => String.fromCharCode(ASCII_FIRST + code);
+  if (id >= TRIPLE_FIRST) {
+    let rest = id - TRIPLE_FIRST;
+    let text = "";
+    for (let i = 0; i < 3; i++) {
+      text = (TRIPLE_ALPHABET[rest % TRIPLE_COUNT] as string) + text;
+      rest = Math.floor(rest / TRIPLE_COUNT);
+    }
+    return text;
   }
-  let text = "";
-  for (let i = 0; i < len; i++) {
-    text = String.fromCharCode(ASCII_FIRST + (rest % ASCII_COUNT)) + text;
-    rest = Math.floor(rest / ASCII_COUNT);
+  if (id >= PAIR_FIRST) {
+    const rest = id - PAIR_FIRST;
+    return char(Math.floor(rest / ASCII_COUNT)) + char(rest % ASCII_COUNT);
   }
-  return text;
+  return char(id - BYTE_IDS);
 }
 
 /** Token ids of `text`. */
@@ -55,8 +64,12 @@ export function tokenize(text: string): number[] {
   const ids: number[] = [];
   for (const [word] of text.matchAll(WORD_RE)) {
     if (ASCII_RE.test(word)) {
-      for (let i = 0; i < word.length; i += PIECE_CHARS)
-        ids.push(pieceId(word.slice(i, i + PIECE_CHARS)));
+      for (let i = 0; i < word.length; ) {
+        const triple = word.slice(i, i + 3);
+        const piece = TRIPLE_RE.test(triple) ? triple : word.slice(i, i + 2);
+        ids.push(pieceId(piece));
+        i += piece.length;
+      }
     } else {
       for (const byte of Buffer.from(word, "utf8")) ids.push(byte);
     }

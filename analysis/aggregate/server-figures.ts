@@ -6,15 +6,16 @@
 
 import { SERVER_HISTOGRAMS } from "../../formats/agg-tables.ts";
 import type { MetricSample } from "../../formats/raw-layout.ts";
+import { VLLM_LEGACY_NAMES, VLLM_METRICS } from "../../formats/vllm-metrics.ts";
 import { histogramDelta, histogramMean, histogramQuantile } from "./histogram-quantile.ts";
 import type { Warn } from "./ndjson-lines.ts";
 import { histogram, type PromSample, seriesKey, sumSeries } from "./prometheus-text.ts";
 
 const COUNTERS = {
-  server_requests: "vllm:request_success",
-  server_prompt_tokens: "vllm:prompt_tokens",
-  server_generation_tokens: "vllm:generation_tokens",
-  server_preemptions: "vllm:num_preemptions",
+  server_requests: VLLM_METRICS.requestSuccess.name,
+  server_prompt_tokens: VLLM_METRICS.promptTokens.name,
+  server_generation_tokens: VLLM_METRICS.generationTokens.name,
+  server_preemptions: VLLM_METRICS.numPreemptions.name,
 } as const;
 
 /** One `/metrics` scrape file: its samples, or why it cannot be used. */
@@ -173,10 +174,13 @@ export function scrapeDeltaColumns(
   return out;
 }
 
-const RUNNING = "vllm:num_requests_running";
-const WAITING = "vllm:num_requests_waiting";
+const RUNNING = VLLM_METRICS.numRequestsRunning.name;
+const WAITING = VLLM_METRICS.numRequestsWaiting.name;
 /** vLLM renamed the KV-cache gauge; read both. */
-const KV_CACHE = new Set(["vllm:kv_cache_usage_perc", "vllm:gpu_cache_usage_perc"]);
+const KV_CACHE = new Set<string>([
+  VLLM_METRICS.kvCacheUsage.name,
+  ...VLLM_LEGACY_NAMES.kvCacheUsage,
+]);
 
 /** Gauge samples → mean running/waiting (summed over series per scrape) and max KV-cache usage. */
 export class GaugeFigures {

@@ -1,6 +1,9 @@
 /**
  * Step cost: schedule + execute + update, as vLLM V1's `EngineCore.step()`.
  *
+ * With a fitted profile (`--sim-profile FILE`, fitted-cost.ts) the three
+ * phases come from measured steps. Without one:
+ *
  * Execute follows the planted law for tensor parallelism N:
  *   execute(N) = execute(1) · (s + (1 − s)/N) + comm(N)
  * and the schedule and update phases keep the split measured in seed
@@ -9,6 +12,8 @@
  * step, so an Amdahl fit of throughput against TP recovers it (up to the small
  * all-reduce term).
  */
+import type { StepProfile } from "../../formats/step-profile.ts";
+import { fittedExecuteMs, partMs, type StepFeatures } from "./fitted-cost.ts";
 import type { SimProfile } from "./profiles.ts";
 
 export const PHASE_SPLIT = { execute: 0.955, schedule: 0.027, update: 0.018 } as const;
@@ -21,6 +26,8 @@ export interface BatchShape {
   decodeSeqs: number;
   /** Context tokens the attention reads, summed over scheduled sequences. */
   contextTokens: number;
+  /** Requests scheduled in the step. */
+  requests: number;
 }
 
 export interface StepCost {
@@ -35,10 +42,21 @@ export interface StepCost {
 export interface CostModelParams {
   profile: SimProfile;
   tensorParallelSize: number;
+  /** The planted s; unused with `fitted`. */
   serialFraction: number;
   /** The simulated GPU runs this many times faster: every duration is divided by it. */
   timeScale: number;
+  /** Measured step times to follow instead of the planted law. */
+  fitted?: StepProfile | undefined;
+  /**
+   * Pipeline stages: the layers are split over them, so a step's forward
+   * pass crosses PP − 1 stage boundaries (one activation send each).
+   */
+  pipelineParallelSize?: number;
 }
+
+/** One activation hand-off between pipeline stages, ms (NVLink-class p2p of a step's hidden states). */
+export const PP_SEND_MS = 0.05;
 
 /** Execute time on one GPU, unscaled. */
 export function executeMsAtTp1(profile: SimProfile, batch: BatchShape): number {
@@ -59,10 +77,30 @@ export function commMs(profile: SimProfile, n: number, batch: BatchShape): numbe
 
 export function stepCost(params: CostModelParams, batch: BatchShape): StepCost {
   const { profile, tensorParallelSize: n, serialFraction: s, timeScale } = params;
-  const comm = commMs(profile, n, batch);
+  const pp = params.pipelineParallelSize ?? 1;
+  const scale = 1 / timeScale;
+  const ppMs = (pp - 1) * PP_SEND_MS;
+  if (params.fitted) {
+    const x: StepFeatures = { ...batch, tp: n };
+    const execute = fittedExecuteMs(params.fitted, x) + ppMs;
+    // No schedule/update measurements: they keep seed 000's share of the step.
+    const { schedule, update } = params.fitted;
+    const stepShare = execute / PHASE_SPLIT.execute;
+    const scheduleMs = schedule
+      ? Math.max(0, partMs(schedule, x))
+      : stepShare * PHASE_SPLIT.schedule;
+    const updateMs = update ? Math.max(0, partMs(update, x)) : stepShare * PHASE_SPLIT.update;
+    return {
+      scheduleMs: scheduleMs * scale,
+      executeMs: execute * scale,
+      updateMs: updateMs * scale,
+      commMs: ppMs * scale,
+      totalMs: (scheduleMs + execute + updateMs) * scale,
+    };
+  }
+  const comm = commMs(profile, n, batch) + ppMs;
   const execute = executeMsAtTp1(profile, batch) * (s + (1 - s) / n) + comm;
   const stepMs = execute / PHASE_SPLIT.execute;
-  const scale = 1 / timeScale;
   return {
     scheduleMs: stepMs * PHASE_SPLIT.schedule * scale,
     executeMs: execute * scale,
@@ -72,15 +110,21 @@ export function stepCost(params: CostModelParams, batch: BatchShape): StepCost {
   };
 }
 
-/** Blocks that fit on `tp` GPUs, as vLLM's memory profiling would find them. */
+/**
+ * Blocks that fit on `gpus` GPUs (TP × PP: weights and layers are split over
+ * them), as vLLM's memory profiling would find them; `dtypeFactor` is the
+ * KV dtype's size relative to bf16 (fp8: 0.5).
+ */
 export function kvBlocksFor(
   profile: SimProfile,
-  tp: number,
+  gpus: number,
   gpuMemoryUtilization: number,
   blockSize: number,
+  dtypeFactor = 1,
 ): number {
   const GiB = 1024 ** 3;
   const budget =
-    (profile.gpuMemoryGiB * gpuMemoryUtilization - profile.activationGiB) * tp - profile.weightsGiB;
-  return Math.floor((budget * GiB) / (profile.kvBytesPerToken * blockSize));
+    (profile.gpuMemoryGiB * gpuMemoryUtilization - profile.activationGiB) * gpus -
+    profile.weightsGiB;
+  return Math.floor((budget * GiB) / (profile.kvBytesPerToken * dtypeFactor * blockSize));
 }

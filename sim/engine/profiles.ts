@@ -31,25 +31,29 @@ export interface SimProfile {
   /** Memory vLLM keeps for activations and CUDA graphs per GPU, GiB. */
   activationGiB: number;
   maxModelLen: number;
+  /** A fitted step profile under sim/profiles/ that replaces the formula above. */
+  fittedSteps?: string;
 }
 
+const LLAMA_8B_H100: SimProfile = {
+  name: "llama-8b-h100",
+  description: "Llama-3.1-8B-Instruct, bf16, on H100 80GB",
+  executeBaseMs: 6.5,
+  prefillTokenMs: 0.04,
+  decodeSeqMs: 0.04,
+  contextTokenMs: 0.00006,
+  commBaseMs: 0.01,
+  commTokenMs: 0.00002,
+  meanOutputTokens: 200,
+  gpuMemoryGiB: 80,
+  weightsGiB: 15,
+  kvBytesPerToken: 2 * 32 * 8 * 128 * 2,
+  activationGiB: 4,
+  maxModelLen: 131072,
+};
+
 export const PROFILES: Record<string, SimProfile> = {
-  "llama-8b-h100": {
-    name: "llama-8b-h100",
-    description: "Llama-3.1-8B-Instruct, bf16, on H100 80GB",
-    executeBaseMs: 6.5,
-    prefillTokenMs: 0.04,
-    decodeSeqMs: 0.04,
-    contextTokenMs: 0.00006,
-    commBaseMs: 0.01,
-    commTokenMs: 0.00002,
-    meanOutputTokens: 200,
-    gpuMemoryGiB: 80,
-    weightsGiB: 15,
-    kvBytesPerToken: 2 * 32 * 8 * 128 * 2,
-    activationGiB: 4,
-    maxModelLen: 131072,
-  },
+  "llama-8b-h100": LLAMA_8B_H100,
   "llama-70b-h100": {
     name: "llama-70b-h100",
     description: "Llama-3.1-70B-Instruct, bf16, on H100 80GB (needs TP ≥ 2 to fit)",
@@ -65,6 +69,18 @@ export const PROFILES: Record<string, SimProfile> = {
     kvBytesPerToken: 2 * 80 * 8 * 128 * 2,
     activationGiB: 6,
     maxModelLen: 131072,
+  },
+  /**
+   * Llama-3-8B on one H200 (141 GB; nvidia-smi reports 143771 MiB ≈ 140 GiB),
+   * its step time fitted from the measured grid (sim/profiles/README.md); the
+   * H100 formula coefficients it inherits are unused.
+   */
+  "llama-8b-h200": {
+    ...LLAMA_8B_H100,
+    name: "llama-8b-h200",
+    description: "Llama-3-8B shape, bf16, eager mode, on H200 141GB (fitted step times)",
+    gpuMemoryGiB: 140,
+    fittedSteps: "llama-8b-h200.json",
   },
 };
 

@@ -44,6 +44,8 @@ export interface Sequence {
   numComputed: number;
   numOutput: number;
   numPreemptions: number;
+  /** Prompt tokens found in the prefix cache when first scheduled (vLLM's `num_cached_tokens`). */
+  numCachedTokens: number;
   firstScheduledMs: number | undefined;
   firstTokenMs: number | undefined;
   lastTokenMs: number | undefined;
@@ -133,6 +135,7 @@ export class Engine {
       numComputed: 0,
       numOutput: 0,
       numPreemptions: 0,
+      numCachedTokens: 0,
       firstScheduledMs: undefined,
       firstTokenMs: undefined,
       lastTokenMs: undefined,
@@ -218,6 +221,8 @@ export class Engine {
         prefixQueries += seq.promptLen;
         prefixHits += hits * cfg.blockSize;
       }
+      // Set once, at the first scheduling (vllm/v1/core/sched/scheduler.py: `num_cached_tokens < 0`).
+      if (seq.firstScheduledMs === undefined) seq.numCachedTokens = hits * cfg.blockSize;
       this.waiting.shift();
       seq.status = "running";
       // A step starts on the modelled clock, which may precede a request admitted while the
@@ -334,5 +339,5 @@ function shapeOf(chunks: readonly ScheduledChunk[]): BatchShape {
     else prefillTokens += tokens;
     contextTokens += seq.numComputed + tokens;
   }
-  return { prefillTokens, decodeSeqs, contextTokens };
+  return { prefillTokens, decodeSeqs, contextTokens, requests: chunks.length };
 }

@@ -34,19 +34,24 @@ export class StreamChunkEncoder {
     this.suffix = template.slice(at + SENTINEL_JSON.length);
   }
 
-  /** The chat role-only first chunk. */
-  role(): string {
-    return sseData(streamChunk(this.kind, this.base, "", null, { role: true }));
+  /** The chat role-only first chunk; `usage`: continuous usage (no completion tokens yet). */
+  role(usage?: Usage): string {
+    return sseData(streamChunk(this.kind, this.base, "", null, { role: true, usage }));
   }
 
   /**
    * One token chunk; `quotedText` is the token's text already quoted as JSON.
-   * The last chunk carries the finish reason; `usage` is continuous usage stats.
+   * The last chunk carries the finish and stop reasons; `usage` is continuous usage stats.
    */
-  token(quotedText: string, finishReason: string | null, usage?: Usage): string {
+  token(
+    quotedText: string,
+    finishReason: string | null,
+    usage?: Usage,
+    stopReason: string | null = null,
+  ): string {
     if (finishReason === null && usage === undefined) return this.prefix + quotedText + this.suffix;
     const text = JSON.parse(quotedText) as string;
-    return sseData(streamChunk(this.kind, this.base, text, finishReason, { usage }));
+    return sseData(streamChunk(this.kind, this.base, text, finishReason, { usage, stopReason }));
   }
 
   /** The usage-only chunk before `[DONE]`. */

@@ -7,7 +7,7 @@ import type { z } from "zod";
 import { drawTokenCount, hashString, mixSeed, uniform } from "../random.ts";
 import { detokenize, tokenize } from "../tokenizer.ts";
 import { renderChat } from "./chat-template.ts";
-import { HttpError } from "./errors.ts";
+import { HttpError, VALIDATION_ERROR_TYPE } from "./errors.ts";
 import {
   type ChatRequest,
   ChatRequestSchema,
@@ -47,7 +47,7 @@ function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
   const parsed = schema.safeParse(body);
   if (!parsed.success) {
     const { message, param } = describeIssue(parsed.error);
-    throw new HttpError(400, message, param);
+    throw new HttpError(400, message, param, VALIDATION_ERROR_TYPE);
   }
   return parsed.data;
 }
@@ -93,14 +93,25 @@ function completionPromptIds(prompt: CompletionRequest["prompt"]): { ids: number
   if (typeof first === "string") return { ids: tokenize(first), text: first };
   const ids = (Array.isArray(first) ? first : prompt) as number[];
   const text = detokenize(ids);
-  if (text === undefined)
-    throw new HttpError(400, "prompt contains token ids outside the vocabulary", "prompt");
+  if (text === undefined) {
+    // vllm/v1/engine/input_processor.py: a ValueError, so a 400 with no param.
+    throw new HttpError(400, `Token id ${Math.max(...ids)} is out of vocabulary`);
+  }
   return { ids: [...ids], text };
 }
 
 export function prepareRequest(kind: ApiKind, body: unknown, ctx: ServingContext): PreparedRequest {
   const request =
     kind === "chat" ? parseBody(ChatRequestSchema, body) : parseBody(CompletionRequestSchema, body);
+  if (request.stream_options && !request.stream) {
+    // chat_completion/protocol.py and completion/protocol.py `check_stream_options`.
+    throw new HttpError(
+      400,
+      "Stream options can only be defined when `stream=True`.",
+      null,
+      "Bad Request",
+    );
+  }
   const model = checkModel(ctx, request.model);
   refuseUnsupported(request, kind);
 
@@ -160,6 +171,10 @@ export function prepareRequest(kind: ApiKind, body: unknown, ctx: ServingContext
     outputTokens = Math.min(drawn, maxTokens);
     finishReason = drawn >= maxTokens ? "length" : "stop";
   }
+  // vllm/entrypoints/utils.py `should_include_usage`: StreamOptions defaults include_usage
+  // to true, and per-chunk usage needs both it and continuous_usage_stats.
+  const streamOptions = request.stream_options;
+  const includeUsage = streamOptions ? (streamOptions.include_usage ?? true) : false;
   const stop =
     request.stop === undefined || request.stop === null
       ? []
@@ -173,8 +188,8 @@ export function prepareRequest(kind: ApiKind, body: unknown, ctx: ServingContext
     finishReason,
     stop,
     stream: request.stream ?? false,
-    includeUsage: request.stream_options?.include_usage ?? false,
-    continuousUsage: request.stream_options?.continuous_usage_stats ?? false,
+    includeUsage,
+    continuousUsage: includeUsage && (streamOptions?.continuous_usage_stats ?? false),
     random,
   };
 }
@@ -199,35 +214,78 @@ export interface ChunkBase {
   model: string;
 }
 
-/** One streamed chunk. `text` undefined + role: the chat role-only first chunk. */
+export interface ChunkOptions {
+  /** The chat role-only first chunk. */
+  role?: boolean;
+  /** Continuous usage stats (stream_options.continuous_usage_stats). */
+  usage?: Usage;
+  /** The stop string that ended the request (final chunk); null otherwise. */
+  stopReason?: string | null;
+}
+
+/**
+ * One streamed chunk, key for key as vLLM v0.16.0 serialises it: chat chunks
+ * with pydantic's `exclude_unset` (vllm/entrypoints/openai/chat_completion/serving.py:
+ * the role chunk carries `prompt_token_ids: null`, token chunks `token_ids: null`,
+ * the final one `stop_reason`), completion chunks with every field
+ * (completion/serving.py `exclude_unset=False`: `stop_reason`, `prompt_token_ids`,
+ * `token_ids` and `"usage": null`).
+ */
 export function streamChunk(
   kind: ApiKind,
   base: ChunkBase,
   text: string,
   finishReason: string | null,
-  options: { role?: boolean; usage?: Usage } = {},
+  options: ChunkOptions = {},
 ): Record<string, unknown> {
-  const choice =
-    kind === "chat"
-      ? {
-          index: 0,
-          delta: options.role ? { role: "assistant", content: "" } : { content: text },
-          logprobs: null,
-          finish_reason: finishReason,
-        }
-      : { index: 0, text, logprobs: null, finish_reason: finishReason, stop_reason: null };
-  const chunk: Record<string, unknown> = {
+  const head = {
     id: base.id,
     object: kind === "chat" ? "chat.completion.chunk" : "text_completion",
     created: base.created,
     model: base.model,
-    choices: [choice],
   };
-  if (options.usage) chunk.usage = options.usage;
-  return chunk;
+  if (kind === "completion") {
+    const choice = {
+      index: 0,
+      text,
+      logprobs: null,
+      finish_reason: finishReason,
+      stop_reason: options.stopReason ?? null,
+      prompt_token_ids: null,
+      token_ids: null,
+    };
+    const usage = options.usage ? { ...options.usage, prompt_tokens_details: null } : null;
+    return { ...head, choices: [choice], usage };
+  }
+  if (options.role) {
+    const choice = {
+      index: 0,
+      delta: { role: "assistant", content: "" },
+      logprobs: null,
+      finish_reason: null,
+    };
+    return {
+      ...head,
+      choices: [choice],
+      ...(options.usage ? { usage: options.usage } : {}),
+      prompt_token_ids: null,
+    };
+  }
+  const choice =
+    finishReason === null
+      ? { index: 0, delta: { content: text }, logprobs: null, finish_reason: null, token_ids: null }
+      : {
+          index: 0,
+          delta: { content: text },
+          logprobs: null,
+          finish_reason: finishReason,
+          stop_reason: options.stopReason ?? null,
+          token_ids: null,
+        };
+  return { ...head, choices: [choice], ...(options.usage ? { usage: options.usage } : {}) };
 }
 
-/** The usage-only chunk sent before `[DONE]` when `stream_options.include_usage` is set. */
+/** The usage-only chunk before `[DONE]` (both APIs dump it with `exclude_none`). */
 export function usageChunk(kind: ApiKind, base: ChunkBase, usage: Usage): Record<string, unknown> {
   return {
     id: base.id,
@@ -245,6 +303,7 @@ export function fullResponse(
   text: string,
   finishReason: string,
   usage: Usage,
+  stopReason: string | null = null,
 ): Record<string, unknown> {
   const choice =
     kind === "chat"
@@ -253,9 +312,9 @@ export function fullResponse(
           message: { role: "assistant", content: text, tool_calls: [] },
           logprobs: null,
           finish_reason: finishReason,
-          stop_reason: null,
+          stop_reason: stopReason,
         }
-      : { index: 0, text, logprobs: null, finish_reason: finishReason, stop_reason: null };
+      : { index: 0, text, logprobs: null, finish_reason: finishReason, stop_reason: stopReason };
   return {
     id: base.id,
     object: kind === "chat" ? "chat.completion" : "text_completion",

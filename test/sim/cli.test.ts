@@ -42,12 +42,15 @@ describe("parseServeArgs (vLLM argv conventions)", () => {
       simStartupDelayMs: 2000,
       simSerialFraction: 0.1,
     });
-    expect(warnings).toEqual([]);
+    // Only vLLM's own warning about disabling chunked prefill (vllm/engine/arg_utils.py).
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain("disabling chunked prefill");
   });
 
-  it("warns once per unknown vLLM flag and keeps its value out of the way", () => {
+  it("with --sim-ignore-unknown-flags, warns once per unknown vLLM flag and keeps its value out of the way", () => {
     const { options, warnings } = parseServeArgs([
       MODEL,
+      "--sim-ignore-unknown-flags",
       "--swap-space",
       "4",
       "--disable-log-requests",
@@ -112,6 +115,7 @@ describe("vscale sim serve (spawned)", () => {
         "sk-hidden",
         "--swap-space",
         "4",
+        "--sim-ignore-unknown-flags",
         "--sim-stats-interval",
         "200ms",
       ],

@@ -1,3 +1,7 @@
+/**
+ * Error statuses and bodies as vLLM v0.16.0 writes them: `{"error": {message,
+ * type, param, code}}` (vllm/entrypoints/openai/engine/protocol.py ErrorResponse).
+ */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SimServer } from "../../sim/server.ts";
 import { MODEL, postJson, sim } from "./helpers.ts";
@@ -84,7 +88,14 @@ describe("4xx catalogue", () => {
       "/v1/completions",
       { model: MODEL, prompt: [99_999_999] },
       400,
-      /vocabulary/,
+      /^Token id 99999999 is out of vocabulary$/,
+    ],
+    [
+      "stream_options without stream",
+      "/v1/completions",
+      { model: MODEL, prompt: "x", stream_options: { include_usage: true } },
+      400,
+      /^Stream options can only be defined when `stream=True`\.$/,
     ],
     [
       "wrong model",
@@ -98,9 +109,16 @@ describe("4xx catalogue", () => {
     it(`${name} → ${status}`, async () => {
       const response = await postJson(server.url, path, body, auth);
       expect(response.status).toBe(status);
-      expect(response.json?.object).toBe("error");
-      expect(response.json?.code).toBe(status);
-      expect(String(response.json?.message)).toMatch(message);
+      const error = response.json.error as Record<string, unknown>;
+      expect(Object.keys(response.json)).toEqual(["error"]);
+      expect(Object.keys(error)).toEqual(["message", "type", "param", "code"]);
+      expect(error.code).toBe(status);
+      expect(String(error.message)).toMatch(message);
+      // Body validation fails as FastAPI's RequestValidationError ("Bad Request"),
+      // serving checks as the exception class (BadRequestError, NotFoundError).
+      if (/JSON|messages|wrong type|zero|temperature|stream_options/.test(name))
+        expect(error.type).toBe("Bad Request");
+      else expect(error.type).toBe(status === 404 ? "NotFoundError" : "BadRequestError");
     });
   }
 

@@ -83,7 +83,7 @@ describe("engine scheduler", () => {
   });
 
   it("step cost keeps the 95.5 / 2.7 / 1.8 phase split and divides by the time scale", () => {
-    const batch = { prefillTokens: 0, decodeSeqs: 64, contextTokens: 64_000 };
+    const batch = { prefillTokens: 0, decodeSeqs: 64, contextTokens: 64_000, requests: 64 };
     const params = { profile: PROFILE, tensorParallelSize: 1, serialFraction: 0.08, timeScale: 1 };
     const cost = stepCost(params, batch);
     expect(cost.executeMs / cost.totalMs).toBeCloseTo(0.955, 6);
