@@ -104,31 +104,42 @@ function checkPrompts(file: MatrixFile, fail: Fail): void {
   }
 }
 
-/** Fill in gpus/tp/dp from each other; refuse contradictions. */
+/**
+ * Fill in gpus/tp/dp from each other; refuse contradictions. A pipeline size
+ * (pp, 1 unless given) multiplies in: gpus = tp × pp × dp, as vLLM's world size.
+ */
 function derive(m: Matrix, a: Assignment, where: Where, fail: Fail): Experiment["factors"] {
+  const p = (a.pp as number | undefined) ?? 1;
   let g = a.gpus as number | undefined;
   let t = a.tp as number | undefined;
   let d = a.dp as number | undefined;
-  const hint = "tp × dp must equal gpus";
-  if (g === undefined) {
+  const hint = p === 1 ? "tp × dp must equal gpus" : "tp × pp × dp must equal gpus";
+  if (g !== undefined && g % p !== 0) {
+    fail({ message: `gpus = ${g} is not divisible by pp = ${p}`, path: where, hint });
+  }
+  // The GPUs left for tp × dp once the pipeline stages are placed.
+  const lanes = g === undefined ? undefined : g / p;
+  if (lanes === undefined) {
     t ??= 1;
     d ??= 1;
-    g = t * d;
+    g = t * p * d;
   } else if (t === undefined && d === undefined) {
-    if (m.server.parallelism === "tp") [t, d] = [g, 1];
-    else [t, d] = [1, g];
+    if (m.server.parallelism === "tp") [t, d] = [lanes, 1];
+    else [t, d] = [1, lanes];
   } else if (t === undefined || d === undefined) {
     const known = (t ?? d) as number;
-    if (g % known !== 0) {
+    if (lanes % known !== 0) {
       const name = t === undefined ? "dp" : "tp";
-      fail({ message: `gpus = ${g} is not divisible by ${name} = ${known}`, path: where, hint });
+      const what = p === 1 ? `gpus = ${g}` : `gpus / pp = ${lanes}`;
+      fail({ message: `${what} is not divisible by ${name} = ${known}`, path: where, hint });
     }
-    if (t === undefined) t = g / known;
-    else d = g / known;
-  } else if (t * d !== g) {
-    fail({ message: `tp × dp = ${t} × ${d} = ${t * d}, but gpus = ${g}`, path: where, hint });
+    if (t === undefined) t = lanes / known;
+    else d = lanes / known;
+  } else if (t * p * d !== g) {
+    const product = p === 1 ? `tp × dp = ${t} × ${d}` : `tp × pp × dp = ${t} × ${p} × ${d}`;
+    fail({ message: `${product} = ${t * p * d}, but gpus = ${g}`, path: where, hint });
   }
-  return { ...a, gpus: g, tp: t as number, dp: d as number };
+  return { ...a, gpus: g as number, tp: t as number, dp: d as number };
 }
 
 function loadFor(m: Matrix, f: Assignment, where: Where, fail: Fail): LoadConfig {

@@ -44,6 +44,14 @@ export const FACTORS = {
     code: "dp",
     column: "int64",
   },
+  // Pipeline stages per replica: vLLM places tp × pp × dp GPUs (vllm/config/parallel.py world_size).
+  pp: {
+    value: positiveInt,
+    role: "server",
+    flag: "--pipeline-parallel-size",
+    code: "pp",
+    column: "int64",
+  },
   users: { value: positiveInt, role: "load", flag: null, code: "u", column: "int64" },
   rate: { value: positiveNumber, role: "load", flag: null, code: "rate", column: "float64" },
   burstiness: { value: positiveNumber, role: "load", flag: null, code: "b", column: "float64" },

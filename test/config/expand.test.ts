@@ -56,6 +56,25 @@ describe("expansion", () => {
     expect(() => plan("factors: { gpus: 6, tp: 4, prompt_set: short }\n")).toThrow(/not divisible/);
   });
 
+  it("places tp × pp × dp GPUs when a pipeline size is given, and passes it to the server", () => {
+    const a = plan("factors: { gpus: [4, 8], pp: 2, prompt_set: short }\n");
+    expect(a.experiments.map((e) => [e.id, e.factors.tp, e.factors.dp])).toEqual([
+      ["g4-tp2-pp2-short-r1", 2, 1],
+      ["g8-tp4-pp2-short-r1", 4, 1],
+    ]);
+    expect(a.groups[1]?.argv).toEqual(
+      expect.arrayContaining(["--tensor-parallel-size", "4", "--pipeline-parallel-size", "2"]),
+    );
+    const b = plan("factors: { tp: 2, pp: 2, dp: 2, prompt_set: short }\n");
+    expect(b.experiments[0]?.factors).toMatchObject({ gpus: 8, tp: 2, pp: 2, dp: 2 });
+    expect(() => plan("factors: { gpus: 6, pp: 4, prompt_set: short }\n")).toThrow(
+      /gpus = 6 is not divisible by pp = 4/,
+    );
+    expect(() => plan("factors: { gpus: 8, tp: 2, pp: 2, dp: 1, prompt_set: short }\n")).toThrow(
+      /tp × pp × dp = 2 × 2 × 1 = 4, but gpus = 8/,
+    );
+  });
+
   it("applies excludes to derived factors and crosses includes with the remaining factors", () => {
     const p = plan(`factors: { gpus: [1, 2, 4], users: [4, 8], prompt_set: short }
 exclude:

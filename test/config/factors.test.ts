@@ -41,18 +41,19 @@ describe("the factors table", () => {
 
   it.each(serverFlags)("%s → %s is a flag the simulator parses into an option", (name, flag) => {
     const value = sample(name);
-    // The simulator's own parser, as `vscale sim serve` runs it: an unknown flag is only a warning.
+    // The simulator's own parser, as `vscale sim serve` runs it: an unknown flag is an error, and
+    // no warning may name the flag (vLLM's own notes, e.g. on disabling chunked prefill, may stand).
     const argv =
       typeof value === "boolean"
         ? ["tiny", `--no-${flag.slice(2)}`]
         : ["tiny", flag, String(value)];
     const parsed = parseServeArgs(argv);
-    expect(parsed.warnings).toEqual([]);
+    expect(parsed.warnings.filter((w) => w.includes(flag.slice(2)))).toEqual([]);
     const set = Object.entries(parsed.options).filter(([key]) => key !== "model");
     expect(set).toEqual([[expect.any(String), value]]);
     if (typeof value === "boolean") {
       const on = parseServeArgs(["tiny", flag]);
-      expect(on.warnings).toEqual([]);
+      expect(on.warnings.filter((w) => w.includes(flag.slice(2)))).toEqual([]);
       expect(Object.values(on.options)).toContain(true);
     }
   });
