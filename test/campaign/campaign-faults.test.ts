@@ -83,6 +83,25 @@ describe("campaign failures", () => {
     for (const s of record.starts) expect(pidAlive(s.pid as number)).toBe(false);
   });
 
+  it("an experiment in which no request succeeded is failed, not ok (issue 11 item 5)", async () => {
+    const file = await writeMatrix(
+      dir.path,
+      matrix(
+        "allfail",
+        '  health_timeout: 30s\n  args: [--sim-fail-rate, "1", --sim-time-scale, "4"]',
+        "  mode: closed\n  users: 2\n  warmup: 200ms\n  duration: 1s",
+        "  gpus: [1]",
+      ),
+    );
+    const results = join(dir.path, "results");
+    const run = await runCli(["campaign", file, "--results", results, "--no-analyze"]);
+    expect(run.code).toBe(1);
+    const s = await status(results, "allfail", "g1-tp1-r1");
+    expect(s.status).toBe("failed");
+    expect(s.reason).toMatch(/^no request succeeded \(\d+ failed\)$/);
+    expect(run.stdout).toContain("g1-tp1-r1  failed: no request succeeded");
+  });
+
   it("on SIGINT stops the server group, marks the running experiment interrupted, and resumes", async () => {
     const file = await writeMatrix(
       dir.path,
