@@ -7,7 +7,7 @@
 
 import type { ColumnType } from "../../formats/agg-tables.ts";
 import { PROFILEMATE_KINDS } from "../../formats/profile-tables.ts";
-import type { Row } from "./arrow-batch.ts";
+import type { Row } from "./duck.ts";
 import { parseCsv } from "./csv-text.ts";
 import type { Warn } from "./ndjson-lines.ts";
 

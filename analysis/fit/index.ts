@@ -45,7 +45,7 @@ export async function writeFitTables(resultsDir: string, result: FitResult): Pro
   const { columns, rows } = fitRows(result);
   await writeFileAtomic(csv, tableCsv(columns, rows));
   await withAtomicFile(parquet, (tmp) =>
-    writeParquetRows(tmp, columns, rows, { createdBy: "vscale fit (parquet-wasm)" }),
+    writeParquetRows(tmp, columns, rows),
   );
   return [csv, parquet];
 }
