@@ -17,8 +17,8 @@ import {
 } from "./gpu-samples.ts";
 import { inputFileProblem, readOptionalText } from "./input-files.ts";
 import { readNdjson, type Warn } from "./ndjson-lines.ts";
-import { type RawExperiment, statusColumns } from "./raw-experiments.ts";
 import type { RowTable } from "./parquet-file.ts";
+import { type RawExperiment, statusColumns } from "./raw-experiments.ts";
 import { addRequestFigures } from "./request-figures.ts";
 import { RequestStats, type Slo } from "./request-stats.ts";
 import { insertRequests } from "./request-table.ts";

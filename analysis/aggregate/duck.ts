@@ -70,7 +70,9 @@ function copyOptions(options: CopyOptions): string {
   const parts = ["FORMAT parquet", "COMPRESSION zstd"];
   const kv = Object.entries(options.metadata ?? {});
   if (kv.length > 0) {
-    parts.push(`KV_METADATA {${kv.map(([k, v]) => `${sqlString(k)}: ${sqlString(v)}`).join(", ")}}`);
+    parts.push(
+      `KV_METADATA {${kv.map(([k, v]) => `${sqlString(k)}: ${sqlString(v)}`).join(", ")}}`,
+    );
   }
   return parts.join(", ");
 }

@@ -15,13 +15,13 @@ import {
   profilemateTable,
   STEP_PHASES_TABLE,
 } from "../../formats/profile-tables.ts";
-import type { Engine, Row } from "./duck.ts";
 import { readChromeTrace, TRACE_FILE_PATTERN } from "./chrome-trace.ts";
+import type { Engine, Row } from "./duck.ts";
 import { readOptionalText } from "./input-files.ts";
 import type { Warn } from "./ndjson-lines.ts";
+import { RowTable } from "./parquet-file.ts";
 import { parseProfilemateCsv, SESSION_DIR_PATTERN } from "./profilemate.ts";
 import { parseStepPhases, STEP_CSV_PATTERN } from "./step-phases.ts";
-import { RowTable } from "./parquet-file.ts";
 
 export interface ProfileKey {
   campaign: string | null;

@@ -13,8 +13,8 @@
 import type { DuckDBListValue } from "@duckdb/node-api";
 import type { WindowRecord } from "../../stats/request-window.ts";
 import type { Engine } from "./duck.ts";
-import { REQUEST_TABLE } from "./request-table.ts";
 import type { RequestStats, Window } from "./request-stats.ts";
+import { REQUEST_TABLE } from "./request-table.ts";
 
 const COLUMNS = [
   "start_us::DOUBLE",

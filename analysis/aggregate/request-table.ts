@@ -45,11 +45,17 @@ function storedType(name: string): string {
   return type;
 }
 
+function isBoolean(name: string): boolean {
+  return storedType(name) === "BOOLEAN";
+}
+
 /**
  * How DuckDB reads a field: integers as DOUBLE, so that a fraction is seen
- * (and rejected by RULES) rather than rounded.
+ * (and rejected by RULES) rather than rounded; booleans as JSON, so that
+ * `"yes"` is seen rather than read as true.
  */
 function readType(name: string): string {
+  if (isBoolean(name)) return "JSON";
   return isInteger(SHAPE[name]!) ? "DOUBLE" : storedType(name);
 }
 
@@ -68,6 +74,10 @@ function fieldRules(name: string): string[] {
   const col = sqlName(name);
   const rules: string[] = [];
   if (!field.safeParse(null).success) rules.push(`${col} IS NOT NULL`);
+  if (isBoolean(name)) {
+    rules.push(`coalesce(json_type(${col}) = 'BOOLEAN', true)`);
+    return rules;
+  }
   if (LIST_TYPE[name]) {
     if (!field.safeParse([-1]).success) rules.push(`coalesce(list_min(${col}), 0) >= 0`);
     return rules;
@@ -131,7 +141,11 @@ function insertSql(file: string, exp: ExperimentRequests): string {
 }
 
 /** Inserts `file` as DuckDB reads it; false (and nothing inserted) when it raised or a row broke a rule. */
-async function insertAsRead(engine: Engine, file: string, exp: ExperimentRequests): Promise<boolean> {
+async function insertAsRead(
+  engine: Engine,
+  file: string,
+  exp: ExperimentRequests,
+): Promise<boolean> {
   try {
     // One statement: a read error rolls the whole insert back.
     await engine.run(insertSql(file, exp));
@@ -181,7 +195,7 @@ export async function insertRequests(
     }
   }
   const [row] = await engine.rows(
-      `SELECT count(*) AS n FROM ${REQUEST_TABLE} WHERE exp_no = ${exp.expNo}`,
-    );
+    `SELECT count(*) AS n FROM ${REQUEST_TABLE} WHERE exp_no = ${exp.expNo}`,
+  );
   return Number(row?.n ?? 0);
 }
