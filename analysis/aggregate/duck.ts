@@ -141,7 +141,7 @@ export function appendRow(appender: DuckDBAppender, columns: readonly ColumnDef[
         appender.appendInteger(Number(v));
         break;
       case "int64":
-        appender.appendBigInt(BigInt(v));
+        appender.appendBigInt(typeof v === "bigint" ? v : BigInt(Math.round(Number(v))));
         break;
       case "float64":
         appender.appendDouble(Number(v));

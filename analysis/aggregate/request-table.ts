@@ -14,8 +14,6 @@
  * NDJSON file, and DuckDB reads that instead. Clean files, the normal case,
  * never meet JavaScript line by line.
  */
-import { once } from "node:events";
-import { createWriteStream } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -25,6 +23,7 @@ import { RequestRecordSchema } from "../../formats/request-record.ts";
 import type { Window } from "../../stats/request-window.ts";
 import { duckType, type Engine, sqlName, sqlNumber, sqlString } from "./duck.ts";
 import { readNdjson, type Warn } from "./ndjson-lines.ts";
+import { writeNdjson } from "./ndjson-write.ts";
 
 export const REQUEST_TABLE = "req";
 
@@ -165,17 +164,10 @@ async function insertAsRead(
 /** The good lines of `file`, checked by zod with a warning per bad line, as a new NDJSON file. */
 async function cleanedCopy(file: string, dir: string, warn: Warn): Promise<string> {
   const out = join(dir, "requests.ndjson");
-  const stream = createWriteStream(out);
-  let chunk = "";
-  for await (const { row } of readNdjson(file, RequestRecordSchema, warn)) {
-    chunk += `${JSON.stringify(row)}\n`;
-    if (chunk.length > 1 << 20) {
-      if (!stream.write(chunk)) await once(stream, "drain");
-      chunk = "";
-    }
+  async function* rows() {
+    for await (const { row } of readNdjson(file, RequestRecordSchema, warn)) yield row;
   }
-  stream.end(chunk);
-  await once(stream, "finish");
+  await writeNdjson(out, rows());
   return out;
 }
 
