@@ -136,7 +136,7 @@ function insertSql(file: string, exp: ExperimentRequests): string {
   ];
   return `INSERT INTO ${REQUEST_TABLE} SELECT ${select.join(", ")}
     FROM read_json(${sqlString(file)}, format = 'newline_delimited',
-      columns = ${JSON_COLUMNS}, maximum_object_size = 67108864)`;
+      columns = ${JSON_COLUMNS})`;
 }
 
 /** Inserts `file` as DuckDB reads it; false (and nothing inserted) when it raised or a row broke a rule. */
