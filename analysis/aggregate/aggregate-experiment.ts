@@ -88,8 +88,9 @@ export async function aggregateExperiment(
   let records = 0;
   if (requestsProblem === null) {
     const requests = { expNo, campaign, gpus, window };
-    records = await insertRequests(sinks.engine, requestsFile, requests, warn);
-    await addRequestFigures(sinks.engine, expNo, window, stats);
+    const { engine } = sinks;
+    records = await engine.inOrder(() => insertRequests(engine, requestsFile, requests, warn));
+    await engine.inOrder(() => addRequestFigures(engine, expNo, window, stats));
     firstStart = stats.span.firstStartUs;
     lastEnd = stats.span.lastEndUs;
   } else {

@@ -82,19 +82,37 @@ export class Engine {
     private readonly instance: DuckDBInstance,
     readonly connection: DuckDBConnection,
     private readonly spillDir: string,
+    private readonly threads: number,
   ) {}
 
   static async open(opts: { memoryLimit?: string } = {}): Promise<Engine> {
     const spillDir = await mkdtemp(join(tmpdir(), "vscale-duckdb-"));
+    const threads = Math.min(availableParallelism(), 8);
     const instance = await DuckDBInstance.create(":memory:", {
       memory_limit: opts.memoryLimit ?? process.env.VSCALE_DUCKDB_MEMORY ?? DEFAULT_MEMORY_LIMIT,
       temp_directory: spillDir,
-      threads: String(Math.min(availableParallelism(), 8)),
+      threads: String(threads),
       // Rows leave in the order they were inserted (experiments sorted, lines in file
       // order): the files are byte-identical across reruns without a sort of every row.
       preserve_insertion_order: "true",
     });
-    return new Engine(instance, await instance.connect(), spillDir);
+    return new Engine(instance, await instance.connect(), spillDir, threads);
+  }
+
+  /**
+   * Runs `job` on one DuckDB thread. A parallel NDJSON read appends rows,
+   * and a parallel scan returns them, in an order that varies under load
+   * (measured: reruns differed in `requests.parquet` and, through the order of
+   * float sums, in `e2e_ms_mean`), so reads and scans whose order matters run
+   * single-threaded; the Parquet writing stays parallel.
+   */
+  async inOrder<T>(job: () => Promise<T>): Promise<T> {
+    await this.run("SET threads = 1");
+    try {
+      return await job();
+    } finally {
+      await this.run(`SET threads = ${this.threads}`);
+    }
   }
 
   async run(sql: string): Promise<void> {
