@@ -85,6 +85,35 @@ export const GpusInUseSchema = z.strictObject({
 });
 export type GpusInUse = z.infer<typeof GpusInUseSchema>;
 
+/** One load worker's own lag (load/node/guard-probe.ts); null when it took no samples. */
+export const WorkerLagSchema = z.strictObject({
+  /** p99 of `perf_hooks.monitorEventLoopDelay` (ms beyond the monitor's resolution). */
+  loop_lag_ms_p99: z.number().nullable(),
+  /** p99 of send time − due time: open loop the scheduled arrival, closed loop the previous reply's end (+ think time). */
+  send_lag_ms_p99: z.number().nullable(),
+  /** Event-loop utilisation of the worker's thread (%): the CPU its one thread used. */
+  cpu_pct: z.number().nullable(),
+  send_lag_samples: z.number().int().min(0),
+});
+export type WorkerLag = z.infer<typeof WorkerLagSchema>;
+
+/**
+ * The saturation guard (load/client-guard.ts clientGuard()): the worst
+ * worker's figures and whether they pass the documented thresholds.
+ */
+export const ClientGuardSchema = z.strictObject({
+  workers: z.number().int().min(1),
+  loop_lag_ms_p99: z.number().nullable(),
+  send_lag_ms_p99: z.number().nullable(),
+  cpu_pct: z.number().nullable(),
+  /** The client, not the server, may have limited this run: its figures are suspect. */
+  limited: z.boolean(),
+  /** Which thresholds were passed, e.g. "send lag p99 42.0 ms > 10 ms". */
+  reasons: z.array(z.string()),
+  per_worker: z.array(WorkerLagSchema),
+});
+export type ClientGuard = z.infer<typeof ClientGuardSchema>;
+
 export const ExperimentInfoSchema = z.strictObject({
   schema_version: z.literal(RAW_SCHEMA_VERSION),
   campaign: z.string(),
@@ -123,6 +152,8 @@ export const ExperimentInfoSchema = z.strictObject({
     warmup_ms: z.number(),
     duration_ms: z.number(),
     timeout_ms: z.number(),
+    /** Load workers (threads) that ran; absent in files of older runs (= 1). */
+    workers: z.number().int().min(1).optional(),
   }),
   prompt_set: z.strictObject({
     name: z.string(),
@@ -145,6 +176,8 @@ export const ExperimentInfoSchema = z.strictObject({
   gpus_in_use: GpusInUseSchema.optional(),
   /** Absent in files of older runs: resume then re-runs the experiment. */
   fingerprint: FingerprintSchema.optional(),
+  /** The saturation guard's figures; absent in older runs and until the load ran. */
+  client: ClientGuardSchema.optional(),
   times: z.strictObject({
     started_at: z.string(),
     /** Microseconds since the epoch; null until the phase happened. */
