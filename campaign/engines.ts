@@ -1,17 +1,19 @@
 /** The load engines behind one call: the Node engine in-process, or k6 as a child process. */
 import { ConfigError } from "../common/errors.ts";
 import { hasK6, runK6Load } from "../load/k6/runner.ts";
-import { type LoadResult, type LoadRunOptions, runNodeLoad } from "../load/node/run.ts";
+import type { LoadResult } from "../load/node/run.ts";
+import { type MultiLoadOptions, runLoad } from "../load/node/workers.ts";
 
 export type EngineName = "node" | "k6";
 
 export async function runLoadEngine(
   engine: EngineName,
-  options: LoadRunOptions & { summaryFile: string },
+  options: MultiLoadOptions & { summaryFile: string; k6Sse?: boolean },
 ): Promise<LoadResult> {
-  if (engine === "k6") return runK6Load(options);
-  const { summaryFile: _summaryFile, ...nodeOptions } = options;
-  return runNodeLoad(nodeOptions);
+  const { summaryFile, k6Sse, ...nodeOptions } = options;
+  if (engine === "k6")
+    return runK6Load({ ...nodeOptions, summaryFile, scenario: k6Sse ? "chat-sse" : "chat" });
+  return runLoad(nodeOptions);
 }
 
 /** Refuse a k6 campaign up front, before any server starts, when k6 is not installed. */

@@ -53,3 +53,14 @@ export function describeClientGuard(g: ClientGuard): string {
     ? `CLIENT-LIMITED: ${g.reasons.join("; ")}; the figures measure the client, add workers`
     : `client ok: ${figures}`;
 }
+
+/** The summary's client_* columns (formats/agg-tables.ts) from experiment.json `client`; null when absent. */
+export function clientColumns(g: ClientGuard | undefined): Record<string, number | boolean | null> {
+  return {
+    client_loop_lag_ms_p99: g?.loop_lag_ms_p99 ?? null,
+    client_send_lag_ms_p99: g?.send_lag_ms_p99 ?? null,
+    client_cpu_pct: g?.cpu_pct ?? null,
+    client_workers: g?.workers ?? null,
+    client_limited: g?.limited ?? null,
+  };
+}

@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { FACTOR_NAMES, FACTOR_VALUE, type FactorName } from "../../config/schema.ts";
 import { AGG_SCHEMA_VERSION } from "../../formats/agg-tables.ts";
 import { MetricSampleSchema, RAW_FILES } from "../../formats/raw-layout.ts";
+import { clientColumns } from "../../load/client-guard.ts";
 import type { Row } from "./arrow-batch.ts";
 import {
   type GpuSample,
@@ -148,6 +149,11 @@ export async function aggregateExperiment(
     sampleInWindow,
   );
 
+  if (info.client === undefined)
+    warn(
+      `${dir}/${RAW_FILES.experiment}: no client figures (k6 or an older run); client_* left empty`,
+    );
+
   // Server side: counter/histogram deltas and gauge samples.
   const before = await readScrape(join(dir, RAW_FILES.metricsBefore));
   const after = await readScrape(join(dir, RAW_FILES.metricsAfter));
@@ -189,6 +195,8 @@ export async function aggregateExperiment(
     model: info.server.model,
     ...(records > 0 ? stats.finish(windowS) : unmeasured(stats.finish(windowS))),
     ...gpu,
+    // The saturation guard, as the runner wrote it (load/client-guard.ts).
+    ...clientColumns(info.client),
     ...scrapeDeltaColumns(before, after, warn),
     ...gauges.finish(),
   };

@@ -1,7 +1,8 @@
 /** Messages between `vscale load`'s main thread (workers.ts) and each load worker (worker-main.ts). */
-import type { LoadResult, LoadRunOptions } from "./run.ts";
-import type { LiveCounters } from "./live-counters.ts";
+
 import type { Share } from "../workload/share.ts";
+import type { LiveCounters } from "./live-counters.ts";
+import type { LoadResult, LoadRunOptions } from "./run.ts";
 
 /** The options a worker can receive (no callbacks, signals or sinks cross threads). */
 export type WorkerOptions = Omit<LoadRunOptions, "onProgress" | "signal" | "sink" | "share">;

@@ -61,14 +61,18 @@ describe("workers", () => {
     for (const r of [one, three]) {
       expect(r.records.map((x) => x.request_id).sort()).toEqual([...expected].sort());
       for (const [id, body] of r.bodies) {
-        const planned = planRequest(r.opts, PROMPTS.prompts, { mode: "open", arrival: Number(id.slice(1)) });
+        const planned = planRequest(r.opts, PROMPTS.prompts, {
+          mode: "open",
+          arrival: Number(id.slice(1)),
+        });
         expect(body).toEqual(JSON.parse(planned.body));
       }
     }
     // The schedule is the seed's, not the worker count's: send times agree arrival by arrival.
     const times = openArrivalTimesMs(schedule, 5, 600);
     const lateMs = three.records.map(
-      (x) => (x.start_us - three.result.warmupStartUs) / 1000 - times[Number(x.request_id.slice(1))]!,
+      (x) =>
+        (x.start_us - three.result.warmupStartUs) / 1000 - times[Number(x.request_id.slice(1))]!,
     );
     expect(Math.min(...lateMs)).toBeGreaterThan(-2);
     expect(lateMs.sort((a, b) => a - b)[Math.floor(lateMs.length / 2)]!).toBeLessThan(15);
