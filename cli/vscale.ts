@@ -37,6 +37,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   fit: async () => (await import("./fit.ts")).registerFit,
   report: async () => (await import("./report.ts")).registerReport,
   load: async () => (await import("./load.ts")).registerLoad,
+  k8s: async () => (await import("./k8s.ts")).registerK8s,
 };
 
 const wanted = process.argv[2];

@@ -189,6 +189,39 @@ export const ExperimentInfoSchema = z.strictObject({
 });
 export type ExperimentInfo = z.infer<typeof ExperimentInfoSchema>;
 
+/**
+ * One segment of an experiment whose load ran on several machines (`vscale
+ * load --segment i/N`, `vscale k8s`): beside its records file
+ * `requests.segment-<i>-of-<N>.ndjson`, `segment-<i>-of-<N>.json` says which
+ * share it ran and its own window; aggregation merges the segments' records
+ * (percentiles from every raw record, each classified by its segment's window).
+ */
+export const SegmentInfoSchema = z.strictObject({
+  experiment_id: z.string(),
+  segment: z.strictObject({ index: z.number().int().min(0), count: z.number().int().min(1) }),
+  warmup_start_us: z.number().int(),
+  window_start_us: z.number().int(),
+  window_end_us: z.number().int(),
+  records: z.number().int().min(0),
+  /** Successful requests (whole run): a segment with none failed. */
+  completed: z.number().int().min(0),
+  interrupted: z.boolean(),
+  client: ClientGuardSchema.nullable(),
+  hostname: z.string(),
+  finished_at: z.string(),
+});
+export type SegmentInfo = z.infer<typeof SegmentInfoSchema>;
+
+export function segmentFileNames(segment: { index: number; count: number }): {
+  requests: string;
+  info: string;
+} {
+  const tag = `segment-${segment.index}-of-${segment.count}`;
+  return { requests: `requests.${tag}.ndjson`, info: `${tag}.json` };
+}
+
+export const SEGMENT_INFO_PATTERN = /^segment-(\d+)-of-(\d+)\.json$/;
+
 export const StatusSchema = z.strictObject({
   status: z.enum(["ok", "failed", "interrupted"]),
   reason: z.string().nullable(),

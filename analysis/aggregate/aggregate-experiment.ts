@@ -8,6 +8,7 @@ import { FACTOR_NAMES, FACTOR_VALUE, type FactorName } from "../../config/schema
 import { AGG_SCHEMA_VERSION } from "../../formats/agg-tables.ts";
 import { MetricSampleSchema, RAW_FILES } from "../../formats/raw-layout.ts";
 import { clientColumns } from "../../load/client-guard.ts";
+import { readSegments, segmentsClientGuard } from "../../load/segments.ts";
 import type { Row } from "./arrow-batch.ts";
 import {
   type GpuSample,
@@ -85,7 +86,24 @@ export async function aggregateExperiment(
   const requestsFile = join(dir, RAW_FILES.requests);
   const requestsProblem = await inputFileProblem(requestsFile);
   const rowsBefore = sinks.requests.rows;
-  if (requestsProblem === null) {
+  // A run in segments (load/segments.ts): every segment's records, each by its own window.
+  const segments = requestsProblem === "missing" ? await readSegments(dir, warn) : null;
+  if (segments) {
+    if (segments.missing.length > 0)
+      warn(`${dir}: segment(s) ${segments.missing.join(", ")} of ${segments.count} missing`);
+    for (const part of segments.parts) {
+      const span = await streamRequests(part.file, {
+        campaign,
+        gpus,
+        window: part.window,
+        sink: sinks.requests,
+        stats,
+        warn,
+      });
+      firstStart = Math.min(firstStart, span.firstStartUs);
+      lastEnd = Math.max(lastEnd, span.lastEndUs);
+    }
+  } else if (requestsProblem === null) {
     const span = await streamRequests(requestsFile, {
       campaign,
       gpus,
@@ -100,17 +118,19 @@ export async function aggregateExperiment(
     warn(`${requestsFile}: ${requestsProblem}; request figures left empty`);
   }
   const records = sinks.requests.rows - rowsBefore;
-  if (requestsProblem === null && records === 0) {
+  if (requestsProblem === null && !segments && records === 0) {
     const empty = (await stat(requestsFile)).size === 0;
     warn(
       `${requestsFile}: ${empty ? "empty" : "no valid request records (every line was skipped)"}; request figures left empty`,
     );
   }
-  const windowS = window
-    ? (window.endUs - window.startUs) / 1e6
-    : lastEnd > firstStart
-      ? (lastEnd - firstStart) / 1e6
-      : null;
+  const windowS = segments
+    ? segments.windowS
+    : window
+      ? (window.endUs - window.startUs) / 1e6
+      : lastEnd > firstStart
+        ? (lastEnd - firstStart) / 1e6
+        : null;
   const windowStart = window?.startUs ?? firstStart;
   const windowEnd = window?.endUs ?? lastEnd;
 
@@ -149,7 +169,8 @@ export async function aggregateExperiment(
     sampleInWindow,
   );
 
-  if (info.client === undefined)
+  const client = info.client ?? (segments ? segmentsClientGuard(segments) : undefined);
+  if (client === undefined)
     warn(
       `${dir}/${RAW_FILES.experiment}: no client figures (k6 or an older run); client_* left empty`,
     );
@@ -196,7 +217,7 @@ export async function aggregateExperiment(
     ...(records > 0 ? stats.finish(windowS) : unmeasured(stats.finish(windowS))),
     ...gpu,
     // The saturation guard, as the runner wrote it (load/client-guard.ts).
-    ...clientColumns(info.client),
+    ...clientColumns(client),
     ...scrapeDeltaColumns(before, after, warn),
     ...gauges.finish(),
   };
