@@ -123,5 +123,13 @@ describe("vscale k8s", () => {
       "Job",
     ]);
     expect(yaml.stdout).not.toContain("not-a-real-key");
+    await writeFile(
+      join(dir, "sim.yaml"),
+      matrix("node").replace(/kind: external[\s\S]*?url: \S+/, "kind: sim\n  model: m1"),
+    );
+    const sim = await runCli(["k8s", join(dir, "sim.yaml"), EXP]);
+    expect(sim.code).toBe(2);
+    expect(sim.stderr.trim().split("\n")).toHaveLength(1);
+    expect(sim.stderr).toMatch(/server\.kind.*external/);
   });
 });

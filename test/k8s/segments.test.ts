@@ -1,0 +1,122 @@
+/**
+ * Segments end to end: the Indexed Job's pod argv from `vscale k8s`, run as
+ * two local processes against the simulator (segment 0/2 and 1/2 at once),
+ * merged by `vscale aggregate`, equals one run of the whole (segment 0/1):
+ * the same requests (ids, count), the same schedule and the same prompts.
+ */
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { k8sManifests } from "../../cli/k8s.ts";
+import { SegmentInfoSchema, StatusSchema } from "../../formats/raw-layout.ts";
+import { RequestRecordSchema } from "../../formats/request-record.ts";
+import { type SimServer, startSimServer } from "../../sim/server.ts";
+import { readParquetRows } from "../aggregate/duckdb-read.ts";
+import { runCli } from "../helpers/vscale-cli.ts";
+
+let dir: string;
+let sim: SimServer;
+const EXP = "g1-tp1-r1";
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "vscale-segments-"));
+  sim = await startSimServer({ model: "sim-model", simTimeScale: 20 });
+  await writeFile(
+    join(dir, "matrix.yaml"),
+    `campaign: seg
+seed: 9
+server: { kind: external, model: sim-model, url: "${sim.url}" }
+load:
+  mode: open
+  arrival: poisson
+  rate: 30
+  duration: 1500ms
+  max_tokens: 6
+  segments: 2
+prompts:
+  mixed: { tokens: { dist: uniform, min: 4, max: 60 }, count: 32 }
+`,
+  );
+});
+afterAll(async () => {
+  await sim.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** The Job's pod: its init container's experiment.json, then its argv with the index filled in. */
+async function runPods(results: string, segments: number) {
+  const objects = await k8sManifests(join(dir, "matrix.yaml"), EXP, {
+    image: "vscale:test",
+    workdir: "/vscale",
+    claim: "results",
+    segments: String(segments),
+  });
+  const config = objects[0] as { data: Record<string, string> };
+  const job = objects[1] as {
+    spec: { template: { spec: { containers: { args: string[] }[] } } };
+  };
+  const expDir = join(results, "raw", "seg", EXP);
+  await mkdir(expDir, { recursive: true });
+  await writeFile(join(expDir, "experiment.json"), config.data["experiment.json"]!);
+  const args = job.spec.template.spec.containers[0]!.args.map((a) =>
+    a.replace("/results", results),
+  );
+  const runs = await Promise.all(
+    Array.from({ length: segments }, (_, i) =>
+      runCli(args.map((a) => a.replace("$(SEGMENT_INDEX)", String(i)))),
+    ),
+  );
+  for (const run of runs) expect(run.code, run.stderr).toBe(0);
+  const records = [];
+  const starts = new Map<string, number>();
+  for (let i = 0; i < segments; i++) {
+    const info = SegmentInfoSchema.parse(
+      JSON.parse(await readFile(join(expDir, `segment-${i}-of-${segments}.json`), "utf8")),
+    );
+    const text = await readFile(
+      join(expDir, `requests.segment-${i}-of-${segments}.ndjson`),
+      "utf8",
+    );
+    for (const line of text.split("\n").filter((l) => l !== "")) {
+      const r = RequestRecordSchema.parse(JSON.parse(line));
+      records.push(r);
+      starts.set(r.request_id, (r.start_us - info.warmup_start_us) / 1000);
+    }
+  }
+  const status = StatusSchema.parse(
+    JSON.parse(await readFile(join(expDir, "status.json"), "utf8")),
+  );
+  const agg = await runCli(["aggregate", "--results", results]);
+  expect(agg.code, agg.stderr).toBe(0);
+  const [summary] = await readParquetRows(join(results, "agg", "summary.parquet"));
+  const rows = await readParquetRows(join(results, "agg", "requests.parquet"));
+  return { records, starts, status, summary: summary!, rows };
+}
+
+describe("segments", () => {
+  it("two segments on two processes, merged, are one run of the whole", async () => {
+    const whole = await runPods(join(dir, "whole"), 1);
+    const split = await runPods(join(dir, "split"), 2);
+    expect(whole.status.status).toBe("ok");
+    expect(split.status.status).toBe("ok");
+    const ids = (rs: { request_id: string }[]) => rs.map((r) => r.request_id).sort();
+    expect(whole.records.length).toBeGreaterThan(20);
+    expect(ids(split.records)).toEqual(ids(whole.records));
+    expect(split.status.requests).toBe(whole.status.requests);
+    // Prompts: the same prompt (its token count, from the server's usage) for the same request.
+    const prompts = (rs: { request_id: string; prompt_tokens: number | null }[]) =>
+      Object.fromEntries(rs.map((r) => [r.request_id, r.prompt_tokens]));
+    expect(prompts(split.records)).toEqual(prompts(whole.records));
+    expect(new Set(Object.values(prompts(whole.records))).size).toBeGreaterThan(3);
+    // Schedule: each arrival went out at the same offset from its run's start.
+    for (const [id, at] of whole.starts)
+      expect(Math.abs(split.starts.get(id)! - at)).toBeLessThan(40);
+    // Aggregation merged every raw record of both segments.
+    expect(split.rows.length).toBe(whole.rows.length);
+    expect(new Set(split.rows.map((r) => r.request_id)).size).toBe(whole.rows.length);
+    const ok = (s: Record<string, unknown>) => Number(s.requests_ok);
+    expect(Math.abs(ok(split.summary) - ok(whole.summary))).toBeLessThanOrEqual(2);
+    expect(Number(split.summary.window_s)).toBeCloseTo(1.5, 1);
+    expect(split.summary.client_workers).not.toBeNull();
+  });
+});
