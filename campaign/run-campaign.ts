@@ -134,7 +134,7 @@ export async function runCampaign(plan: Plan, options: CampaignOptions): Promise
     return result;
   }
   await assertEnginesAvailable(
-    toRun.map((e) => e.load.engine),
+    toRun.map((e) => e.load),
     plan.file,
   );
 

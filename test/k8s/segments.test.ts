@@ -51,8 +51,8 @@ async function runPods(results: string, segments: number) {
     claim: "results",
     segments: String(segments),
   });
-  const config = objects[0] as { data: Record<string, string> };
-  const job = objects[1] as {
+  const config = objects[0] as unknown as { data: Record<string, string> };
+  const job = objects[1] as unknown as {
     spec: { template: { spec: { containers: { args: string[] }[] } } };
   };
   const expDir = join(results, "raw", "seg", EXP);
