@@ -16,10 +16,16 @@ export interface PlantedProcess {
   stop(): Promise<void>;
 }
 
-export async function startPlantedProcess(plan: Plan): Promise<PlantedProcess> {
+export async function startPlantedProcess(plan: Plan, processes = 1): Promise<PlantedProcess> {
   const child = spawn(
     process.execPath,
-    ["--import", "tsx", join(ROOT, "test/load/planted-server-main.ts"), JSON.stringify(plan)],
+    [
+      "--import",
+      "tsx",
+      join(ROOT, "test/load/planted-server-main.ts"),
+      JSON.stringify(plan),
+      String(processes),
+    ],
     { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] },
   );
   const lines = createInterface({ input: child.stdout });
