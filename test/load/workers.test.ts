@@ -9,22 +9,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { runLoad } from "../../load/node/workers.ts";
 import type { LoadSchedule } from "../../load/workload/arrivals.ts";
 import { openArrivalTimesMs } from "../../load/workload/arrivals.ts";
-import type { PreparedPromptSet } from "../../load/workload/prompts.ts";
 import { planRequest } from "../../load/workload/request-plan.ts";
-import { readRecords, runOptions, tempDir } from "./helpers.ts";
+import { LETTER_PROMPTS as PROMPTS, readRecords, runOptions, tempDir } from "./helpers.ts";
 import { type PlantedServer, startPlantedServer } from "./planted-server.ts";
-
-const PROMPTS: PreparedPromptSet = {
-  name: "letters",
-  source: "file",
-  prompts: "abcdefgh".split("").map((t, i) => ({
-    id: `L${i + 1}`,
-    text: `prompt ${t}`,
-    messages: null,
-    tokens: null,
-  })),
-  tokensEstimated: false,
-};
 
 let dir: string;
 let cleanup: () => Promise<void>;
