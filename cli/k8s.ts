@@ -13,6 +13,7 @@ import { writeFileAtomic } from "../common/atomic-write.ts";
 import { ConfigError } from "../common/errors.ts";
 import { didYouMean } from "../config/suggest.ts";
 import { k6Params } from "../load/k6/runner.ts";
+import { collectK6Runners } from "../load/k8s/collect-k6.ts";
 import { loadArgv } from "../load/k8s/load-argv.ts";
 import {
   buildManifests,
@@ -174,5 +175,21 @@ export function registerK8s(program: Command): void {
       const text = objects.map((o) => YAML.stringify(o)).join("---\n");
       if (flags.out) await writeFileAtomic(flags.out, text);
       else process.stdout.write(text);
+    });
+}
+
+export function registerK8sCollect(program: Command): void {
+  program
+    .command("k8s-collect")
+    .description(
+      "turn a k6-operator TestRun's runner consoles (<experiment>/k6/<pod>/console.log) into segment record files for `vscale aggregate`",
+    )
+    .argument("<experiment-dir>", "results/raw/<campaign>/<experiment-id> on the results volume")
+    .action(async (experimentDir: string) => {
+      const result = await collectK6Runners(experimentDir);
+      for (const w of result.warnings) console.error(`vscale: ${w}`);
+      console.log(
+        `${result.segments} runner(s), ${result.records} records; status ${result.status?.status ?? "incomplete"}`,
+      );
     });
 }

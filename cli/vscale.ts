@@ -38,6 +38,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   report: async () => (await import("./report.ts")).registerReport,
   load: async () => (await import("./load.ts")).registerLoad,
   k8s: async () => (await import("./k8s.ts")).registerK8s,
+  "k8s-collect": async () => (await import("./k8s.ts")).registerK8sCollect,
 };
 
 const wanted = process.argv[2];
