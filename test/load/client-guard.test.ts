@@ -41,7 +41,10 @@ describe("saturation guard", () => {
     expect(g.cpu_pct).toBeGreaterThan(CLIENT_LIMITS.cpuPct);
   });
 
-  it("a light run is not flagged", async () => {
+  // On a host whose cores other processes hold, even a light run's timers fire late and the
+  // guard says so (truthfully); a retry tells a busy moment of a shared CI host from a guard
+  // that flags light runs, which fails every attempt.
+  it("a light run is not flagged", { retry: 2 }, async () => {
     const result = await runLoad({
       ...runOptions(server.url, join(dir, "light.ndjson"), {
         schedule: { mode: "closed", users: 2, thinkTimeMs: 10 },
