@@ -25,6 +25,7 @@ interface FitFlags {
   by?: string;
   bootstrap: number;
   seed: number;
+  excludeClientLimited: boolean;
 }
 
 /** The fit flags, shared by `vscale fit` and `vscale report` so both draw the same fits. */
@@ -42,7 +43,12 @@ export function withFitOptions(command: Command): Command {
       wholeNumber("--bootstrap"),
       DEFAULT_BOOTSTRAP,
     )
-    .option("--seed <S>", "bootstrap seed", wholeNumber("--seed"), DEFAULT_SEED);
+    .option("--seed <S>", "bootstrap seed", wholeNumber("--seed"), DEFAULT_SEED)
+    .option(
+      "--exclude-client-limited",
+      "leave out experiments the load's saturation guard flagged (summary client_limited)",
+      false,
+    );
 }
 
 export function fitOptionsFrom(flags: FitFlags): RunFitsOptions {
@@ -55,6 +61,7 @@ export function fitOptionsFrom(flags: FitFlags): RunFitsOptions {
       .filter((s) => s !== ""),
     bootstrap: flags.bootstrap,
     seed: flags.seed,
+    excludeClientLimited: flags.excludeClientLimited,
   };
 }
 
