@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { FACTOR_NAMES, FACTOR_VALUE, type FactorName } from "../../config/schema.ts";
 import { AGG_SCHEMA_VERSION } from "../../formats/agg-tables.ts";
 import { MetricSampleSchema, RAW_FILES } from "../../formats/raw-layout.ts";
-import type { Engine, Row } from "./duck.ts";
+import type { Engine, Row, Session } from "./duck.ts";
 import {
   type GpuSample,
   gpuColumns,
@@ -20,8 +20,8 @@ import { readNdjson, type Warn } from "./ndjson-lines.ts";
 import type { RowTable } from "./parquet-file.ts";
 import { type RawExperiment, statusColumns } from "./raw-experiments.ts";
 import { addRequestFigures } from "./request-figures.ts";
-import { RequestStats, type Slo } from "./request-stats.ts";
-import { insertRequests } from "./request-table.ts";
+import { RequestStats, type Slo, type Window } from "./request-stats.ts";
+import { type StagedRequests, stageRequests } from "./request-table.ts";
 import { readScrape } from "./scrape-files.ts";
 import { GaugeFigures, scrapeDeltaColumns } from "./server-figures.ts";
 
@@ -30,6 +30,8 @@ export const GPU_DMON_FILE = "gpu-dmon.txt";
 
 export interface ExperimentSinks {
   engine: Engine;
+  /** The connection request records are staged on, beside the engine's own. */
+  staging: Session;
   gpu: RowTable;
   serverMetrics: RowTable;
 }
@@ -63,9 +65,52 @@ function unmeasured(columns: Record<string, number | null>): Record<string, numb
   );
 }
 
-export async function aggregateExperiment(
+/** The window the runner recorded; null after a crash (every non-warm-up request counts). */
+function windowOf(exp: RawExperiment): Window | null {
+  const { window_start_us: ws, window_end_us: we } = exp.info.times;
+  return ws !== null && we !== null ? { startUs: ws, endUs: we } : null;
+}
+
+/** An experiment's request records, staged ahead of the rest of its aggregation. */
+export interface StagedExperiment {
+  file: string;
+  /** Why the file was not read (missing, unreadable); null when it was. */
+  problem: string | null;
+  staged: StagedRequests | null;
+  /** Its bad-line warnings, held back so the log keeps experiment order. */
+  warnings: string[];
+}
+
+/**
+ * Stages the experiment's requests (`request-table.ts`); run it for the next
+ * experiment while this one's figures are computed: DuckDB reads on its own
+ * thread while JavaScript counts.
+ */
+export async function stageExperiment(
   exp: RawExperiment,
   expNo: number,
+  sinks: ExperimentSinks,
+): Promise<StagedExperiment> {
+  const file = join(exp.dir, RAW_FILES.requests);
+  const warnings: string[] = [];
+  const problem = await inputFileProblem(file);
+  if (problem !== null) return { file, problem, staged: null, warnings };
+  const gpus = factorColumns(exp, () => {}).gpus;
+  const requests = {
+    expNo,
+    campaign: exp.info.campaign,
+    gpus: typeof gpus === "number" ? gpus : null,
+    window: windowOf(exp),
+  };
+  const staged = await stageRequests(sinks.engine, sinks.staging, file, requests, (w) =>
+    warnings.push(w),
+  );
+  return { file, problem, staged, warnings };
+}
+
+export async function aggregateExperiment(
+  exp: RawExperiment,
+  requests: StagedExperiment,
   sinks: ExperimentSinks,
   slo: Slo,
   warn: Warn,
@@ -74,23 +119,19 @@ export async function aggregateExperiment(
   const campaign = info.campaign;
   const experimentId = info.experiment_id;
   const factors = factorColumns(exp, warn);
-  const gpus = typeof factors.gpus === "number" ? factors.gpus : null;
 
   // Requests. When the runner never recorded the window (a crash), every
   // non-warm-up request counts and the window spans them.
-  const { window_start_us: ws, window_end_us: we } = info.times;
-  const window = ws !== null && we !== null ? { startUs: ws, endUs: we } : null;
+  const window = windowOf(exp);
   let firstStart = Number.POSITIVE_INFINITY;
   let lastEnd = Number.NEGATIVE_INFINITY;
   const stats = new RequestStats(slo);
-  const requestsFile = join(dir, RAW_FILES.requests);
-  const requestsProblem = await inputFileProblem(requestsFile);
+  const { file: requestsFile, problem: requestsProblem, staged } = requests;
+  for (const w of requests.warnings) warn(w);
   let records = 0;
-  if (requestsProblem === null) {
-    const requests = { expNo, campaign, gpus, window };
-    const { engine } = sinks;
-    records = await engine.inOrder(() => insertRequests(engine, requestsFile, requests, warn));
-    await engine.inOrder(() => addRequestFigures(engine, expNo, window, stats));
+  if (staged !== null) {
+    records = staged.records;
+    await addRequestFigures(sinks.engine, staged.path, window, stats);
     firstStart = stats.span.firstStartUs;
     lastEnd = stats.span.lastEndUs;
   } else {
