@@ -30,8 +30,6 @@ export const GPU_DMON_FILE = "gpu-dmon.txt";
 
 export interface ExperimentSinks {
   engine: Engine;
-  /** The connection request records are staged on, beside the engine's own. */
-  staging: Session;
   gpu: RowTable;
   serverMetrics: RowTable;
 }
@@ -89,7 +87,8 @@ export interface StagedExperiment {
 export async function stageExperiment(
   exp: RawExperiment,
   expNo: number,
-  sinks: ExperimentSinks,
+  engine: Engine,
+  session: Session,
 ): Promise<StagedExperiment> {
   const file = join(exp.dir, RAW_FILES.requests);
   const warnings: string[] = [];
@@ -102,9 +101,7 @@ export async function stageExperiment(
     gpus: typeof gpus === "number" ? gpus : null,
     window: windowOf(exp),
   };
-  const staged = await stageRequests(sinks.engine, sinks.staging, file, requests, (w) =>
-    warnings.push(w),
-  );
+  const staged = await stageRequests(engine, session, file, requests, (w) => warnings.push(w));
   return { file, problem, staged, warnings };
 }
 

@@ -1,8 +1,8 @@
 /**
  * `aggregate()`: raw campaign folders → `results/agg/` Parquet tables and a CSV
  * summary, on one embedded DuckDB (`duck.ts`): requests are read by DuckDB's
- * NDJSON reader and staged as Parquet (`request-table.ts`), one experiment
- * ahead of the one whose figures are being computed, the other tables are
+ * NDJSON reader and staged as Parquet (`request-table.ts`), STAGED_AHEAD
+ * experiments ahead of the one whose figures are being computed, the other tables are
  * appended row by row, and every file is written by DuckDB's `COPY … TO`.
  * Every output is written under a temporary name and renamed only after all
  * of them are complete, so a crash or kill mid-way leaves the previous
@@ -40,6 +40,15 @@ import { writeRequestsParquet } from "./request-table.ts";
 import { tableCsv } from "./table-csv.ts";
 
 export { DEFAULT_SLO } from "./request-stats.ts";
+
+/**
+ * Experiments whose requests are read while the current one's figures are
+ * computed, each on its own DuckDB session. Each read is single-threaded (see
+ * Engine.inOrder), so two of them keep two cores busy where the JavaScript
+ * figures leave one idle (measured in bench/aggregate.ts: the main thread
+ * waited on DuckDB most of the run with one).
+ */
+const STAGED_AHEAD = 2;
 
 export interface AggregateOptions {
   resultsDir: string;
@@ -110,12 +119,12 @@ export async function aggregate(opts: AggregateOptions): Promise<AggregateResult
   const metadata = { "vscale.schema_version": String(AGG_SCHEMA_VERSION) };
   const staged: { tmp: string; target: string }[] = [];
   const engine = await Engine.open();
-  // The experiment staged ahead, awaited before the engine closes whatever happens.
-  let ahead: Promise<StagedExperiment> | null = null;
+  // The experiments staged ahead, awaited before the engine closes whatever happens.
+  const ahead: Promise<StagedExperiment>[] = [];
   try {
+    const staging = await Promise.all(Array.from({ length: STAGED_AHEAD }, () => engine.session()));
     const sinks = {
       engine,
-      staging: await engine.session(),
       gpu: await RowTable.create(engine, "gpu", join(outDir, GPU_TABLE.file), GPU_TABLE.columns),
       serverMetrics: await RowTable.create(
         engine,
@@ -129,17 +138,18 @@ export async function aggregate(opts: AggregateOptions): Promise<AggregateResult
     const stagedRequests: string[] = [];
     const stage = (expNo: number) => {
       const exp = experiments[expNo];
-      if (exp === undefined) return null;
-      const next = stageExperiment(exp, expNo, sinks);
+      if (exp === undefined) return;
+      const next = stageExperiment(exp, expNo, sinks.engine, staging[expNo % STAGED_AHEAD]!);
       next.catch(() => {}); // awaited below; not unhandled meanwhile
-      return next;
+      ahead.push(next);
     };
     await engine.inOrder(async () => {
-      ahead = stage(0);
+      for (let expNo = 0; expNo < STAGED_AHEAD; expNo++) stage(expNo);
       for (const [expNo, exp] of experiments.entries()) {
         const { campaign, experiment_id: experimentId } = exp.info;
-        const requests = await ahead!;
-        ahead = stage(expNo + 1);
+        const requests = await ahead.shift()!;
+        // Its session is free again: it takes the next experiment not yet staged.
+        stage(expNo + STAGED_AHEAD);
         log(`aggregating ${campaign}/${experimentId}`);
         if (requests.staged) stagedRequests.push(requests.staged.path);
         summaryRows.push(await aggregateExperiment(exp, requests, sinks, slo, log));
@@ -188,7 +198,7 @@ export async function aggregate(opts: AggregateOptions): Promise<AggregateResult
     await Promise.all(staged.map(({ tmp }) => rm(tmp, { force: true })));
     throw error;
   } finally {
-    await (ahead as Promise<StagedExperiment> | null)?.catch(() => {});
+    await Promise.allSettled(ahead);
     await engine.close();
     release();
   }

@@ -62,22 +62,23 @@ export async function addRequestFigures(
   let gapBuffer = new Float64Array(1024);
   for (;;) {
     const chunk = await result.fetchChunk();
-    if (!chunk || chunk.rowCount === 0) break;
-    const start = vector(chunk, 0, DuckDBDoubleVector);
-    const end = vector(chunk, 1, DuckDBDoubleVector);
-    const ok = vector(chunk, 2, DuckDBBooleanVector);
-    const warmup = vector(chunk, 3, DuckDBBooleanVector);
-    const errorKind = vector(chunk, 4, DuckDBVarCharVector);
-    const ttft = vector(chunk, 5, DuckDBDoubleVector);
-    const tpot = vector(chunk, 6, DuckDBDoubleVector);
-    const e2e = vector(chunk, 7, DuckDBDoubleVector);
-    const itlMean = vector(chunk, 8, DuckDBDoubleVector);
-    const gaps = vector(chunk, 9, DuckDBListVector);
+    const rows = chunk?.rowCount ?? 0;
+    if (rows === 0) break;
+    const start = vector(chunk!, 0, DuckDBDoubleVector);
+    const end = vector(chunk!, 1, DuckDBDoubleVector);
+    const ok = vector(chunk!, 2, DuckDBBooleanVector);
+    const warmup = vector(chunk!, 3, DuckDBBooleanVector);
+    const errorKind = vector(chunk!, 4, DuckDBVarCharVector);
+    const ttft = vector(chunk!, 5, DuckDBDoubleVector);
+    const tpot = vector(chunk!, 6, DuckDBDoubleVector);
+    const e2e = vector(chunk!, 7, DuckDBDoubleVector);
+    const itlMean = vector(chunk!, 8, DuckDBDoubleVector);
+    const gaps = vector(chunk!, 9, DuckDBListVector);
     const gapItems = gaps.childVector as DuckDBDoubleVector;
-    const prompt = vector(chunk, 10, DuckDBDoubleVector);
-    const output = vector(chunk, 11, DuckDBDoubleVector);
-    const noGaps = vector(chunk, 12, DuckDBBooleanVector);
-    for (let i = 0; i < chunk.rowCount; i++) {
+    const prompt = vector(chunk!, 10, DuckDBDoubleVector);
+    const output = vector(chunk!, 11, DuckDBDoubleVector);
+    const noGaps = vector(chunk!, 12, DuckDBBooleanVector);
+    for (let i = 0; i < rows; i++) {
       r.start_us = start.getItem(i)!;
       r.end_us = end.getItem(i)!;
       r.ok = ok.getItem(i) === true;
