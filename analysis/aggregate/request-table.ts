@@ -19,6 +19,7 @@
  * and DuckDB reads that instead. Clean files, the normal case, never meet
  * JavaScript line by line.
  */
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { z } from "zod";
 import { AGG_SCHEMA_VERSION, REQUESTS_TABLE } from "../../formats/agg-tables.ts";
@@ -172,7 +173,11 @@ export async function stageRequests(
   } catch {
     // Not JSON somewhere, a truncated last line, a string where a number belongs, a broken rule.
     const cleaned = join(engine.scratchDir, `requests-${exp.expNo}.ndjson`);
-    await session.run(stageSql(await cleanedCopy(file, cleaned, warn), exp, path));
+    try {
+      await session.run(stageSql(await cleanedCopy(file, cleaned, warn), exp, path));
+    } finally {
+      await rm(cleaned, { force: true }); // as large as the input: not kept until the engine closes
+    }
   }
   // From the footer: no scan.
   const [row] = await session.rows(`SELECT count(*) AS n FROM read_parquet(${sqlString(path)})`);
