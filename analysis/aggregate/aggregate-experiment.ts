@@ -106,21 +106,22 @@ export async function stageExperiment(
   if (problem !== null && segments === null)
     return { file, problem, staged: null, segments, warnings };
   const gpus = factorColumns(exp, () => {}).gpus;
-  const stage = async (path: string, window: Window | null) => {
+  const stage = async (path: string, window: Window | null, part = 0) => {
     const requests = {
       expNo,
       campaign: exp.info.campaign,
       gpus: typeof gpus === "number" ? gpus : null,
       window,
     };
-    return { requests: await stageRequests(engine, session, path, requests, hold), window };
+    return { requests: await stageRequests(engine, session, path, requests, hold, part), window };
   };
   if (segments === null)
     return { file, problem, staged: [await stage(file, windowOf(exp))], segments, warnings };
   if (segments.missing.length > 0)
     hold(`${exp.dir}: segment(s) ${segments.missing.join(", ")} of ${segments.count} missing`);
   const staged = [];
-  for (const part of segments.parts) staged.push(await stage(part.file, part.window));
+  for (const [i, part] of segments.parts.entries())
+    staged.push(await stage(part.file, part.window, i));
   return { file, problem: null, staged, segments, warnings };
 }
 

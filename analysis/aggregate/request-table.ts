@@ -165,14 +165,16 @@ export async function stageRequests(
   file: string,
   exp: ExperimentRequests,
   warn: Warn,
+  /** Which record file of the experiment (a run in segments has one per segment). */
+  part = 0,
 ): Promise<StagedRequests> {
-  const path = join(engine.scratchDir, `requests-${exp.expNo}.parquet`);
+  const path = join(engine.scratchDir, `requests-${exp.expNo}-${part}.parquet`);
   try {
     // One statement: a read error or a broken rule leaves no rows behind.
     await session.run(stageSql(file, exp, path));
   } catch {
     // Not JSON somewhere, a truncated last line, a string where a number belongs, a broken rule.
-    const cleaned = join(engine.scratchDir, `requests-${exp.expNo}.ndjson`);
+    const cleaned = join(engine.scratchDir, `requests-${exp.expNo}-${part}.ndjson`);
     try {
       await session.run(stageSql(await cleanedCopy(file, cleaned, warn), exp, path));
     } finally {
