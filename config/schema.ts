@@ -112,30 +112,49 @@ export const LoadSchema = z.strictObject({
 // ---------------------------------------------------------------------------
 // prompts
 
+/**
+ * Prefix sharing (prompt lengths only): every prompt starts with one of
+ * `groups` shared prefixes of `prefix` tokens; the drawn length is the part after it.
+ */
+const prefixShape = { prefix: positiveInt.optional(), groups: positiveInt.optional() };
+
 export const TokenDistSchema = z.discriminatedUnion(
   "dist",
   [
-    z.strictObject({ dist: z.literal("fixed"), mean: positiveInt }),
-    z.strictObject({ dist: z.literal("uniform"), min: positiveInt, max: positiveInt }),
+    z.strictObject({ dist: z.literal("fixed"), mean: positiveInt, ...prefixShape }),
+    z.strictObject({
+      dist: z.literal("uniform"),
+      min: positiveInt,
+      max: positiveInt,
+      ...prefixShape,
+    }),
     z.strictObject({
       dist: z.literal("normal"),
       mean: positiveNumber,
       std: z.number().min(0),
       min: positiveInt.optional(),
       max: positiveInt.optional(),
+      ...prefixShape,
     }),
   ],
   { error: "expected dist: fixed, uniform or normal" },
 );
 
 export const FilePromptSetSchema = z.strictObject({
-  /** One prompt a line (`.txt`), or JSONL with `prompt` or `messages` (`.jsonl`); relative to the matrix file. */
+  /**
+   * One prompt a line (`.txt`); JSONL with `prompt` or `messages` and an
+   * optional `output_tokens` (`.jsonl`); ShareGPT conversations (`.json`, the
+   * first human turn is the prompt, its reply's length the output length).
+   * Relative to the matrix file.
+   */
   file: z.string().min(1),
 });
 
 export const SyntheticPromptSetSchema = z.strictObject({
   /** Prompt length in tokens, drawn per prompt from this seeded distribution. */
   tokens: TokenDistSchema,
+  /** Output length (`max_tokens`) per prompt, drawn from this seeded distribution; default: `load.max_tokens`. */
+  output_tokens: TokenDistSchema.optional(),
   /** How many distinct prompts to generate. */
   count: positiveInt.default(256),
   /** Used when the server has no `/tokenize` to calibrate against; recorded as an estimate. */
