@@ -84,6 +84,11 @@ export const LoadSchema = z.strictObject({
   users: positiveInt.optional(),
   /** closed loop: users started per second during ramp-up (Locust's spawn rate); default all at once. */
   spawn_rate: positiveNumber.optional(),
+  /**
+   * closed loop: multi-turn sessions of this many turns; each turn sends the
+   * conversation so far (load/workload/sessions.ts). 1 = independent requests.
+   */
+  turns: positiveInt.default(1),
   /** closed loop: pause between a user's requests. */
   think_time: duration({ allowZero: true }).default(0),
   /** open loop: mean requests per second (also a factor). */
