@@ -89,7 +89,11 @@ export async function runCampaignCli(matrix: string, opts: CampaignCliOptions): 
     if (opts.analyze) {
       // Aggregation, fits and the report pull in Parquet and Vega: load them only when used.
       const { analyzeCampaign } = await import("./analyze.ts");
-      const analysis = await analyzeCampaign({ resultsDir: opts.results, campaign: plan.campaign });
+      const analysis = await analyzeCampaign({
+        resultsDir: opts.results,
+        campaign: plan.campaign,
+        ...(plan.matrix.slo ? { slo: plan.matrix.slo } : {}),
+      });
       for (const line of analysis.lines) console.log(line);
     }
     process.exitCode = campaignExitCode(result);

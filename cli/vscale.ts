@@ -38,6 +38,8 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   "fit-steps": async () => (await import("./fit-steps.ts")).registerFitSteps,
   report: async () => (await import("./report.ts")).registerReport,
   load: async () => (await import("./load.ts")).registerLoad,
+  capacity: async () => (await import("./capacity.ts")).registerCapacity,
+  compare: async () => (await import("./compare.ts")).registerCompare,
 };
 
 const wanted = process.argv[2];

@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { FactorsSchema } from "./factors.ts";
+import { SloSchema } from "./slo.ts";
 import { duration, envVarName, positiveInt, positiveNumber } from "./values.ts";
 
 // The factors table has its own home; these names stay importable from here.
@@ -195,6 +196,12 @@ export const MatrixSchema = z.strictObject({
       .regex(/^[A-Za-z0-9_-]+$/, { error: "prompt set names use letters, digits, '_' or '-'" }),
     PromptSetSchema,
   ),
+  /**
+   * Latency objectives, e.g. `{ttft_ms_p99: 500, tpot_ms_p99: 50}` (config/slo.ts):
+   * goodput counts requests within the ttft/tpot limits; capacity is the highest
+   * offered rate whose figures meet all of them (analysis/capacity/).
+   */
+  slo: SloSchema.optional(),
   factors: FactorsSchema.default({}),
   exclude: z.array(RuleSchema).default([]),
   include: z.array(RuleSchema).default([]),
