@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { FactorsSchema } from "./factors.ts";
 import { SloSchema } from "./slo.ts";
+import { SweepSchema } from "./sweep.ts";
 import { duration, envVarName, positiveInt, positiveNumber } from "./values.ts";
 
 // The factors table has its own home; these names stay importable from here.
@@ -113,6 +114,8 @@ export const LoadSchema = z.strictObject({
   api_key_env: envVarName.optional(),
   /** At the end of the window: cancel in-flight requests, or let them finish. */
   drain: z.boolean().default(false),
+  /** A rate sweep to saturation (config/sweep.ts); needs mode: open. */
+  sweep: SweepSchema.optional(),
 });
 
 // ---------------------------------------------------------------------------

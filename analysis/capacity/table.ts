@@ -27,9 +27,11 @@ export function sloText(slo: Slo): string {
     .join("; ");
 }
 
-/** The group columns of a capacity curve: the fit's default key without the rate. */
+/** The group columns of a capacity curve: the fit's default key without the load level (rate, sweep step). */
 export function capacityGroupColumns(columns: readonly string[]): string[] {
-  return defaultGroupColumns(columns).filter((c) => c !== "rate" && c !== "users");
+  return defaultGroupColumns(columns).filter(
+    (c) => c !== "rate" && c !== "users" && c !== "sweep_step",
+  );
 }
 
 function pointOf(row: SummaryRow, slo: Slo): RatePoint | null {

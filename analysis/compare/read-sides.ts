@@ -47,9 +47,14 @@ export function locateSide(path: string): { resultsDir: string; campaign: string
   );
 }
 
-/** The factor key of an experiment: every factor, sorted, so YAML order never matters. */
+/**
+ * The factor key of an experiment: every factor, sorted, so YAML order never
+ * matters. A sweep step's rate is measured, not chosen, so its step is the key.
+ */
 export function factorKey(factors: Record<string, unknown>): string {
+  const sweep = factors.sweep_step !== undefined;
   return Object.keys(factors)
+    .filter((k) => !(sweep && k === "rate"))
     .sort()
     .map((k) => `${k}=${String(factors[k])}`)
     .join(" ");
