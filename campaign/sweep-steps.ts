@@ -29,10 +29,11 @@ import { inWindow, WindowStats } from "../stats/request-window.ts";
 
 export interface StepFacts {
   offeredRps: number | null;
+  /** Ok requests finished in the window, per second (stats/request-window.ts). */
   achievedRps: number;
-  sentInWindow: number;
-  finishedInWindow: number;
-  windowS: number;
+  /** Over the window's second half: requests finished per second, and growth of those in flight. */
+  lateAchievedRps: number;
+  inFlightGrowthRps: number;
   flags: string[];
 }
 
@@ -49,8 +50,11 @@ export async function readStepFacts(dir: string): Promise<StepFacts | null> {
   if (startUs === null || endUs === null || endUs <= startUs) return null;
   const window = { startUs, endUs };
   const stats = new WindowStats(window);
-  let sent = 0;
-  let finished = 0;
+  const midUs = (startUs + endUs) / 2;
+  // In flight at t = sent before t − finished before t; counted at the midpoint and the end.
+  let inFlightMid = 0;
+  let inFlightEnd = 0;
+  let lateFinished = 0;
   const lines = createInterface({
     input: createReadStream(join(dir, RAW_FILES.requests), "utf8"),
     crlfDelay: Number.POSITIVE_INFINITY,
@@ -65,17 +69,19 @@ export async function readStepFacts(dir: string): Promise<StepFacts | null> {
     }
     const r = RequestRecordSchema.safeParse(value);
     if (!r.success) continue;
+    const { start_us: s, end_us: e } = r.data;
     stats.add(r.data);
-    if (r.data.start_us >= startUs && r.data.start_us < endUs) sent++;
-    if (inWindow(r.data, window) && r.data.error_kind !== "cancelled") finished++;
+    if (s < midUs && e >= midUs) inFlightMid++;
+    if (s < endUs && e >= endUs) inFlightEnd++;
+    if (r.data.ok && inWindow(r.data, { startUs: midUs, endUs })) lateFinished++;
   }
   const figures = stats.figures();
+  const halfS = (endUs - midUs) / 1e6;
   return {
     offeredRps: info.data.load.rate,
     achievedRps: figures.reqPerS ?? 0,
-    sentInWindow: sent,
-    finishedInWindow: finished,
-    windowS: (endUs - startUs) / 1e6,
+    lateAchievedRps: lateFinished / halfS,
+    inFlightGrowthRps: (inFlightEnd - inFlightMid) / halfS,
     flags: [
       ...(status.data.flags ?? []),
       ...(status.data.status === "ok" ? [] : [status.data.status]),
@@ -106,7 +112,11 @@ export async function resolveSweepStep(
     if (!facts || facts.offeredRps === null) continue;
     const guard = facts.flags.find((f) => /client/i.test(f));
     if (guard) return { skip: `sweep stopped at step ${s}: the client guard tripped (${guard})` };
-    const why = overSaturated(sweep, { ...facts, offeredRps: facts.offeredRps });
+    const why = overSaturated(sweep, {
+      offeredRps: facts.offeredRps,
+      achievedRps: facts.lateAchievedRps,
+      inFlightGrowthRps: facts.inFlightGrowthRps,
+    });
     if (why) return { skip: `sweep stopped at step ${s}: ${why}` };
   }
   const rate = sweepRate(sweep, step, sync.achievedRps, max.achievedRps);

@@ -46,28 +46,20 @@ export function sweepRate(sweep: SweepSpec, step: number, syncRps: number, maxRp
 }
 
 /**
- * Over-saturation, from one rate step's window: the server no longer keeps
- * up when it completes clearly less than it is offered (achieved < fraction
- * × offered) and requests pile up (more sent than finished, by over 5% of
- * the offered count). Either alone is noise: a short window ends with a few
- * requests in flight, and Poisson arrivals undershoot by chance.
+ * Over-saturation, from the second half of one rate step's window (the
+ * first may still be filling up from empty): the server no longer keeps up
+ * when it completes clearly less than it is offered (achieved < fraction ×
+ * offered) and the number in flight keeps growing (by over 5% of the offered
+ * rate). Either alone is noise: Poisson arrivals undershoot by chance, and a
+ * queue filling towards its steady state grows for a while.
  */
 export function overSaturated(
   sweep: SweepSpec,
-  facts: {
-    offeredRps: number;
-    achievedRps: number;
-    sentInWindow: number;
-    finishedInWindow: number;
-    windowS: number;
-  },
+  facts: { offeredRps: number; achievedRps: number; inFlightGrowthRps: number },
 ): string | null {
-  const backlogRps = (facts.sentInWindow - facts.finishedInWindow) / facts.windowS;
-  if (
-    facts.achievedRps < sweep.achieved_below * facts.offeredRps &&
-    backlogRps > 0.05 * facts.offeredRps
-  ) {
-    return `over-saturated at ${facts.offeredRps.toFixed(2)} req/s offered: ${facts.achievedRps.toFixed(2)} req/s achieved, backlog growing ${backlogRps.toFixed(2)} req/s`;
+  const { offeredRps, achievedRps, inFlightGrowthRps } = facts;
+  if (achievedRps < sweep.achieved_below * offeredRps && inFlightGrowthRps > 0.05 * offeredRps) {
+    return `over-saturated at ${offeredRps.toFixed(2)} req/s offered: ${achievedRps.toFixed(2)} req/s achieved, ${inFlightGrowthRps.toFixed(2)} more in flight each second`;
   }
   return null;
 }
