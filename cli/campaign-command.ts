@@ -22,6 +22,8 @@ export interface CampaignCliOptions {
   dryRun?: boolean;
   quiet?: boolean;
   analyze: boolean;
+  /** A named preset (config/presets/) merged under the matrix. */
+  preset?: string;
 }
 
 /**
@@ -42,7 +44,7 @@ function assertOnlyMatches(plan: Plan, matrix: string, only: string[] | undefine
 
 /** Shared by `campaign` and `run`: run, print the summary, analyse, set the exit code. */
 export async function runCampaignCli(matrix: string, opts: CampaignCliOptions): Promise<void> {
-  const plan = await loadCheckedPlan(matrix);
+  const plan = await loadCheckedPlan(matrix, process.env, opts.preset);
   assertOnlyMatches(plan, matrix, opts.only);
   if (opts.dryRun) {
     console.log(formatPlan(plan));
