@@ -19,6 +19,7 @@ import { serverSecret } from "./secrets.ts";
 import { checkServerSection, resolveServer } from "./server-command.ts";
 import { sweepSteps } from "./sweep.ts";
 import { checkSweep, sweepStepLoad } from "./sweep-plan.ts";
+import { resolvePerGpu } from "./weak-scaling.ts";
 
 export type { Assignment, Experiment, Plan, ServerGroup } from "./experiment.ts";
 export { runtimeArgv } from "./server-command.ts";
@@ -144,10 +145,16 @@ function derive(m: Matrix, a: Assignment, where: Where, fail: Fail): Experiment[
   return { ...a, gpus: g as number, tp: t as number, dp: d as number };
 }
 
-function loadFor(m: Matrix, f: Assignment, where: Where, fail: Fail): LoadConfig {
+function loadFor(m: Matrix, f: Experiment["factors"], where: Where, fail: Fail): LoadConfig {
+  // Weak scaling: `{per_gpu: n}` becomes n × gpus here, once per experiment.
+  const section: LoadConfig = {
+    ...m.load,
+    users: resolvePerGpu(m.load.users, f.gpus, true),
+    rate: resolvePerGpu(m.load.rate, f.gpus, false),
+  };
   if (m.load.sweep && f.sweep_step !== undefined)
-    return sweepStepLoad(m.load, f.sweep_step as number);
-  const load: LoadConfig = { ...m.load };
+    return sweepStepLoad(section, f.sweep_step as number);
+  const load: LoadConfig = section;
   if (f.users !== undefined) load.users = f.users as number;
   if (f.rate !== undefined) load.rate = f.rate as number;
   if (f.burstiness !== undefined) load.burstiness = f.burstiness as number;

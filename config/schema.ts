@@ -8,6 +8,7 @@ import { FactorsSchema } from "./factors.ts";
 import { SloSchema } from "./slo.ts";
 import { SweepSchema } from "./sweep.ts";
 import { duration, envVarName, positiveInt, positiveNumber } from "./values.ts";
+import { PerGpuSchema } from "./weak-scaling.ts";
 
 // The factors table has its own home; these names stay importable from here.
 export {
@@ -82,8 +83,11 @@ export const LoadSchema = z.strictObject({
   engine: z.enum(["node", "k6"]).default("node"),
   /** closed: a fixed number of users, each sending after the previous reply; open: arrivals at a rate. */
   mode: z.enum(["closed", "open"]).default("closed"),
-  /** closed loop: concurrent users (also a factor). */
-  users: positiveInt.optional(),
+  /**
+   * closed loop: concurrent users (also a factor), or `{per_gpu: n}` for weak
+   * scaling: n × gpus users in each experiment (config/weak-scaling.ts).
+   */
+  users: z.union([positiveInt, PerGpuSchema]).optional(),
   /** closed loop: users started per second during ramp-up (Locust's spawn rate); default all at once. */
   spawn_rate: positiveNumber.optional(),
   /**
@@ -93,8 +97,8 @@ export const LoadSchema = z.strictObject({
   turns: positiveInt.default(1),
   /** closed loop: pause between a user's requests. */
   think_time: duration({ allowZero: true }).default(0),
-  /** open loop: mean requests per second (also a factor). */
-  rate: positiveNumber.optional(),
+  /** open loop: mean requests per second (also a factor), or `{per_gpu: r}` for weak scaling. */
+  rate: z.union([positiveNumber, PerGpuSchema]).optional(),
   /** open loop: inter-arrival distribution, as `vllm bench serve` offers. */
   arrival: z.enum(["constant", "poisson", "gamma"]).default("poisson"),
   /** gamma arrivals: shape factor; 1 = Poisson, < 1 burstier, > 1 smoother. */
@@ -213,7 +217,10 @@ export const MatrixSchema = z.strictObject({
 export type Matrix = z.output<typeof MatrixSchema>;
 export type MatrixInput = z.input<typeof MatrixSchema>;
 export type ServerConfig = z.output<typeof ServerSchema>;
-export type LoadConfig = z.output<typeof LoadSchema>;
+/** The `load` section as written: users and rate may scale with gpus. */
+export type LoadSection = z.output<typeof LoadSchema>;
+/** One experiment's load: every per-GPU value resolved to a number (config/weak-scaling.ts). */
+export type LoadConfig = Omit<LoadSection, "users" | "rate"> & { users?: number; rate?: number };
 export type PromptSetSpec = z.output<typeof PromptSetSchema>;
 export type FilePromptSet = z.output<typeof FilePromptSetSchema>;
 export type SyntheticPromptSet = z.output<typeof SyntheticPromptSetSchema>;

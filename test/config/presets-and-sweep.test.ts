@@ -88,3 +88,19 @@ describe("sweep plans", () => {
     expect(at(7, 3)).toMatch(/over-saturated at 10\.00 req\/s offered: 7\.00 req\/s achieved/);
   });
 });
+
+describe("weak scaling", () => {
+  it("users: {per_gpu: 16} gives each experiment 16 × gpus users", async () => {
+    const file = join(dir, "weak.yaml");
+    await writeFile(
+      file,
+      `campaign: w\nserver: {kind: sim, model: m, port: auto}\nload:\n  users: {per_gpu: 16}\n  duration: 1s\nprompts: {p: {tokens: {dist: fixed, mean: 4}}}\nfactors:\n  gpus: [1, 2, 4]\n`,
+    );
+    const plan = await loadPlan(file);
+    expect(plan.experiments.map((e) => [e.factors.gpus, e.load.users])).toEqual([
+      [1, 16],
+      [2, 32],
+      [4, 64],
+    ]);
+  });
+});
