@@ -3,7 +3,9 @@
  * each request's output length to its reply's token count (the simulator's
  * tokenizer, which is what its /tokenize counts), JSONL `output_tokens` and
  * synthetic output distributions set `max_tokens`, prefix groups share their
- * prefix, and a malformed ShareGPT entry is one line naming line:column.
+ * prefix, a malformed ShareGPT entry is one line naming line:column, and
+ * multi-turn sessions grow the prompt turn by turn: turn t sends the
+ * conversation so far, ShareGPT replies replayed as history.
  */
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -119,5 +121,42 @@ describe("output lengths and prefix sharing", () => {
       expect(prefixOf(i)).toBe(prefixOf(i % 3));
     }
     expect(new Set([0, 1, 2].map(prefixOf)).size).toBe(3);
+  });
+});
+
+describe("multi-turn sessions", () => {
+  it("history grows turn by turn, replies come from the conversation", async () => {
+    const set = await preparePromptSet("chat", { file: "sharegpt_sample.json" }, opts());
+    const run = runOptions(server.url, join(dir, "s.ndjson"), {
+      model: MODEL,
+      promptSet: set,
+      schedule: { mode: "closed", users: 3, thinkTimeMs: 5, turns: 3 },
+      durationMs: 2_000,
+      maxTokens: 8,
+      drain: true,
+    });
+    await runNodeLoad(run);
+    const records = (await readRecords(run.outFile)).filter((r) => r.ok);
+    const byId = new Map(records.map((r) => [r.request_id, r]));
+    let grown = 0;
+    for (const r of records) {
+      const [user, k] = r.request_id.slice(1).split("-").map(Number) as [number, number];
+      const planned = planRequest(run, set.prompts, { mode: "closed", user, k });
+      const messages = planned.prompt.messages!;
+      expect(messages).toHaveLength(2 * (k % 3) + 1);
+      expect(r.output_tokens).toBe(planned.prompt.outputTokens);
+      const first = set.prompts[planned.promptIndex]!;
+      // The first turn is the conversation's first human turn; its reply is the history.
+      expect(messages[0]!.content).toBe(first.text);
+      if (k % 3 > 0) {
+        expect(messages[1]!.content).toBe(first.conversation![1]!.content);
+        const before = byId.get(`u${user}-${k - 1}`);
+        if (before) {
+          expect(r.prompt_tokens!).toBeGreaterThan(before.prompt_tokens! + before.output_tokens!);
+          grown++;
+        }
+      }
+    }
+    expect(grown).toBeGreaterThan(4);
   });
 });
