@@ -5,12 +5,11 @@
  * optional zod row schema adds what a particular reader relies on beyond the
  * types (the fit needs `gpus ≥ 1`, a known `status`).
  *
- * Reading is hyparquet (pure JS) today; it sits behind this one function so
- * moving readers to DuckDB changes only this file.
+ * Reading is DuckDB's Parquet reader (`@duckdb/node-api`), the engine that
+ * writes these files (analysis/aggregate/duck.ts): one Parquet library.
  */
-import { readFile } from "node:fs/promises";
-import { parquetMetadata, parquetReadObjects, parquetSchema } from "hyparquet";
-import { compressors } from "hyparquet-compressors";
+import { access } from "node:fs/promises";
+import { DuckDBInstance } from "@duckdb/node-api";
 import type { z } from "zod";
 import { DataError } from "../common/errors.ts";
 import type { ColumnType, TableDef } from "./agg-tables.ts";
@@ -63,9 +62,8 @@ function fits(type: ColumnType, value: TableCell): boolean {
 }
 
 async function readParquetRows(path: string): Promise<{ columns: string[]; rows: TableRow[] }> {
-  let bytes: Buffer;
   try {
-    bytes = await readFile(path);
+    await access(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     throw new DataError(code === "ENOENT" ? "file not found" : `cannot read: ${code}`, {
@@ -73,23 +71,26 @@ async function readParquetRows(path: string): Promise<{ columns: string[]; rows:
       hint: code === "ENOENT" ? "run `vscale aggregate` first" : undefined,
     });
   }
-  const file = new Uint8Array(bytes).buffer;
+  const instance = await DuckDBInstance.create(":memory:", { threads: "1" });
+  const connection = await instance.connect();
   try {
-    const metadata = parquetMetadata(file);
-    const columns = parquetSchema(metadata).children.map((c) => c.element.name);
-    // ZSTD/Brotli/LZ4 come from hyparquet-compressors: our aggregation writes ZSTD,
-    // and so do DuckDB and pandas (pyarrow) files users may point us at.
-    const raw = await parquetReadObjects({ file, metadata, compressors });
-    const rows = raw.map((r) => {
+    const reader = await connection.runAndReadAll(
+      `SELECT * FROM read_parquet('${path.replaceAll("'", "''")}')`,
+    );
+    const columns = reader.columnNames();
+    const rows = reader.getRowObjectsJS().map((r) => {
       const row: TableRow = {};
       for (const c of columns) row[c] = plain(r[c]);
       return row;
     });
     return { columns, rows };
   } catch (error) {
-    throw new DataError(`not a readable Parquet file: ${(error as Error).message}`, {
+    throw new DataError(`not a readable Parquet file: ${(error as Error).message.split("\n")[0]}`, {
       file: path,
     });
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
   }
 }
 

@@ -1,13 +1,13 @@
 /**
- * One experiment folder → its summary row, streaming its requests, GPU
- * samples and gauge samples into the shared output tables on the way.
+ * One experiment folder → its summary row, putting its requests, GPU
+ * samples and gauge samples into the shared DuckDB output tables on the way.
  */
 import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import { FACTOR_NAMES, FACTOR_VALUE, type FactorName } from "../../config/schema.ts";
 import { AGG_SCHEMA_VERSION } from "../../formats/agg-tables.ts";
 import { MetricSampleSchema, RAW_FILES } from "../../formats/raw-layout.ts";
-import type { Row } from "./arrow-batch.ts";
+import type { Engine, Row } from "./duck.ts";
 import {
   type GpuSample,
   gpuColumns,
@@ -17,20 +17,21 @@ import {
 } from "./gpu-samples.ts";
 import { inputFileProblem, readOptionalText } from "./input-files.ts";
 import { readNdjson, type Warn } from "./ndjson-lines.ts";
+import type { RowTable } from "./parquet-file.ts";
 import { type RawExperiment, statusColumns } from "./raw-experiments.ts";
-import { streamRequests } from "./request-records.ts";
+import { addRequestFigures } from "./request-figures.ts";
 import { RequestStats, type Slo } from "./request-stats.ts";
+import { insertRequests } from "./request-table.ts";
 import { readScrape } from "./scrape-files.ts";
 import { GaugeFigures, scrapeDeltaColumns } from "./server-figures.ts";
-import type { TableSink } from "./table-sink.ts";
 
 /** `nvidia-smi dmon` output, when the runner captured it (optional). */
 export const GPU_DMON_FILE = "gpu-dmon.txt";
 
 export interface ExperimentSinks {
-  requests: TableSink;
-  gpu: TableSink;
-  serverMetrics: TableSink;
+  engine: Engine;
+  gpu: RowTable;
+  serverMetrics: RowTable;
 }
 
 function factorColumns(exp: RawExperiment, warn: Warn): Row {
@@ -64,6 +65,7 @@ function unmeasured(columns: Record<string, number | null>): Record<string, numb
 
 export async function aggregateExperiment(
   exp: RawExperiment,
+  expNo: number,
   sinks: ExperimentSinks,
   slo: Slo,
   warn: Warn,
@@ -83,22 +85,17 @@ export async function aggregateExperiment(
   const stats = new RequestStats(slo);
   const requestsFile = join(dir, RAW_FILES.requests);
   const requestsProblem = await inputFileProblem(requestsFile);
-  const rowsBefore = sinks.requests.rows;
+  let records = 0;
   if (requestsProblem === null) {
-    const span = await streamRequests(requestsFile, {
-      campaign,
-      gpus,
-      window,
-      sink: sinks.requests,
-      stats,
-      warn,
-    });
-    firstStart = span.firstStartUs;
-    lastEnd = span.lastEndUs;
+    const requests = { expNo, campaign, gpus, window };
+    const { engine } = sinks;
+    records = await engine.inOrder(() => insertRequests(engine, requestsFile, requests, warn));
+    await engine.inOrder(() => addRequestFigures(engine, expNo, window, stats));
+    firstStart = stats.span.firstStartUs;
+    lastEnd = stats.span.lastEndUs;
   } else {
     warn(`${requestsFile}: ${requestsProblem}; request figures left empty`);
   }
-  const records = sinks.requests.rows - rowsBefore;
   if (requestsProblem === null && records === 0) {
     const empty = (await stat(requestsFile)).size === 0;
     warn(
@@ -124,7 +121,7 @@ export async function aggregateExperiment(
   const sampleInWindow = (s: GpuSample) =>
     s.timeUs !== null && s.timeUs >= windowStart && s.timeUs <= windowEnd;
   for (const s of samples) {
-    await sinks.gpu.push({
+    sinks.gpu.push({
       schema_version: AGG_SCHEMA_VERSION,
       campaign,
       experiment_id: experimentId,
@@ -163,7 +160,7 @@ export async function aggregateExperiment(
       const labels = Object.fromEntries(
         Object.entries(row.labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
       );
-      await sinks.serverMetrics.push({
+      sinks.serverMetrics.push({
         schema_version: AGG_SCHEMA_VERSION,
         campaign,
         experiment_id: experimentId,

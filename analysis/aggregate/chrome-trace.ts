@@ -7,7 +7,7 @@ import { readFile } from "node:fs/promises";
 import { gunzipSync } from "node:zlib";
 import { z } from "zod";
 import { DataError } from "../../common/errors.ts";
-import type { Row } from "./arrow-batch.ts";
+import type { Row } from "./duck.ts";
 import { formatBytes, inputFileProblem } from "./input-files.ts";
 import type { Warn } from "./ndjson-lines.ts";
 

@@ -1,8 +1,11 @@
 /**
  * `aggregate()`: raw campaign folders → `results/agg/` Parquet tables and a CSV
- * summary. Every output is written under a temporary name and renamed only
- * after all of them are complete, so a crash or kill mid-way leaves the
- * previous outputs as they were.
+ * summary, on one embedded DuckDB (`duck.ts`): requests are read by DuckDB's
+ * NDJSON reader into a table (`request-table.ts`), the other tables are
+ * appended row by row, and every file is written by DuckDB's `COPY … TO`.
+ * Every output is written under a temporary name and renamed only after all
+ * of them are complete, so a crash or kill mid-way leaves the previous
+ * outputs as they were.
  */
 import { existsSync } from "node:fs";
 import { mkdir, readdir, rename, rm } from "node:fs/promises";
@@ -22,14 +25,14 @@ import {
 } from "../../formats/agg-tables.ts";
 import { KERNELS_TABLE, OPS_TABLE, STEP_PHASES_TABLE } from "../../formats/profile-tables.ts";
 import { aggregateExperiment } from "./aggregate-experiment.ts";
-import type { Row } from "./arrow-batch.ts";
+import { Engine, type Row, sqlName } from "./duck.ts";
 import { claimOutDir, removeLeftoverTemps } from "./leftover-temps.ts";
-import { writeParquetRows } from "./parquet-file.ts";
+import { RowTable } from "./parquet-file.ts";
 import { aggregateProfiles, ProfileSinks } from "./profiles.ts";
 import { discoverExperiments } from "./raw-experiments.ts";
 import { DEFAULT_SLO, type Slo } from "./request-stats.ts";
+import { createRequestTable, REQUEST_TABLE } from "./request-table.ts";
 import { tableCsv } from "./table-csv.ts";
-import { TableSink } from "./table-sink.ts";
 
 export { DEFAULT_SLO } from "./request-stats.ts";
 
@@ -100,26 +103,26 @@ export async function aggregate(opts: AggregateOptions): Promise<AggregateResult
   const release = claimOutDir(outDir);
   await removeLeftoverTemps(outDir, log);
   const metadata = { "vscale.schema_version": String(AGG_SCHEMA_VERSION) };
-  const sinks = {
-    requests: new TableSink(join(outDir, REQUESTS_TABLE.file), REQUESTS_TABLE.columns, metadata, {
-      thread: true,
-    }),
-    gpu: new TableSink(join(outDir, GPU_TABLE.file), GPU_TABLE.columns, metadata),
-    serverMetrics: new TableSink(
-      join(outDir, SERVER_METRICS_TABLE.file),
-      SERVER_METRICS_TABLE.columns,
-      metadata,
-    ),
-  };
-  const profileSinks = new ProfileSinks(outDir, metadata);
-  const all = () => [...Object.values(sinks), ...profileSinks.all()];
   const staged: { tmp: string; target: string }[] = [];
+  const engine = await Engine.open();
   try {
+    await createRequestTable(engine);
+    const sinks = {
+      engine,
+      gpu: await RowTable.create(engine, "gpu", join(outDir, GPU_TABLE.file), GPU_TABLE.columns),
+      serverMetrics: await RowTable.create(
+        engine,
+        "server_metrics",
+        join(outDir, SERVER_METRICS_TABLE.file),
+        SERVER_METRICS_TABLE.columns,
+      ),
+    };
+    const profileSinks = new ProfileSinks(engine, outDir);
     const summaryRows: Row[] = [];
-    for (const exp of experiments) {
+    for (const [expNo, exp] of experiments.entries()) {
       const { campaign, experiment_id: experimentId } = exp.info;
       log(`aggregating ${campaign}/${experimentId}`);
-      summaryRows.push(await aggregateExperiment(exp, sinks, slo, log));
+      summaryRows.push(await aggregateExperiment(exp, expNo, sinks, slo, log));
       await aggregateProfiles(exp.dir, { campaign, experimentId }, profileSinks, log);
     }
     for (const path of opts.profiles ?? []) {
@@ -134,16 +137,26 @@ export async function aggregate(opts: AggregateOptions): Promise<AggregateResult
       );
       if (rows === 0) log(`${path}: no step CSVs, profilemate sessions or chrome traces found`);
     }
-    for (const sink of all()) {
-      await sink.commit();
-      staged.push({ tmp: sink.tmpPath, target: sink.target });
+    const requestsTarget = join(outDir, REQUESTS_TABLE.file);
+    const requestsTmp = tempPathFor(requestsTarget);
+    staged.push({ tmp: requestsTmp, target: requestsTarget });
+    const requestColumns = REQUESTS_TABLE.columns.map((c) => sqlName(c.name)).join(", ");
+    // Insertion order: experiments in discovery order, lines in file order.
+    await engine.copyToParquet(`SELECT ${requestColumns} FROM ${REQUEST_TABLE}`, requestsTmp, {
+      metadata,
+    });
+    await engine.run(`DROP TABLE ${REQUEST_TABLE}`);
+    for (const table of [sinks.gpu, sinks.serverMetrics, ...profileSinks.all()]) {
+      staged.push({ tmp: table.tmpPath, target: table.target });
+      await table.commit({ metadata });
     }
 
     const columns = summaryColumnsFor(summaryRows);
     const summaryTarget = join(outDir, SUMMARY_TABLE.file);
-    const summaryTmp = tempPathFor(summaryTarget);
-    staged.push({ tmp: summaryTmp, target: summaryTarget });
-    await writeParquetRows(summaryTmp, columns, summaryRows, { metadata });
+    const summary = await RowTable.create(engine, "summary", summaryTarget, columns);
+    staged.push({ tmp: summary.tmpPath, target: summaryTarget });
+    for (const row of summaryRows) summary.push(row);
+    await summary.commit({ metadata });
     const csvTarget = join(outDir, AGG_FILES.summaryCsv);
     const csvTmp = tempPathFor(csvTarget);
     staged.push({ tmp: csvTmp, target: csvTarget });
@@ -156,10 +169,10 @@ export async function aggregate(opts: AggregateOptions): Promise<AggregateResult
     log(`wrote ${files.length} files to ${outDir} (${experiments.length} experiments)`);
     return { outDir, experiments: experiments.length, skipped, files };
   } catch (error) {
-    await Promise.all(all().map((sink) => sink.discard()));
     await Promise.all(staged.map(({ tmp }) => rm(tmp, { force: true })));
     throw error;
   } finally {
+    await engine.close();
     release();
   }
 }

@@ -1,141 +1,72 @@
 /**
- * Streams Arrow tables into one Parquet file with parquet-wasm (Rust's
- * `parquet` crate compiled to WebAssembly; chosen by measurement, see
- * docs/parquet-writers.md). Batches are handed over one at a time with
- * back-pressure, so memory stays bounded by a row group whatever the file size.
- * The file appears under its final name only when complete (temp + rename).
+ * Every Parquet file vscale writes goes through this module, on the embedded
+ * DuckDB (`duck.ts`): rows are appended to a DuckDB table typed from the
+ * format's columns and written with `COPY … (FORMAT parquet, COMPRESSION
+ * zstd)`. The writers compared before DuckDB took over: docs/parquet-writers.md.
  */
-import { createWriteStream } from "node:fs";
-import { Writable } from "node:stream";
-import { type Table as ArrowTable, tableToIPC } from "apache-arrow";
-import {
-  Compression,
-  transformParquetStream,
-  type RecordBatch as WasmRecordBatch,
-  Table as WasmTable,
-  WriterPropertiesBuilder,
-} from "parquet-wasm";
+import { tempPathFor } from "../../common/atomic-write.ts";
 import type { ColumnDef } from "../../formats/agg-tables.ts";
-import { type Row, RowBatcher } from "./arrow-batch.ts";
+import { appendRow, type CopyOptions, type Engine, type Row, sqlName, withEngine } from "./duck.ts";
 
-export interface ParquetWriteOptions {
-  /** Rows per row group; the writer buffers at most this many rows. */
-  rowGroupRows?: number;
-  /** Key/value metadata stored in the footer. */
-  metadata?: Record<string, string>;
-  /** The footer's `created_by`. */
-  createdBy?: string;
-}
-
-export class ParquetStreamWriter {
-  private controller!: ReadableStreamDefaultController<WasmRecordBatch>;
-  private wakeWriter: (() => void) | null = null;
-  private readonly done: Promise<void>;
-  rows = 0;
-
-  private batches = 0;
-
-  private constructor(
-    path: string,
-    private readonly columns: readonly ColumnDef[],
-    options: ParquetWriteOptions,
-  ) {
-    const input = new ReadableStream<WasmRecordBatch>(
-      {
-        start: (controller) => {
-          this.controller = controller;
-        },
-        pull: () => {
-          this.wakeWriter?.();
-          this.wakeWriter = null;
-        },
-      },
-      { highWaterMark: 2 },
-    );
-    let builder = new WriterPropertiesBuilder()
-      .setCompression(Compression.ZSTD)
-      .setMaxRowGroupSize(options.rowGroupRows ?? 131_072)
-      .setCreatedBy(options.createdBy ?? "vscale aggregate (parquet-wasm)");
-    // Dictionary pages only where the Arrow column is a dictionary: on numbers and unique
-    // strings they cost twice the time and make files larger (measured in bench/aggregate.ts).
-    for (const column of columns) {
-      if (column.type !== "dict") builder = builder.setColumnDictionaryEnabled(column.name, false);
-    }
-    if (options.metadata)
-      builder = builder.setKeyValueMetadata(new Map(Object.entries(options.metadata)));
-    const properties = builder.build();
-    this.done = transformParquetStream(input, properties).then((bytes) =>
-      bytes.pipeTo(Writable.toWeb(createWriteStream(path)) as WritableStream<Uint8Array>),
-    );
-    // Surface a writer failure at the next write/close rather than as an unhandled rejection.
-    this.done.catch(() => {});
-  }
-
-  static open(
-    path: string,
-    columns: readonly ColumnDef[],
-    options: ParquetWriteOptions = {},
-  ): ParquetStreamWriter {
-    return new ParquetStreamWriter(path, columns, options);
-  }
-
-  write(table: ArrowTable): Promise<void> {
-    if (table.numRows === 0 && this.batches > 0) return Promise.resolve();
-    return this.writeIpc(tableToIPC(table, "stream"), table.numRows);
-  }
-
-  /** The same, from an Arrow IPC stream (what crosses a worker-thread boundary). */
-  async writeIpc(ipc: Uint8Array, rows: number): Promise<void> {
-    this.batches++;
-    const wasm = WasmTable.fromIPCStream(ipc);
-    for (const batch of wasm.recordBatches()) this.controller.enqueue(batch);
-    this.rows += rows;
-    // Back-pressure: wait until the Parquet side has taken the queued batches.
-    while ((this.controller.desiredSize ?? 1) <= 0) {
-      await Promise.race([
-        new Promise<void>((resolve) => {
-          this.wakeWriter = resolve;
-        }),
-        this.done,
-      ]);
-    }
-  }
-
-  async close(): Promise<void> {
-    // An empty table still gets a file with its schema, so readers need no special case.
-    if (this.batches === 0) await this.write(new RowBatcher(this.columns).flush());
-    this.controller.close();
-    await this.done;
-  }
-
-  async abort(reason: unknown = new Error("aborted")): Promise<void> {
-    try {
-      this.controller.error(reason);
-    } catch {
-      // already closed
-    }
-    await this.done.catch(() => {});
-  }
-}
+export type { Row } from "./duck.ts";
 
 /**
- * A small table (the summary, the fit tables) in one go: rows in, one Parquet
- * file at `path` out. Every Parquet file vscale writes goes through this module.
+ * An output table filled row by row (GPU samples, gauge samples, profile
+ * rows) in a shared engine; `commit()` writes it under a temporary name next
+ * to `target` (the caller renames it into place).
  */
+export class RowTable {
+  readonly tmpPath: string;
+  rows = 0;
+  private appender: Awaited<ReturnType<Engine["appender"]>> | null = null;
+
+  private constructor(
+    private readonly engine: Engine,
+    private readonly name: string,
+    readonly target: string,
+    private readonly columns: readonly ColumnDef[],
+  ) {
+    this.tmpPath = tempPathFor(target);
+  }
+
+  static async create(
+    engine: Engine,
+    name: string,
+    target: string,
+    columns: readonly ColumnDef[],
+  ): Promise<RowTable> {
+    await engine.createTable(name, columns);
+    const table = new RowTable(engine, name, target, columns);
+    table.appender = await engine.appender(name);
+    return table;
+  }
+
+  push(row: Row): void {
+    appendRow(this.appender!, this.columns, row);
+    this.rows++;
+  }
+
+  /** Writes the rows, in the order pushed, to `tmpPath`; an empty table still gets its schema. */
+  async commit(options: CopyOptions = {}): Promise<void> {
+    this.appender?.closeSync();
+    this.appender = null;
+    await this.engine.copyToParquet(`SELECT * FROM ${sqlName(this.name)}`, this.tmpPath, options);
+    await this.engine.run(`DROP TABLE ${sqlName(this.name)}`);
+  }
+}
+
+/** A small table (the summary, the fit tables) in one go: rows in, one Parquet file at `path` out. */
 export async function writeParquetRows(
   path: string,
   columns: readonly ColumnDef[],
   rows: readonly Row[],
-  options: ParquetWriteOptions = {},
+  options: CopyOptions = {},
 ): Promise<void> {
-  const writer = ParquetStreamWriter.open(path, columns, options);
-  try {
-    const batcher = new RowBatcher(columns);
-    for (const row of rows) batcher.push(row);
-    await writer.write(batcher.flush());
-    await writer.close();
-  } catch (error) {
-    await writer.abort(error);
-    throw error;
-  }
+  await withEngine(async (engine) => {
+    await engine.createTable("t", columns);
+    const appender = await engine.appender("t");
+    for (const row of rows) appendRow(appender, columns, row);
+    appender.closeSync();
+    await engine.copyToParquet("SELECT * FROM t", path, options);
+  });
 }

@@ -7,8 +7,8 @@
 
 import type { ColumnType } from "../../formats/agg-tables.ts";
 import { PROFILEMATE_KINDS } from "../../formats/profile-tables.ts";
-import type { Row } from "./arrow-batch.ts";
 import { parseCsv } from "./csv-text.ts";
+import type { Row } from "./duck.ts";
 import type { Warn } from "./ndjson-lines.ts";
 
 export const SESSION_DIR_PATTERN = /^session_/;

@@ -15,13 +15,13 @@ import {
   profilemateTable,
   STEP_PHASES_TABLE,
 } from "../../formats/profile-tables.ts";
-import type { Row } from "./arrow-batch.ts";
 import { readChromeTrace, TRACE_FILE_PATTERN } from "./chrome-trace.ts";
+import type { Engine, Row } from "./duck.ts";
 import { readOptionalText } from "./input-files.ts";
 import type { Warn } from "./ndjson-lines.ts";
+import { RowTable } from "./parquet-file.ts";
 import { parseProfilemateCsv, SESSION_DIR_PATTERN } from "./profilemate.ts";
 import { parseStepPhases, STEP_CSV_PATTERN } from "./step-phases.ts";
-import { TableSink } from "./table-sink.ts";
 
 export interface ProfileKey {
   campaign: string | null;
@@ -56,30 +56,30 @@ export async function findProfiles(dir: string, depth = 2): Promise<FoundProfile
   return found;
 }
 
-/** Output sinks created on first row, so tables without data are not written. */
+/** Output tables created on first row, so tables without data are not written. */
 export class ProfileSinks {
-  private readonly sinks = new Map<string, TableSink>();
+  private readonly sinks = new Map<string, RowTable>();
 
   constructor(
+    private readonly engine: Engine,
     private readonly outDir: string,
-    private readonly metadata: Record<string, string>,
   ) {}
 
   async push(table: TableDef, key: ProfileKey, source: string, row: Row): Promise<void> {
     let sink = this.sinks.get(table.file);
     if (!sink) {
-      sink = new TableSink(join(this.outDir, table.file), table.columns, this.metadata);
+      const name = `profile_${table.file.replace(/\.parquet$/, "")}`;
+      sink = await RowTable.create(this.engine, name, join(this.outDir, table.file), table.columns);
       this.sinks.set(table.file, sink);
     }
     row.schema_version = AGG_SCHEMA_VERSION;
     row.campaign = key.campaign;
     row.experiment_id = key.experimentId;
     row.source = source;
-    const flushing = sink.push(row);
-    if (flushing) await flushing;
+    sink.push(row);
   }
 
-  all(): TableSink[] {
+  all(): RowTable[] {
     return [...this.sinks.values()];
   }
 }

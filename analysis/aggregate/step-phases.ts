@@ -3,8 +3,9 @@
  * `step()` with scheduler/execute/update seconds and `num_scheduled_tokens`,
  * a Python dict literal `{'req-1': 1, 'req-7': 128}` (1 = decode, >1 = prefill).
  */
-import type { Row } from "./arrow-batch.ts";
+
 import { parseCsv } from "./csv-text.ts";
+import type { Row } from "./duck.ts";
 import type { Warn } from "./ndjson-lines.ts";
 
 const PHASES = ["scheduler_time", "execute_time", "update_time"] as const;

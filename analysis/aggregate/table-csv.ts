@@ -4,7 +4,7 @@
  */
 
 import type { ColumnDef } from "../../formats/agg-tables.ts";
-import type { Row } from "./arrow-batch.ts";
+import type { Row } from "./duck.ts";
 
 function csvCell(value: Row[string]): string {
   if (value === null || value === undefined) return "";

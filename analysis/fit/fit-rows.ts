@@ -5,7 +5,7 @@
  */
 import type { ColumnDef, ColumnType } from "../../formats/agg-tables.ts";
 import { type FitColumnName, fitTableColumns } from "../../formats/fit-tables.ts";
-import type { Cell, Row } from "../aggregate/arrow-batch.ts";
+import type { Cell, Row } from "../aggregate/duck.ts";
 import type { FitResult, GroupFit, GroupKey, SkippedGroup } from "./model.ts";
 
 function finiteOrNull(value: number | null | undefined): number | null {

@@ -44,9 +44,7 @@ export async function writeFitTables(resultsDir: string, result: FitResult): Pro
   const { csv, parquet } = fitPaths(resultsDir);
   const { columns, rows } = fitRows(result);
   await writeFileAtomic(csv, tableCsv(columns, rows));
-  await withAtomicFile(parquet, (tmp) =>
-    writeParquetRows(tmp, columns, rows, { createdBy: "vscale fit (parquet-wasm)" }),
-  );
+  await withAtomicFile(parquet, (tmp) => writeParquetRows(tmp, columns, rows));
   return [csv, parquet];
 }
 

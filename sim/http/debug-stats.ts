@@ -5,7 +5,7 @@
  * flattens and the planted law is biased. `POST /sim/stats/reset` starts a
  * new window (a benchmark drops its warm-up this way).
  */
-import { quantileSorted } from "simple-statistics";
+import { quantileSorted } from "../../stats/quantile.ts";
 
 export interface SimStatsWindow {
   /** Steps completed in the window, across replicas. */
@@ -34,8 +34,7 @@ export function simStatsBody(
   jitterSamplesMs: number[],
 ): SimStatsBody {
   const sorted = Float64Array.from(jitterSamplesMs).sort();
-  const q = (p: number) =>
-    sorted.length === 0 ? null : quantileSorted(sorted as unknown as number[], p);
+  const q = (p: number) => (sorted.length === 0 ? null : quantileSorted(sorted, p));
   return {
     ...window,
     activeRequests,

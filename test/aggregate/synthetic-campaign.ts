@@ -5,10 +5,9 @@
  * a raw text override lets a test plant broken input.
  */
 
-import { once } from "node:events";
-import { createWriteStream } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { writeNdjson } from "../../analysis/aggregate/ndjson-write.ts";
 import {
   type ExperimentInfo,
   experimentDir,
@@ -169,23 +168,8 @@ export async function writeSyntheticExperiment(
   return dir;
 }
 
-/** Streams objects as NDJSON (bounded memory, honours back-pressure); returns the line count. */
-export async function writeNdjson(file: string, rows: Iterable<unknown>): Promise<number> {
-  const out = createWriteStream(file);
-  let n = 0;
-  let chunk = "";
-  for (const row of rows) {
-    chunk += `${JSON.stringify(row)}\n`;
-    n++;
-    if (chunk.length > 1 << 20) {
-      if (!out.write(chunk)) await once(out, "drain");
-      chunk = "";
-    }
-  }
-  out.end(chunk);
-  await once(out, "finish");
-  return n;
-}
+/** Streams objects as NDJSON (aggregation's own writer); returns the line count. */
+export { writeNdjson };
 
 export interface VllmScrape {
   model?: string;
