@@ -89,6 +89,11 @@ describe("a sweep to saturation and capacity at the SLO", () => {
     expect(ca).toBeGreaterThan(0);
     expect(Math.abs(cb / ca / 0.5 - 1)).toBeLessThan(0.3);
     expect(runs.a!.stdout).toMatch(/capacity at ttft_ms_p99 ≤ 1000:/);
+    // The report's capacity chart: the percentile per rate, the SLO rule, the capacity marked.
+    const report = await readFile(join(results("a"), "report.html"), "utf8");
+    expect(report).toContain("Capacity at the SLO");
+    const svg = await readFile(join(results("a"), "figs", "capacity-1.svg"), "utf8");
+    expect(svg).toContain("ttft_ms_p99 against offered rate");
   });
 
   it("fits on capacity with vscale fit --metric capacity", async () => {
