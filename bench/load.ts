@@ -1,66 +1,49 @@
 /**
- * The Node engine against a fast planted streaming server (its own process):
- * sustained streams and output tokens/s on one core, and TTFT error at 128,
- * 512 and 2,048 concurrent streams. Two errors are reported: measured −
- * planted (includes the server's own timer lateness) and the engine's lag
- * (when the client saw the first text − when the server wrote it, both on the
- * epoch clock of the same machine). Goal: error p99 ≤ 1 ms at 512 streams.
+ * The Node engine against a planted streaming server in its own processes
+ * (TTFT 50 ms, ITL 10 ms, 20 tokens: each stream's ideal is one request per
+ * 0.24 s), the setting of issue 12's peer table. For each streams × workers
+ * cell: share of ideal (measured req/s ÷ streams / 0.24 s), TTFT error p50 and
+ * p99 (measured − planted), and the saturation guard's figures; then the
+ * events/s one core parses (the cheap text-chunk path against a full
+ * JSON.parse of every event, the path before it).
+ *
+ *   VSCALE_BENCH_LOAD_STREAMS=16,128,512,2048,8192 VSCALE_BENCH_LOAD_WORKERS=1,2,4,8 \
+ *   VSCALE_BENCH_LOAD_SERVER_PROCS=4 npx tsx bench/load.ts
  */
-import { spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
-import { request } from "undici";
-import { runNodeLoad } from "../load/node/run.ts";
+import { availableParallelism, tmpdir } from "node:os";
+import { join } from "node:path";
+import { runLoad } from "../load/node/workers.ts";
 import { summarizeRequestsFile } from "../load/summary.ts";
+import { parseStreamPayload } from "../load/workload/openai-stream.ts";
+import { ResponseTracker } from "../load/workload/response-tracker.ts";
+import { SseParser } from "../load/workload/sse.ts";
 import { quantileSorted } from "../stats/quantile.ts";
 import { readRecords } from "../test/load/helpers.ts";
-import type { Plan, RequestStat } from "../test/load/planted-server.ts";
+import { startPlantedProcess } from "../test/load/planted-process.ts";
+import type { Plan } from "../test/load/planted-server.ts";
 import { type BenchRow, printBenchRows } from "./report.ts";
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const PLAN: Plan = { ttftMs: 100, itlMs: 25, tokens: 32 };
-const CONCURRENCY = (process.env.VSCALE_BENCH_LOAD_STREAMS ?? "128,512,2048")
-  .split(",")
-  .map(Number);
-const WARMUP_MS = 1_500;
-const DURATION_MS = 5_000;
+const PLAN: Plan = { ttftMs: 50, itlMs: 10, tokens: 20 };
+const E2E_S = (PLAN.ttftMs + PLAN.itlMs * ((PLAN.tokens ?? 20) - 1)) / 1000;
+const list = (name: string, fallback: string) =>
+  (process.env[name] ?? fallback).split(",").map(Number);
+const STREAMS = list("VSCALE_BENCH_LOAD_STREAMS", "16,128,512");
+const WORKERS = list("VSCALE_BENCH_LOAD_WORKERS", "1,2");
+const SERVER_PROCS = Number(process.env.VSCALE_BENCH_LOAD_SERVER_PROCS ?? "1");
+const WARMUP_MS = 1_000;
+const DURATION_MS = Number(process.env.VSCALE_BENCH_LOAD_WINDOW_MS ?? "4000");
+/** vscale's own row of issue 12's table (one client on one core, 16-core machine). */
+const ISSUE_SHARE: Record<number, number> = { 16: 0.96, 128: 0.96, 512: 0.87, 2048: 0.44 };
+const MACHINE = `${availableParallelism()} cores`;
 
-async function startServer(): Promise<{ url: string; stop: () => Promise<void> }> {
-  const child = spawn(
-    process.execPath,
-    ["--import", "tsx", join(ROOT, "test/load/planted-server-main.ts"), JSON.stringify(PLAN)],
-    { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] },
-  );
-  const lines = createInterface({ input: child.stdout });
-  const first = await new Promise<string>((done, fail) => {
-    lines.once("line", done);
-    child.once("exit", (code) => fail(new Error(`planted server exited with ${code}`)));
-  });
-  const { url } = JSON.parse(first) as { url: string };
-  return {
-    url,
-    stop: () =>
-      new Promise<void>((done) => {
-        if (child.exitCode !== null) return done();
-        child.once("exit", () => done());
-        child.kill("SIGTERM");
-      }),
-  };
-}
-
-const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
-
-async function runAt(url: string, streams: number, dir: string): Promise<BenchRow[]> {
-  const out = join(dir, `requests-${streams}.ndjson`);
-  const inFlight: number[] = [];
-  const result = await runNodeLoad({
+async function cell(url: string, streams: number, workers: number, dir: string) {
+  const out = join(dir, `r-${streams}-${workers}.ndjson`);
+  const result = await runLoad({
     url,
     model: "planted-model",
     api: "chat",
-    experimentId: `bench-${streams}`,
+    experimentId: `bench-${streams}-${workers}`,
     promptSet: {
       name: "bench",
       source: "file",
@@ -70,7 +53,7 @@ async function runAt(url: string, streams: number, dir: string): Promise<BenchRo
     schedule: { mode: "closed", users: streams, thinkTimeMs: 0 },
     warmupMs: WARMUP_MS,
     durationMs: DURATION_MS,
-    maxTokens: PLAN.tokens ?? 32,
+    maxTokens: PLAN.tokens ?? 20,
     stream: true,
     ignoreEos: true,
     temperature: 0,
@@ -78,84 +61,137 @@ async function runAt(url: string, streams: number, dir: string): Promise<BenchRo
     seed: 1,
     drain: false,
     outFile: out,
-    onProgress: (c) => {
-      // Samples inside the window only (the last ones come after the hard stop).
-      if (!c.inWarmup && c.elapsedMs < WARMUP_MS + DURATION_MS) inFlight.push(c.inFlight);
-    },
+    workers,
   });
-  const stats = (await (await request(`${url}/stats`)).body.json()) as RequestStat[];
-  const written = new Map(stats.map((s) => [s.requestId, s.firstTextUs]));
-  const records = (await readRecords(out)).filter((r) => r.ok && !r.warmup && r.ttft_ms !== null);
-  const errorMs = sorted(records.map((r) => r.ttft_ms! - PLAN.ttftMs));
-  const lagMs = sorted(
-    records.flatMap((r) => {
-      const w = written.get(r.request_id);
-      return w == null ? [] : [(r.start_us + r.ttft_ms! * 1000 - w) / 1000];
-    }),
-  );
   const summary = await summarizeRequestsFile(out, result.windowStartUs, result.windowEndUs);
-  const e2eMs = PLAN.ttftMs + PLAN.itlMs * ((PLAN.tokens ?? 32) - 1);
-  const idealTokPerS = (streams * (PLAN.tokens ?? 32) * 1000) / e2eMs;
-  const meanInFlight = inFlight.reduce((a, b) => a + b, 0) / Math.max(1, inFlight.length);
-  const note = `${records.length} requests`;
-  return [
+  const ttfts = (await readRecords(out))
+    .filter((r) => r.ok && !r.warmup && r.ttft_ms !== null)
+    .map((r) => (r.ttft_ms as number) - PLAN.ttftMs)
+    .sort((a, b) => a - b);
+  const share = (summary.reqPerS ?? 0) / (streams / E2E_S);
+  const g = result.client;
+  const tag = `@${streams} streams ×${workers}w`;
+  const note = `${ttfts.length} requests; ${MACHINE}, server ${SERVER_PROCS} proc${g?.limited ? "; CLIENT-LIMITED" : ""}`;
+  const rows: BenchRow[] = [
     {
-      name: `load: sustained streams @${streams}`,
-      figure: meanInFlight,
-      unit: "streams",
-      peer: streams,
-      peerName: "users",
+      name: `load: share of ideal ${tag}`,
+      figure: share,
+      unit: "×ideal",
+      peer: workers === 1 ? (ISSUE_SHARE[streams] ?? null) : null,
+      peerName: "issue 12 vscale, 1 core",
       note,
     },
     {
-      name: `load: output tok/s @${streams}`,
-      figure: summary.outputTokPerS ?? Number.NaN,
-      unit: "tok/s",
-      peer: idealTokPerS,
-      peerName: "planted ideal",
-      note,
-    },
-    {
-      name: `load: TTFT error p50 @${streams}`,
-      figure: quantileSorted(errorMs, 0.5),
+      name: `load: TTFT error p50 ${tag}`,
+      figure: ttfts.length ? quantileSorted(ttfts, 0.5) : Number.NaN,
       unit: "ms",
       peer: null,
       peerName: "measured − planted",
       note,
     },
     {
-      name: `load: TTFT error p99 @${streams}`,
-      figure: quantileSorted(errorMs, 0.99),
-      unit: "ms",
-      peer: 1,
-      peerName: "goal",
-      note,
-    },
-    {
-      name: `load: engine lag p50 @${streams}`,
-      figure: quantileSorted(lagMs, 0.5),
+      name: `load: TTFT error p99 ${tag}`,
+      figure: ttfts.length ? quantileSorted(ttfts, 0.99) : Number.NaN,
       unit: "ms",
       peer: null,
-      peerName: "seen − written",
+      peerName: "measured − planted",
       note,
     },
     {
-      name: `load: engine lag p99 @${streams}`,
-      figure: quantileSorted(lagMs, 0.99),
+      name: `load: guard loop lag p99 ${tag}`,
+      figure: g?.loop_lag_ms_p99 ?? Number.NaN,
       unit: "ms",
-      peer: 1,
-      peerName: "goal",
+      peer: null,
       note,
+    },
+    {
+      name: `load: guard send lag p99 ${tag}`,
+      figure: g?.send_lag_ms_p99 ?? Number.NaN,
+      unit: "ms",
+      peer: null,
+      note,
+    },
+    {
+      name: `load: guard CPU ${tag}`,
+      figure: g?.cpu_pct ?? Number.NaN,
+      unit: "%",
+      peer: null,
+      note,
+    },
+    {
+      name: `load: client_limited ${tag}`,
+      figure: g?.limited ? 1 : 0,
+      unit: "flag",
+      peer: null,
+      note: g?.reasons.join("; ") || note,
+    },
+  ];
+  return rows;
+}
+
+/** Events/s one core handles: the engine's path (ResponseTracker) and the full-parse path it replaced. */
+function eventsPerCore(): BenchRow[] {
+  const chunk = (t: string) =>
+    `data: ${JSON.stringify({ id: "chatcmpl-8f3a", object: "chat.completion.chunk", created: 1733000000, model: "meta-llama/Llama-3.1-8B-Instruct", choices: [{ index: 0, delta: { content: t }, logprobs: null, finish_reason: null }] })}\n\n`;
+  const chunks = Array.from({ length: 64 }, (_, i) => chunk(` tok${i}`));
+  const run = (feed: (c: string, n: number) => void, reset: () => void) => {
+    const n = 300_000;
+    let done = 0;
+    const t0 = performance.now();
+    while (done < n) {
+      reset();
+      for (const c of chunks) feed(c, done++);
+    }
+    return (n / (performance.now() - t0)) * 1000;
+  };
+  let tracker = new ResponseTracker("chat", true);
+  let parser = new SseParser();
+  const times: number[] = [];
+  const best = (f: () => number) => Math.max(f(), f(), f());
+  const fast = best(() =>
+    run(
+      (c, n) => tracker.onData(c, n),
+      () => {
+        tracker = new ResponseTracker("chat", true);
+        tracker.onHeaders(200, "text/event-stream");
+      },
+    ),
+  );
+  const full = best(() =>
+    run(
+      (c, n) => {
+        for (const e of parser.push(c)) {
+          const p = parseStreamPayload("chat", e.data);
+          if (p.kind === "chunk" && p.text !== "") times.push(n);
+        }
+      },
+      () => {
+        parser = new SseParser();
+        times.length = 0;
+      },
+    ),
+  );
+  return [
+    {
+      name: "load: SSE events/s per core",
+      figure: fast,
+      unit: "events/s",
+      peer: full,
+      peerName: "JSON.parse every event (same SSE parser)",
+      note: `vLLM-shaped chunks; ${MACHINE}`,
     },
   ];
 }
 
+printBenchRows(eventsPerCore());
 const dir = await mkdtemp(join(tmpdir(), "vscale-bench-load-"));
-const server = await startServer();
+const server = await startPlantedProcess(PLAN, SERVER_PROCS);
 try {
-  for (const streams of CONCURRENCY) {
-    console.error(`bench/load: ${streams} streams …`);
-    printBenchRows(await runAt(server.url, streams, dir));
+  for (const streams of STREAMS) {
+    for (const workers of WORKERS) {
+      console.error(`bench/load: ${streams} streams, ${workers} worker(s) …`);
+      printBenchRows(await cell(server.url, streams, workers, dir));
+    }
   }
 } finally {
   await server.stop();

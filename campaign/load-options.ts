@@ -3,7 +3,8 @@
  * load engine takes. Pure, so the mapping is tested without a server.
  */
 import type { Experiment } from "../config/expand.ts";
-import type { LoadRunOptions } from "../load/node/run.ts";
+import { resolveWorkers } from "../load/node/auto-workers.ts";
+import type { MultiLoadOptions } from "../load/node/workers.ts";
 import type { PreparedPromptSet } from "../load/workload/prompts.ts";
 
 export function loadRunOptions(args: {
@@ -13,9 +14,11 @@ export function loadRunOptions(args: {
   promptSet: PreparedPromptSet;
   outFile: string;
   apiKey?: string;
-}): LoadRunOptions {
+  /** Cores a server on this machine needs (load/node/auto-workers.ts targetCores()). */
+  targetCores?: number;
+}): MultiLoadOptions {
   const l = args.experiment.load;
-  const schedule: LoadRunOptions["schedule"] =
+  const schedule: MultiLoadOptions["schedule"] =
     l.mode === "closed"
       ? {
           mode: "closed",
@@ -49,5 +52,6 @@ export function loadRunOptions(args: {
     seed: args.experiment.seed,
     drain: l.drain,
     outFile: args.outFile,
+    workers: resolveWorkers(l.workers, { schedule, targetCores: args.targetCores ?? 0 }),
   };
 }

@@ -6,10 +6,12 @@
  * campaign except the user (the abort signal) or a configuration error.
  * Every server started is stopped before this returns or throws.
  */
+
 import { join, resolve } from "node:path";
 import { ConfigError, isVscaleError } from "../common/errors.ts";
 import type { Experiment, Plan, ServerGroup } from "../config/expand.ts";
 import type { Status } from "../formats/raw-layout.ts";
+import { describeClientGuard } from "../load/client-guard.ts";
 import { preparePromptSet } from "../load/node/prompt-files.ts";
 import type { PreparedPromptSet } from "../load/workload/prompts.ts";
 import { assertEnginesAvailable } from "./engines.ts";
@@ -136,7 +138,7 @@ export async function runCampaign(plan: Plan, options: CampaignOptions): Promise
     return result;
   }
   await assertEnginesAvailable(
-    toRun.map((e) => e.load.engine),
+    toRun.map((e) => e.load),
     plan.file,
   );
 
@@ -333,6 +335,7 @@ export async function runCampaign(plan: Plan, options: CampaignOptions): Promise
           wallMs: run.wallMs,
           last: run.last,
         });
+        if (run.client?.limited) progress.note(`${e.id}: ${describeClientGuard(run.client)}`);
         if (run.serverExited) {
           progress.note(
             `server ${group.id}: exited during ${e.id}; restarting for the next experiment`,

@@ -9,7 +9,8 @@
  */
 
 import type { Experiment, Plan } from "../config/expand.ts";
-import type { Fingerprint, Status } from "../formats/raw-layout.ts";
+import type { ClientGuard, Fingerprint, Status } from "../formats/raw-layout.ts";
+import { targetCores } from "../load/node/auto-workers.ts";
 import type { LiveCounters, LoadResult } from "../load/node/run.ts";
 import type { PreparedPromptSet } from "../load/workload/prompts.ts";
 import { runLoadEngine } from "./engines.ts";
@@ -46,6 +47,8 @@ export interface ExperimentRunResult {
   /** Wall time of the whole experiment, and of the load engine's call (warm-up + window). */
   wallMs: number;
   loadMs: number;
+  /** The saturation guard's verdict, when the engine measured it. */
+  client: ClientGuard | null;
 }
 
 function describeError(error: unknown): string {
@@ -152,7 +155,12 @@ export async function runExperiment(input: ExperimentRunInput): Promise<Experime
       promptSet: input.promptSet,
       outFile: writer.path("requests"),
       apiKey: input.apiKey,
+      targetCores: targetCores(
+        plan.matrix.server.kind,
+        typeof experiment.factors.dp === "number" ? experiment.factors.dp : 1,
+      ),
     });
+    info.load = { ...info.load, workers: options.workers ?? 1 };
     const tStart = performance.now();
     result = await runLoadEngine(experiment.load.engine, {
       ...options,
@@ -162,6 +170,7 @@ export async function runExperiment(input: ExperimentRunInput): Promise<Experime
         input.onProgress?.(c);
       },
       summaryFile: writer.path("k6Summary"),
+      k6Sse: experiment.load.k6_sse,
     });
     loadMs = performance.now() - tStart;
     last = result.counters;
@@ -220,6 +229,8 @@ export async function runExperiment(input: ExperimentRunInput): Promise<Experime
     window_end_us: result?.windowEndUs ?? null,
     finished_at: new Date().toISOString(),
   };
+  // The saturation guard, for aggregation's client_* columns (load/client-guard.ts).
+  if (result?.client) info.client = result.client;
   await writer.writeInfo(info);
   const written = await writer.writeStatus({
     status,
@@ -233,5 +244,6 @@ export async function runExperiment(input: ExperimentRunInput): Promise<Experime
     last,
     wallMs: performance.now() - t0,
     loadMs,
+    client: result?.client ?? null,
   };
 }

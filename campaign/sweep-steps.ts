@@ -35,6 +35,8 @@ export interface StepFacts {
   lateAchievedRps: number;
   inFlightGrowthRps: number;
   flags: string[];
+  /** The saturation guard's reasons when it tripped (experiment.json `client`), else null. */
+  clientLimited: string | null;
 }
 
 /** One finished step's window facts, or null when it has no usable result. */
@@ -86,6 +88,9 @@ export async function readStepFacts(dir: string): Promise<StepFacts | null> {
       ...(status.data.flags ?? []),
       ...(status.data.status === "ok" ? [] : [status.data.status]),
     ],
+    clientLimited: info.data.client?.limited
+      ? info.data.client.reasons.join("; ") || "limited"
+      : null,
   };
 }
 
@@ -110,8 +115,11 @@ export async function resolveSweepStep(
   for (let s = SWEEP_THROUGHPUT_STEP + 1; s < step; s++) {
     const facts = await factsOf(s);
     if (!facts || facts.offeredRps === null) continue;
-    const guard = facts.flags.find((f) => /client/i.test(f));
-    if (guard) return { skip: `sweep stopped at step ${s}: the client guard tripped (${guard})` };
+    if (facts.clientLimited !== null) {
+      return {
+        skip: `sweep stopped at step ${s}: the client guard tripped (${facts.clientLimited})`,
+      };
+    }
     const why = overSaturated(sweep, {
       offeredRps: facts.offeredRps,
       achievedRps: facts.lateAchievedRps,

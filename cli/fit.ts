@@ -27,6 +27,7 @@ interface FitFlags {
   by?: string;
   bootstrap: number;
   seed: number;
+  excludeClientLimited: boolean;
   slo?: string;
 }
 
@@ -50,6 +51,11 @@ export function withFitOptions(command: Command): Command {
       DEFAULT_BOOTSTRAP,
     )
     .option("--seed <S>", "bootstrap seed", wholeNumber("--seed"), DEFAULT_SEED)
+    .option(
+      "--exclude-client-limited",
+      "leave out experiments the load's saturation guard flagged (summary client_limited)",
+      false,
+    )
     .option(
       "--slo <objectives>",
       "objectives for --metric capacity, e.g. ttft_ms_p99=500,tpot_ms_p99=50 (the matrix's `slo`)",
@@ -92,6 +98,7 @@ export function fitOptionsFrom(flags: FitFlags): RunFitsOptions {
       .filter((s) => s !== ""),
     bootstrap: flags.bootstrap,
     seed: flags.seed,
+    excludeClientLimited: flags.excludeClientLimited,
   };
 }
 

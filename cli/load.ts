@@ -2,15 +2,23 @@
  * `vscale load`: the Node load engine alone, against any OpenAI-compatible
  * URL. Prints live progress to stderr (on a terminal) and a summary at the end.
  */
+
+import { dirname, join } from "node:path";
 import type { Command } from "commander";
 import { ConfigError } from "../common/errors.ts";
 import { formatDurationMs, parseDurationMs } from "../config/duration.ts";
+import { segmentFileNames } from "../formats/raw-layout.ts";
 import { resolveCliPrompts } from "../load/cli-prompts.ts";
+import { describeClientGuard } from "../load/client-guard.ts";
+import { resolveWorkers } from "../load/node/auto-workers.ts";
 import { firstServedModel } from "../load/node/models.ts";
 import { preparePromptSet } from "../load/node/prompt-files.ts";
-import { type LiveCounters, runNodeLoad } from "../load/node/run.ts";
+import type { LiveCounters } from "../load/node/run.ts";
+import { runLoad } from "../load/node/workers.ts";
+import { completeSegmentedRun, writeSegmentInfo } from "../load/segments.ts";
 import { formatSummary, summarizeRequestsFile } from "../load/summary.ts";
 import type { LoadSchedule } from "../load/workload/arrivals.ts";
+import { parseSegment, type Share, WHOLE } from "../load/workload/share.ts";
 
 interface LoadFlags {
   url: string;
@@ -38,6 +46,8 @@ interface LoadFlags {
   apiKeyEnv?: string;
   experimentId: string;
   json: boolean;
+  workers: string;
+  segment?: string;
 }
 
 function number(
@@ -115,6 +125,26 @@ function schedule(flags: LoadFlags): LoadSchedule {
   };
 }
 
+function workersFlag(value: string): "auto" | number {
+  return value === "auto" ? "auto" : number(value, "--workers", { integer: true, min: 1 });
+}
+
+function segmentFlag(value: string | undefined): Share {
+  if (value === undefined) return WHOLE;
+  const share = parseSegment(value);
+  if (typeof share === "string") throw new ConfigError(share, { field: "--segment" });
+  return share;
+}
+
+/** A target on loopback likely runs on this machine: leave it one core (the simulator's one process). */
+function loopbackTarget(url: string): boolean {
+  try {
+    return ["127.0.0.1", "localhost", "[::1]", "::1"].includes(new URL(url).hostname);
+  } catch {
+    return false;
+  }
+}
+
 function apiKeyFrom(envName: string | undefined): string | undefined {
   if (envName === undefined) return undefined;
   const value = process.env[envName];
@@ -141,6 +171,12 @@ export async function runLoadCommand(flags: LoadFlags): Promise<void> {
   const apiKey = apiKeyFrom(flags.apiKeyEnv);
   const sched = schedule(flags);
   const seed = number(flags.seed, "--seed", { integer: true });
+  const workersSetting = workersFlag(flags.workers);
+  const segment = segmentFlag(flags.segment);
+  const segmented = segment.count > 1 || flags.segment !== undefined;
+  const outFile = segmented
+    ? join(dirname(flags.out), segmentFileNames(segment).requests)
+    : flags.out;
   // Every flag is checked before the first network call: bad input is exit 2 even when the
   // server is down.
   const numbers = {
@@ -167,7 +203,11 @@ export async function runLoadCommand(flags: LoadFlags): Promise<void> {
   process.once("SIGINT", onSigint);
   const tty = process.stderr.isTTY === true;
   try {
-    const result = await runNodeLoad({
+    const workers = resolveWorkers(workersSetting, {
+      schedule: sched,
+      targetCores: loopbackTarget(flags.url) ? 1 : 0,
+    });
+    const result = await runLoad({
       url: flags.url,
       model,
       api,
@@ -180,18 +220,21 @@ export async function runLoadCommand(flags: LoadFlags): Promise<void> {
       ignoreEos: flags.ignoreEos,
       seed,
       drain: flags.drain,
-      outFile: flags.out,
+      outFile,
+      workers,
+      share: segment,
       signal: controller.signal,
       ...(tty
         ? { onProgress: (c: LiveCounters) => process.stderr.write(`\r\x1b[K${progressLine(c)}`) }
         : {}),
     });
     if (tty) process.stderr.write("\n");
-    const summary = await summarizeRequestsFile(
-      flags.out,
-      result.windowStartUs,
-      result.windowEndUs,
-    );
+    if (segmented) {
+      const dir = dirname(outFile);
+      await writeSegmentInfo(dir, flags.experimentId, segment, result);
+      await completeSegmentedRun(dir);
+    }
+    const summary = await summarizeRequestsFile(outFile, result.windowStartUs, result.windowEndUs);
     if (flags.json) {
       console.log(
         JSON.stringify({
@@ -201,7 +244,10 @@ export async function runLoadCommand(flags: LoadFlags): Promise<void> {
           model,
           records: result.records,
           interrupted: result.interrupted,
-          out: flags.out,
+          out: outFile,
+          workers,
+          segment,
+          client: result.client,
         }),
       );
     } else {
@@ -210,8 +256,9 @@ export async function runLoadCommand(flags: LoadFlags): Promise<void> {
       );
       console.log(formatSummary(summary));
       console.log(
-        `records     ${result.records} → ${flags.out}${result.interrupted ? " (interrupted)" : ""}`,
+        `records     ${result.records} → ${outFile}${result.interrupted ? " (interrupted)" : ""}`,
       );
+      if (result.client) console.log(`client      ${describeClientGuard(result.client)}`);
     }
     // The summary of what was recorded is printed; the exit code still says Ctrl-C, as the campaign's does.
     if (result.interrupted) process.exitCode = 130;
@@ -256,6 +303,15 @@ export function registerLoad(program: Command): void {
     .option("--api-key-env <NAME>", "environment variable holding the API key")
     .option("--experiment-id <id>", "experiment id written into every record", "adhoc")
     .option("--json", "print the summary as one JSON object", false)
+    .option(
+      "--workers <n>",
+      "load worker threads, or auto (cores, less one when the target is on loopback)",
+      "auto",
+    )
+    .option(
+      "--segment <i/N>",
+      "run only segment i of N (0-based) of the users or arrivals; records go to requests.segment-i-of-N.ndjson beside --out",
+    )
     .action(async (flags: LoadFlags) => {
       await runLoadCommand(flags);
     });

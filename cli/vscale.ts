@@ -40,6 +40,8 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   load: async () => (await import("./load.ts")).registerLoad,
   capacity: async () => (await import("./capacity.ts")).registerCapacity,
   compare: async () => (await import("./compare.ts")).registerCompare,
+  k8s: async () => (await import("./k8s.ts")).registerK8s,
+  "k8s-collect": async () => (await import("./k8s.ts")).registerK8sCollect,
 };
 
 const wanted = process.argv[2];

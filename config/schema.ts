@@ -118,6 +118,21 @@ export const LoadSchema = z.strictObject({
   api_key_env: envVarName.optional(),
   /** At the end of the window: cancel in-flight requests, or let them finish. */
   drain: z.boolean().default(false),
+  /**
+   * Node engine: load worker threads, each its own event loop and connection
+   * pool. `auto` = the machine's cores minus those a server started on it
+   * needs (load/node/auto-workers.ts), never more than the closed loop's users.
+   */
+  workers: z
+    .union([z.literal("auto"), positiveInt], { error: "expected auto or a whole number ≥ 1" })
+    .default("auto"),
+  /**
+   * Machines that share each experiment's load (k6's execution segments):
+   * `vscale k8s` runs segment i of N on pod i; a local campaign runs all of them.
+   */
+  segments: positiveInt.default(1),
+  /** k6 engine: stream with xk6-sse (`load/k6/chat-sse.ts`) for TTFT and ITL; needs a k6 built with it. */
+  k6_sse: z.boolean().default(false),
   /** A rate sweep to saturation (config/sweep.ts); needs mode: open. */
   sweep: SweepSchema.optional(),
 });

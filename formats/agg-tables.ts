@@ -145,6 +145,23 @@ function summaryColumns(): ColumnDef[] {
     col("goodput_fraction", "float64", "those requests / (requests_ok + requests_failed)"),
     col("slo_ttft_ms", "float64", "TTFT objective used for goodput (ms)"),
     col("slo_tpot_ms", "float64", "TPOT objective used for goodput (ms)"),
+    col(
+      "client_loop_lag_ms_p99",
+      "float64",
+      "load client's event-loop delay p99 (ms), worst worker (experiment.json `client`); null when the engine cannot measure it (k6)",
+    ),
+    col(
+      "client_send_lag_ms_p99",
+      "float64",
+      "send lag p99 (ms), worst worker: actual − scheduled send (open loop), reply end → next send less think time (closed loop)",
+    ),
+    col("client_cpu_pct", "float64", "event-loop utilisation of the busiest load worker (%)"),
+    col("client_workers", "int64", "load worker threads that ran"),
+    col(
+      "client_limited",
+      "bool",
+      "the client passed a saturation threshold (docs/load.md): its lag, not the server, may have set this row's figures",
+    ),
     col("gpu_util_mean", "float64", "GPU utilisation (%), mean over GPUs in use and samples"),
     col("gpu_util_max", "float64", "GPU utilisation (%), max"),
     col("gpu_mem_used_mib_mean", "float64", "GPU memory used (MiB), mean"),
@@ -195,6 +212,7 @@ const REQUEST_STATS_SOURCE = "stats/request-window.ts WindowStats.figures()";
  * from the column list so the list stays one declarative table).
  */
 function summarySource(name: string): string {
+  if (name.startsWith("client_")) return "load/client-guard.ts clientGuard()";
   if (name.startsWith("gpu_")) return "analysis/aggregate/gpu-samples.ts gpuColumns()";
   if (["server_running_mean", "server_waiting_mean", "server_kv_cache_usage_max"].includes(name))
     return "analysis/aggregate/server-figures.ts GaugeFigures.finish()";

@@ -101,6 +101,12 @@ export const FIT_VALUE_COLUMNS = [
   ),
   fc("bootstrap", "int64", "bootstrap replicates asked for (`--bootstrap`)", FIT_OPTIONS, false),
   fc("seed", "int64", "bootstrap seed asked for (`--seed`)", FIT_OPTIONS, false),
+  fc(
+    "exclude_client_limited",
+    "bool",
+    "client-limited experiments (summary `client_limited`) were left out (`--exclude-client-limited`); null in older files (= false)",
+    FIT_OPTIONS,
+  ),
   fc("ci_note", "string", "why there is no interval for s", FIT_CI),
   fc("notes", "string", "the group's notes, as a JSON array of strings", FIT_DERIVED),
   fc(

@@ -85,6 +85,35 @@ export const GpusInUseSchema = z.strictObject({
 });
 export type GpusInUse = z.infer<typeof GpusInUseSchema>;
 
+/** One load worker's own lag (load/node/guard-probe.ts); null when it took no samples. */
+export const WorkerLagSchema = z.strictObject({
+  /** p99 of `perf_hooks.monitorEventLoopDelay` (ms beyond the monitor's resolution). */
+  loop_lag_ms_p99: z.number().nullable(),
+  /** p99 of send time − due time: open loop the scheduled arrival, closed loop the previous reply's end (+ think time). */
+  send_lag_ms_p99: z.number().nullable(),
+  /** Event-loop utilisation of the worker's thread (%): the CPU its one thread used. */
+  cpu_pct: z.number().nullable(),
+  send_lag_samples: z.number().int().min(0),
+});
+export type WorkerLag = z.infer<typeof WorkerLagSchema>;
+
+/**
+ * The saturation guard (load/client-guard.ts clientGuard()): the worst
+ * worker's figures and whether they pass the documented thresholds.
+ */
+export const ClientGuardSchema = z.strictObject({
+  workers: z.number().int().min(1),
+  loop_lag_ms_p99: z.number().nullable(),
+  send_lag_ms_p99: z.number().nullable(),
+  cpu_pct: z.number().nullable(),
+  /** The client, not the server, may have limited this run: its figures are suspect. */
+  limited: z.boolean(),
+  /** Which thresholds were passed, e.g. "send lag p99 42.0 ms > 10 ms". */
+  reasons: z.array(z.string()),
+  per_worker: z.array(WorkerLagSchema),
+});
+export type ClientGuard = z.infer<typeof ClientGuardSchema>;
+
 export const ExperimentInfoSchema = z.strictObject({
   schema_version: z.literal(RAW_SCHEMA_VERSION),
   campaign: z.string(),
@@ -123,6 +152,8 @@ export const ExperimentInfoSchema = z.strictObject({
     warmup_ms: z.number(),
     duration_ms: z.number(),
     timeout_ms: z.number(),
+    /** Load workers (threads) that ran; absent in files of older runs (= 1). */
+    workers: z.number().int().min(1).optional(),
   }),
   prompt_set: z.strictObject({
     name: z.string(),
@@ -145,6 +176,8 @@ export const ExperimentInfoSchema = z.strictObject({
   gpus_in_use: GpusInUseSchema.optional(),
   /** Absent in files of older runs: resume then re-runs the experiment. */
   fingerprint: FingerprintSchema.optional(),
+  /** The saturation guard's figures; absent in older runs and until the load ran. */
+  client: ClientGuardSchema.optional(),
   times: z.strictObject({
     started_at: z.string(),
     /** Microseconds since the epoch; null until the phase happened. */
@@ -155,6 +188,39 @@ export const ExperimentInfoSchema = z.strictObject({
   }),
 });
 export type ExperimentInfo = z.infer<typeof ExperimentInfoSchema>;
+
+/**
+ * One segment of an experiment whose load ran on several machines (`vscale
+ * load --segment i/N`, `vscale k8s`): beside its records file
+ * `requests.segment-<i>-of-<N>.ndjson`, `segment-<i>-of-<N>.json` says which
+ * share it ran and its own window; aggregation merges the segments' records
+ * (percentiles from every raw record, each classified by its segment's window).
+ */
+export const SegmentInfoSchema = z.strictObject({
+  experiment_id: z.string(),
+  segment: z.strictObject({ index: z.number().int().min(0), count: z.number().int().min(1) }),
+  warmup_start_us: z.number().int(),
+  window_start_us: z.number().int(),
+  window_end_us: z.number().int(),
+  records: z.number().int().min(0),
+  /** Successful requests (whole run): a segment with none failed. */
+  completed: z.number().int().min(0),
+  interrupted: z.boolean(),
+  client: ClientGuardSchema.nullable(),
+  hostname: z.string(),
+  finished_at: z.string(),
+});
+export type SegmentInfo = z.infer<typeof SegmentInfoSchema>;
+
+export function segmentFileNames(segment: { index: number; count: number }): {
+  requests: string;
+  info: string;
+} {
+  const tag = `segment-${segment.index}-of-${segment.count}`;
+  return { requests: `requests.${tag}.ndjson`, info: `${tag}.json` };
+}
+
+export const SEGMENT_INFO_PATTERN = /^segment-(\d+)-of-(\d+)\.json$/;
 
 export const StatusSchema = z.strictObject({
   status: z.enum(["ok", "failed", "interrupted"]),

@@ -136,9 +136,12 @@ export class WindowCounter {
 
   constructor(readonly window: Window | null) {}
 
-  /** Counts `r` when the window rule takes it; true when it did. */
-  add(r: WindowRecord): boolean {
-    if (!inWindow(r, this.window)) return false;
+  /**
+   * Counts `r` when the window rule takes it; true when it did. `window`: the
+   * record's own window when it differs (a segment's: load/segments.ts).
+   */
+  add(r: WindowRecord, window: Window | null = this.window): boolean {
+    if (!inWindow(r, window)) return false;
     if (r.start_us < this.firstStart) this.firstStart = r.start_us;
     if (r.end_us > this.lastEnd) this.lastEnd = r.end_us;
     const outcome = outcomeOf(r);
@@ -190,8 +193,8 @@ export class WindowStats extends WindowCounter {
     super(window);
   }
 
-  override add(r: WindowRecord): boolean {
-    if (!super.add(r)) return false;
+  override add(r: WindowRecord, window: Window | null = this.window): boolean {
+    if (!super.add(r, window)) return false;
     if (!r.ok) return true;
     if (r.ttft_ms !== null) {
       this.okWithTtft++;

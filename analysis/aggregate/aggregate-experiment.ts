@@ -7,6 +7,8 @@ import { join } from "node:path";
 import { FACTOR_NAMES, FACTOR_VALUE, type FactorName } from "../../config/schema.ts";
 import { AGG_SCHEMA_VERSION } from "../../formats/agg-tables.ts";
 import { MetricSampleSchema, RAW_FILES } from "../../formats/raw-layout.ts";
+import { clientColumns } from "../../load/client-guard.ts";
+import { readSegments, segmentsClientGuard } from "../../load/segments.ts";
 import type { Engine, Row } from "./duck.ts";
 import {
   type GpuSample,
@@ -86,27 +88,40 @@ export async function aggregateExperiment(
   const requestsFile = join(dir, RAW_FILES.requests);
   const requestsProblem = await inputFileProblem(requestsFile);
   let records = 0;
-  if (requestsProblem === null) {
-    const requests = { expNo, campaign, gpus, window };
-    const { engine } = sinks;
-    records = await engine.inOrder(() => insertRequests(engine, requestsFile, requests, warn));
-    await engine.inOrder(() => addRequestFigures(engine, expNo, window, stats));
-    firstStart = stats.span.firstStartUs;
-    lastEnd = stats.span.lastEndUs;
+  // A run in segments (load/segments.ts): every segment's records, each by its own window.
+  const segments = requestsProblem === "missing" ? await readSegments(dir, warn) : null;
+  const { engine } = sinks;
+  const take = async (file: string, partWindow: typeof window): Promise<void> => {
+    const before = records;
+    const requests = { expNo, campaign, gpus, window: partWindow };
+    records = await engine.inOrder(() => insertRequests(engine, file, requests, warn));
+    // Only this part's rows: each segment's records count by that segment's window.
+    await engine.inOrder(() => addRequestFigures(engine, expNo, partWindow, stats, before));
+  };
+  if (segments) {
+    if (segments.missing.length > 0)
+      warn(`${dir}: segment(s) ${segments.missing.join(", ")} of ${segments.count} missing`);
+    for (const part of segments.parts) await take(part.file, part.window);
+  } else if (requestsProblem === null) {
+    await take(requestsFile, window);
   } else {
     warn(`${requestsFile}: ${requestsProblem}; request figures left empty`);
   }
-  if (requestsProblem === null && records === 0) {
+  firstStart = stats.span.firstStartUs;
+  lastEnd = stats.span.lastEndUs;
+  if (requestsProblem === null && !segments && records === 0) {
     const empty = (await stat(requestsFile)).size === 0;
     warn(
       `${requestsFile}: ${empty ? "empty" : "no valid request records (every line was skipped)"}; request figures left empty`,
     );
   }
-  const windowS = window
-    ? (window.endUs - window.startUs) / 1e6
-    : lastEnd > firstStart
-      ? (lastEnd - firstStart) / 1e6
-      : null;
+  const windowS = segments
+    ? segments.windowS
+    : window
+      ? (window.endUs - window.startUs) / 1e6
+      : lastEnd > firstStart
+        ? (lastEnd - firstStart) / 1e6
+        : null;
   const windowStart = window?.startUs ?? firstStart;
   const windowEnd = window?.endUs ?? lastEnd;
 
@@ -144,6 +159,12 @@ export async function aggregateExperiment(
     gpusInUseOf(info),
     sampleInWindow,
   );
+
+  const client = info.client ?? (segments ? segmentsClientGuard(segments) : undefined);
+  if (client === undefined)
+    warn(
+      `${dir}/${RAW_FILES.experiment}: no client figures (k6 or an older run); client_* left empty`,
+    );
 
   // Server side: counter/histogram deltas and gauge samples.
   const before = await readScrape(join(dir, RAW_FILES.metricsBefore));
@@ -186,6 +207,8 @@ export async function aggregateExperiment(
     model: info.server.model,
     ...(records > 0 ? stats.finish(windowS) : unmeasured(stats.finish(windowS))),
     ...gpu,
+    // The saturation guard, as the runner wrote it (load/client-guard.ts).
+    ...clientColumns(client),
     ...scrapeDeltaColumns(before, after, warn),
     ...gauges.finish(),
   };

@@ -37,9 +37,11 @@ export async function addRequestFigures(
   expNo: number,
   window: Window | null,
   stats: RequestStats,
+  /** Skip the experiment's first rows (in insertion order): a segment's figures cover its own rows. */
+  skipRows = 0,
 ): Promise<void> {
   const result = await engine.connection.stream(
-    `SELECT ${COLUMNS} FROM ${REQUEST_TABLE} WHERE exp_no = ${expNo}`,
+    `SELECT ${COLUMNS} FROM ${REQUEST_TABLE} WHERE exp_no = ${expNo}${skipRows > 0 ? ` ORDER BY rowid OFFSET ${skipRows}` : ""}`,
   );
   // One record object, refilled per row: no allocation per record.
   const r = {} as WindowRecord;

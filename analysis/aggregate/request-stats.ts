@@ -34,10 +34,10 @@ export class RequestStats {
 
   constructor(private readonly slo: Slo) {}
 
-  /** Adds the record when the window rule takes it (true); the window is the experiment's, fixed. */
+  /** Adds the record when the window rule takes it (true): the experiment's window, or its segment's. */
   add(r: WindowRecord, window: Window | null): boolean {
     this.stats ??= new WindowStats(window, this.slo);
-    return this.stats.add(r);
+    return this.stats.add(r, window);
   }
 
   /** Earliest start and latest end of the records taken (±Infinity when none). */

@@ -8,7 +8,7 @@ import { hashString } from "../../stats/hash.ts";
 import { fitPoints } from "./fit-group.ts";
 import { checkByColumns, defaultGroupColumns, groupLabels, groupRows } from "./group.ts";
 import type { FitOptions, FitResult, GroupFit, SkippedGroup } from "./model.ts";
-import { METRICS, type Metric, type Summary } from "./summary.ts";
+import { METRICS, type Metric, type Summary, type SummaryRow } from "./summary.ts";
 
 /** The options as a user gives them: anything left out takes its default. */
 export interface FitRequest {
@@ -16,6 +16,8 @@ export interface FitRequest {
   by?: string[];
   bootstrap?: number;
   seed?: number;
+  /** Leave out experiments the saturation guard flagged (summary `client_limited`). */
+  excludeClientLimited?: boolean;
 }
 
 export const DEFAULT_METRIC: Metric = "output_tokens_per_s";
@@ -50,8 +52,16 @@ export function resolveFitOptions(summary: Summary, request: FitRequest): FitOpt
   const by =
     request.by && request.by.length > 0 ? request.by : defaultGroupColumns(summary.columns);
   checkByColumns(by, summary.columns);
-  return { metric, by, bootstrap, seed: request.seed ?? DEFAULT_SEED };
+  return {
+    metric,
+    by,
+    bootstrap,
+    seed: request.seed ?? DEFAULT_SEED,
+    excludeClientLimited: request.excludeClientLimited ?? false,
+  };
 }
+
+const limited = (r: SummaryRow) => r.client_limited === true;
 
 export function computeFits(summary: Summary, request: FitRequest): FitResult {
   const options = resolveFitOptions(summary, request);
@@ -62,7 +72,10 @@ export function computeFits(summary: Summary, request: FitRequest): FitResult {
   const fitted: GroupFit[] = [];
   const skipped: SkippedGroup[] = [];
   for (const group of groups) {
-    const rows = [...group.rows].sort((a, b) => a.gpus - b.gpus || a.repeat - b.repeat);
+    const sorted = [...group.rows].sort((a, b) => a.gpus - b.gpus || a.repeat - b.repeat);
+    // A client-limited point measures the load client's ceiling, not the server's scaling.
+    const marked = sorted.filter(limited).map((r) => r.experiment_id);
+    const rows = options.excludeClientLimited ? sorted.filter((r) => !limited(r)) : sorted;
     const points = rows.map((r) => {
       const value = r[metric];
       return { n: r.gpus, x: typeof value === "number" ? value : Number.NaN };
@@ -76,8 +89,16 @@ export function computeFits(summary: Summary, request: FitRequest): FitResult {
       continue;
     }
     const kept = new Set(result.fit.points);
+    const notes = [...result.fit.notes];
+    if (marked.length > 0)
+      notes.push(
+        options.excludeClientLimited
+          ? `left out ${marked.length} client-limited point(s): ${marked.join(", ")}`
+          : `client-limited points (the load client saturated, so they understate the server; --exclude-client-limited leaves them out): ${marked.join(", ")}`,
+      );
     fitted.push({
       ...result.fit,
+      notes,
       group: group.id,
       label: labels.get(group.id) ?? group.id,
       key: group.key,

@@ -19,6 +19,7 @@ const OptionsSchema = z.looseObject({
   by: z.string(),
   bootstrap: z.number().int(),
   seed: z.number().int(),
+  exclude_client_limited: z.boolean().nullable().optional(),
   status: z.enum(["fitted", "skipped"]),
   reason: text,
 });
@@ -174,6 +175,7 @@ export function decodeFitRows(
     by: first.by === "" ? [] : first.by.split(","),
     bootstrap: first.bootstrap,
     seed: first.seed,
+    excludeClientLimited: first.exclude_client_limited ?? false,
   };
   const groups: GroupFit[] = [];
   const skipped: SkippedGroup[] = [];

@@ -31,8 +31,11 @@ function keyColumns(all: readonly { key: GroupKey }[]): ColumnDef[] {
 
 type FitRow = Record<FitColumnName, Cell>;
 
-function optionCells(result: FitResult): Pick<FitRow, "metric" | "by" | "bootstrap" | "seed"> {
+function optionCells(
+  result: FitResult,
+): Pick<FitRow, "metric" | "by" | "bootstrap" | "seed" | "exclude_client_limited"> {
   return {
+    exclude_client_limited: result.excludeClientLimited,
     metric: result.metric,
     by: result.by.join(","),
     bootstrap: result.bootstrap,

@@ -67,6 +67,7 @@ function sameOptions(a: FitOptions, b: FitOptions): boolean {
     a.metric === b.metric &&
     a.bootstrap === b.bootstrap &&
     a.seed === b.seed &&
+    a.excludeClientLimited === b.excludeClientLimited &&
     a.by.join(",") === b.by.join(",")
   );
 }

@@ -90,6 +90,8 @@ export interface FitOptions {
   by: string[];
   bootstrap: number;
   seed: number;
+  /** Experiments whose summary row says `client_limited` were left out (`--exclude-client-limited`). */
+  excludeClientLimited: boolean;
 }
 
 export interface FitResult extends FitOptions {

@@ -12,6 +12,7 @@ import { buildRecord } from "../workload/record-builder.ts";
 import { ResponseTracker, statusErrorKind } from "../workload/response-tracker.ts";
 import { buildK6Options } from "./options.ts";
 import { emitRecord, logStart, params, planRequest, requestUrl, summaryFiles } from "./scenario.ts";
+import { CUT_MESSAGE, cutAtWindowEnd } from "./window-cut.ts";
 
 export const options = buildK6Options(params);
 
@@ -34,6 +35,12 @@ export default function (): void {
       });
       client.on("error", (error) => {
         const message = error.error();
+        const failedMs = Date.now();
+        const window = { windowEndMs: req.windowEndMs, timeoutMs: params.timeoutMs };
+        if (cutAtWindowEnd({ startMs, failedMs, ...window })) {
+          tracker.onFailure("cancelled", CUT_MESSAGE, failedMs - startMs);
+          return;
+        }
         const kind = /timeout/i.test(message)
           ? "timeout"
           : tracker.headersReceived

@@ -39,6 +39,8 @@ export default function (): void {
         api: params.api,
         stream: params.stream,
         startMs,
+        windowEndMs: req.windowEndMs,
+        timeoutMs: params.timeoutMs,
       },
       res,
     ),

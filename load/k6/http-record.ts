@@ -8,6 +8,7 @@ import type { ErrorKind, RequestRecord } from "../../formats/request-record.ts";
 import type { ApiKind } from "../workload/bodies.ts";
 import { buildRecord } from "../workload/record-builder.ts";
 import { ResponseTracker } from "../workload/response-tracker.ts";
+import { CUT_MESSAGE, cutAtWindowEnd } from "./window-cut.ts";
 
 /** The parts of k6's `http.Response` read here. */
 export interface K6HttpResponse {
@@ -29,6 +30,9 @@ export interface K6HttpRequest {
   stream: boolean;
   /** Wall-clock send time (ms since the epoch). */
   startMs: number;
+  /** Epoch ms when the scenario's duration ends, and the request timeout (window-cut.ts). */
+  windowEndMs?: number;
+  timeoutMs?: number;
 }
 
 /** k6 error codes (k6 docs, "Error codes") → our error kinds. */
@@ -45,11 +49,22 @@ export function recordFromK6Http(req: K6HttpRequest, res: K6HttpResponse): Reque
   const tracker = new ResponseTracker(req.api, req.stream);
   if (res.error_code !== 0 && res.error_code !== undefined && res.status < 400) {
     if (res.status > 0) tracker.onHeaders(res.status, res.headers["Content-Type"]);
-    tracker.onFailure(
-      k6ErrorKind(res.error_code, res.status),
-      String(res.error).slice(0, 200),
-      elapsedMs,
-    );
+    const cut =
+      req.windowEndMs !== undefined &&
+      req.timeoutMs !== undefined &&
+      cutAtWindowEnd({
+        startMs: req.startMs,
+        failedMs: req.startMs + elapsedMs,
+        windowEndMs: req.windowEndMs,
+        timeoutMs: req.timeoutMs,
+      });
+    if (cut) tracker.onFailure("cancelled", CUT_MESSAGE, elapsedMs);
+    else
+      tracker.onFailure(
+        k6ErrorKind(res.error_code, res.status),
+        String(res.error).slice(0, 200),
+        elapsedMs,
+      );
   } else {
     tracker.onHeaders(res.status, res.headers["Content-Type"]);
     tracker.onData(typeof res.body === "string" ? res.body : "", elapsedMs);

@@ -4,6 +4,8 @@
  * `VSCALE_API_KEY`), and the k6 `options` derived from them. Pure: no k6 or
  * Node imports, so the runner and the tests use it too.
  */
+
+import { parseDurationMs } from "../../config/duration.ts";
 import type { LoadSchedule } from "../workload/arrivals.ts";
 import { openArrivalTimesMs } from "../workload/arrivals.ts";
 import type { WorkloadParams } from "../workload/params.ts";
@@ -22,14 +24,71 @@ export const API_KEY_ENV = "VSCALE_API_KEY";
 /** The line a scenario's `setup()` logs so the runner knows when load began. */
 export const START_MARKER = "vscale_k6_start_us";
 
+/**
+ * The parameters: `VSCALE_PARAMS` when vscale runs k6, else k6's own
+ * `-e NAME=value` variables, so `k6 run load/k6/chat.ts -e BASE_URL=… -e
+ * MODEL=… -e VUS=… -e DURATION=…` works on its own (`PROMPTS` names a
+ * prompt file: `.txt` one a line, `.jsonl`, or vscale's prepared `.json`).
+ */
 export function paramsFromEnv(env: Record<string, string | undefined>): K6Params {
   const raw = env[PARAMS_ENV];
-  if (raw === undefined || raw === "") {
+  if (raw !== undefined && raw !== "") return JSON.parse(raw) as K6Params;
+  return standaloneParams(env);
+}
+
+function envNumber(env: Record<string, string | undefined>, name: string, fallback: number) {
+  const text = env[name];
+  if (text === undefined || text === "") return fallback;
+  const value = Number(text);
+  if (!Number.isFinite(value) || value < 0)
+    throw new Error(`-e ${name}: expected a number ≥ 0, got "${text}"`);
+  return value;
+}
+
+function envDurationMs(env: Record<string, string | undefined>, name: string, fallback: string) {
+  const text = env[name] ?? fallback;
+  const ms = parseDurationMs(text);
+  if (ms === undefined)
+    throw new Error(`-e ${name}: expected a duration such as 30s or 2m, got "${text}"`);
+  return ms;
+}
+
+export function standaloneParams(env: Record<string, string | undefined>): K6Params {
+  const url = env.BASE_URL;
+  const model = env.MODEL;
+  if (!url || !model) {
     throw new Error(
-      `${PARAMS_ENV} is not set: run the scenario through \`vscale\` (load/k6/runner.ts)`,
+      "set -e BASE_URL=http://host:8000 -e MODEL=<served model> (and -e VUS=…, -e DURATION=…), or run through `vscale`",
     );
   }
-  return JSON.parse(raw) as K6Params;
+  const api = env.API ?? "chat";
+  if (api !== "chat" && api !== "completions")
+    throw new Error(`-e API: expected chat or completions, got "${api}"`);
+  return {
+    url,
+    model,
+    api,
+    experimentId: env.EXPERIMENT_ID ?? "k6-standalone",
+    promptsFile: env.PROMPTS ?? "",
+    promptSetName: env.PROMPTS ? "file" : "builtin",
+    schedule: {
+      mode: "closed",
+      users: Math.max(1, Math.round(envNumber(env, "VUS", 1))),
+      thinkTimeMs: 0,
+    },
+    warmupMs: envDurationMs(env, "WARMUP", "0s"),
+    durationMs: envDurationMs(env, "DURATION", "30s"),
+    maxTokens: Math.max(1, Math.round(envNumber(env, "MAX_TOKENS", 128))),
+    stream: env.STREAM !== "false",
+    ignoreEos: env.IGNORE_EOS !== "false",
+    temperature: envNumber(env, "TEMPERATURE", 0),
+    timeoutMs: envDurationMs(env, "TIMEOUT", "2m"),
+    seed: Math.round(envNumber(env, "SEED", 0)),
+    drain: false,
+    // k6's own end-of-test summary on stdout (scenario.ts summaryFiles()).
+    summaryFile: "",
+    maxErrorRate: envNumber(env, "MAX_ERROR_RATE", 0.05),
+  };
 }
 
 /** Milliseconds as a k6 duration string. */

@@ -32,6 +32,24 @@ export interface K6RunOptions extends LoadRunOptions {
   maxErrorRate?: number;
 }
 
+/** `k6 version`'s output, or null when there is no working k6. */
+export function k6Version(binary = "k6"): Promise<string | null> {
+  return new Promise((done) => {
+    const child = spawn(binary, ["version"], { stdio: ["ignore", "pipe", "ignore"] });
+    let out = "";
+    child.stdout.on("data", (c: Buffer) => {
+      out += c.toString();
+    });
+    child.on("error", () => done(null));
+    child.on("close", (code) => done(code === 0 ? out : null));
+  });
+}
+
+/** xk6 builds list their extensions under `Extensions:`, by import path (`k6/x/sse`). */
+export function hasSseExtension(versionText: string): boolean {
+  return /(^|[\s,])k6\/x\/sse\b/m.test(versionText);
+}
+
 export function hasK6(binary = "k6"): Promise<boolean> {
   return new Promise((done) => {
     const child = spawn(binary, ["version"], { stdio: "ignore" });
@@ -242,5 +260,7 @@ export async function runK6Load(opts: K6RunOptions): Promise<LoadResult> {
     records: writer.count,
     interrupted,
     counters: counts,
+    // k6 runs its own event loops in Go; its lag is not visible from here.
+    client: null,
   };
 }

@@ -8,13 +8,21 @@ import exec from "k6/execution";
 import { Rate } from "k6/metrics";
 import type { RequestRecord } from "../../formats/request-record.ts";
 import { API_PATH, buildRequestHeaders } from "../workload/bodies.ts";
-import type { PreparedPromptSet, Prompt } from "../workload/prompts.ts";
+import { type PreparedPromptSet, type Prompt, parsePromptText } from "../workload/prompts.ts";
 import { planRequest as planSlot, samplingOf } from "../workload/request-plan.ts";
 import { API_KEY_ENV, type K6Params, paramsFromEnv, START_MARKER } from "./options.ts";
 import { k6RequestSlot } from "./request-slot.ts";
+import { textSummary } from "./text-summary.ts";
+
+const BUILTIN_PROMPT: Prompt = {
+  id: "builtin",
+  text: "Write a short story about a lighthouse keeper.",
+  messages: null,
+  tokens: null,
+};
 
 export const params: K6Params = paramsFromEnv(__ENV);
-const promptSet = JSON.parse(open(params.promptsFile)) as PreparedPromptSet;
+const promptSet = loadPromptSet(params.promptsFile);
 const apiKey = __ENV[API_KEY_ENV];
 
 export const requestFailed = new Rate("vscale_request_failed");
@@ -29,6 +37,8 @@ export interface PlannedRequest {
   body: string;
   headers: Record<string, string>;
   warmup: boolean;
+  /** Epoch ms when the scenario's warm-up + window end: a request failing then was cut by it. */
+  windowEndMs: number;
 }
 
 /** The next request of this VU, planned by the workload core from k6's execution numbers. */
@@ -45,6 +55,7 @@ export function planRequest(): PlannedRequest {
     body: plan.body,
     headers: { ...buildRequestHeaders(apiKey), "x-request-id": plan.requestId },
     warmup: Date.now() - exec.scenario.startTime < params.warmupMs,
+    windowEndMs: exec.scenario.startTime + params.warmupMs + params.durationMs,
   };
 }
 
@@ -58,7 +69,20 @@ export function logStart(): void {
   console.log(JSON.stringify({ [START_MARKER]: Date.now() * 1000 }));
 }
 
-/** k6 writes the end-of-test summary where the runner asked (`k6-summary.json`). */
+/** k6 writes the end-of-test summary where the runner asked (`k6-summary.json`), or to stdout standalone. */
 export function summaryFiles(data: object): Record<string, string> {
+  if (params.summaryFile === "") return { stdout: textSummary(data) };
   return { [params.summaryFile]: JSON.stringify(data, null, 2) };
+}
+
+/** vscale's prepared set (`.json`), a prompt file (`.txt`, `.jsonl`), or one built-in prompt. */
+function loadPromptSet(file: string): PreparedPromptSet {
+  if (file === "")
+    return { name: "builtin", source: "file", prompts: [BUILTIN_PROMPT], tokensEstimated: false };
+  const text = open(file);
+  if (file.endsWith(".json")) return JSON.parse(text) as PreparedPromptSet;
+  const parsed = parsePromptText(text, file.endsWith(".jsonl") ? "jsonl" : "lines");
+  if (!parsed.ok) throw new Error(`${file}:${parsed.line}: ${parsed.field}: ${parsed.message}`);
+  if (parsed.prompts.length === 0) throw new Error(`${file}: no prompts`);
+  return { name: "file", source: "file", prompts: parsed.prompts, tokensEstimated: false };
 }

@@ -11,3 +11,8 @@ export const nowMs = (): number => performance.now();
 export function epochUs(monotonicMs: number): number {
   return Math.round((performance.timeOrigin + monotonicMs) * 1000);
 }
+
+/** Epoch ms → this thread's monotonic ms (each worker thread has its own time origin). */
+export function monotonicFromEpochMs(epochMs: number): number {
+  return epochMs - performance.timeOrigin;
+}

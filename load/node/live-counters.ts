@@ -91,3 +91,29 @@ export class LiveCounterTracker {
     };
   }
 }
+
+/**
+ * Several workers' counters as one: counts and rates add up (every worker's
+ * phase starts at the same instant); the TTFT shown is the median of the
+ * workers' medians, a display figure only (the summary's TTFT comes from
+ * every record).
+ */
+export function mergeCounters(parts: readonly LiveCounters[], elapsedMs: number): LiveCounters {
+  const sum = (pick: (c: LiveCounters) => number) => parts.reduce((a, c) => a + pick(c), 0);
+  const ttfts = parts
+    .map((c) => c.ttftP50Ms)
+    .filter((t): t is number => t !== null)
+    .sort((a, b) => a - b);
+  return {
+    elapsedMs,
+    inFlight: sum((c) => c.inFlight),
+    completed: sum((c) => c.completed),
+    failed: sum((c) => c.failed),
+    cancelled: sum((c) => c.cancelled),
+    outputTokens: sum((c) => c.outputTokens),
+    reqPerS: sum((c) => c.reqPerS),
+    tokPerS: sum((c) => c.tokPerS),
+    ttftP50Ms: ttfts.length > 0 ? quantileSorted(ttfts, 0.5) : null,
+    inWarmup: parts.some((c) => c.inWarmup),
+  };
+}

@@ -39,6 +39,13 @@ export class NdjsonWriter<T> {
     this.lines++;
   }
 
+  /** Lines already serialised (a worker's batch, each ending in a newline). */
+  writeLines(text: string, lines: number): void {
+    if (this.failure) throw this.failure;
+    this.stream.write(text);
+    this.lines += lines;
+  }
+
   /** Flush and close. */
   async close(): Promise<void> {
     await new Promise<void>((resolve, reject) => {

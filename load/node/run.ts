@@ -6,7 +6,9 @@
  */
 import { Pool } from "undici";
 import { ConfigError } from "../../common/errors.ts";
+import type { ClientGuard, WorkerLag } from "../../formats/raw-layout.ts";
 import type { RequestRecord } from "../../formats/request-record.ts";
+import { clientGuard } from "../client-guard.ts";
 import {
   type LoadSchedule,
   OpenArrivals,
@@ -23,8 +25,10 @@ import {
   type RequestSlot,
   samplingOf,
 } from "../workload/request-plan.ts";
+import { capShare, ownsSlot, type Share, WHOLE } from "../workload/share.ts";
 import { type InFlightRequest, sendRequest } from "./client.ts";
-import { epochUs, nowMs } from "./clock.ts";
+import { epochUs, monotonicFromEpochMs, nowMs } from "./clock.ts";
+import { GuardProbe } from "./guard-probe.ts";
 import { type LiveCounters, LiveCounterTracker } from "./live-counters.ts";
 import { NdjsonWriter } from "./ndjson-writer.ts";
 import { parseTargetUrl } from "./target-url.ts";
@@ -41,6 +45,20 @@ export interface LoadRunOptions extends WorkloadParams {
   onProgress?: (counters: LiveCounters) => void;
   /** Abort = SIGINT: stop cleanly, keep what was recorded. */
   signal?: AbortSignal;
+  /** Run only this share of the users or arrivals (a segment, a worker); default the whole. */
+  share?: Share;
+  /** Start at this epoch time (ms), so workers and segments share one clock; default now. */
+  startAtEpochMs?: number;
+  /** Where records go instead of `outFile` (a worker hands them to its parent). */
+  sink?: RecordSink;
+}
+
+/** What receives finished records (NdjsonWriter, or a worker's batcher). */
+export interface RecordSink {
+  write(record: RequestRecord): void;
+  close(): Promise<void>;
+  discard(): Promise<void>;
+  readonly count: number;
 }
 
 export interface LoadResult {
@@ -52,6 +70,8 @@ export interface LoadResult {
   /** The signal fired before the window ended. */
   interrupted: boolean;
   counters: LiveCounters;
+  /** The saturation guard: the client's own lag (null for engines that cannot measure it). */
+  client: ClientGuard | null;
 }
 
 const PROGRESS_INTERVAL_MS = 250;
@@ -102,10 +122,10 @@ export function validateLoadOptions(opts: LoadRunOptions): void {
   }
 }
 
-function poolSize(schedule: LoadSchedule): number | null {
-  if (schedule.mode === "closed") return schedule.users;
+function poolSize(schedule: LoadSchedule, share: Share): number | null {
+  if (schedule.mode === "closed") return Math.max(1, Math.ceil(schedule.users / share.count));
   // Unbounded open loop: one connection per request in flight, never a queue in the client.
-  return schedule.maxConcurrency ?? null;
+  return schedule.maxConcurrency === undefined ? null : capShare(schedule.maxConcurrency, share);
 }
 
 export async function runNodeLoad(opts: LoadRunOptions): Promise<LoadResult> {
@@ -113,8 +133,9 @@ export async function runNodeLoad(opts: LoadRunOptions): Promise<LoadResult> {
   const target = parseTargetUrl(opts.url);
   const path = target.basePath + API_PATH[opts.api];
   const prompts = opts.promptSet.prompts;
+  const share = opts.share ?? WHOLE;
   const pool = new Pool(target.origin, {
-    connections: poolSize(opts.schedule),
+    connections: poolSize(opts.schedule, share),
     pipelining: 1,
     keepAliveTimeout: 60_000,
     // Our own per-request timeout governs; undici's would fire first under a long stream.
@@ -122,9 +143,11 @@ export async function runNodeLoad(opts: LoadRunOptions): Promise<LoadResult> {
     bodyTimeout: 0,
     connect: { timeout: Math.min(opts.timeoutMs, 30_000) },
   });
-  const writer = await NdjsonWriter.open<RequestRecord>(opts.outFile);
+  const writer: RecordSink = opts.sink ?? (await NdjsonWriter.open<RequestRecord>(opts.outFile));
+  const probe = new GuardProbe();
 
-  const startMs = nowMs();
+  const startMs =
+    opts.startAtEpochMs === undefined ? nowMs() : monotonicFromEpochMs(opts.startAtEpochMs);
   const windowStartMs = startMs + opts.warmupMs;
   const endMs = windowStartMs + opts.durationMs;
   const counters = new LiveCounterTracker(startMs, opts.warmupMs);
@@ -180,7 +203,11 @@ export async function runNodeLoad(opts: LoadRunOptions): Promise<LoadResult> {
   const sampling = samplingOf(opts);
   const plan = (slot: RequestSlot) => planRequest(opts, prompts, slot, sampling);
 
-  const sendOne = async ({ prompt, requestId, body }: PlannedRequest): Promise<RequestRecord> => {
+  /** `dueMs`: when the request should have gone out (the guard's send lag). */
+  const sendOne = async (
+    { prompt, requestId, body }: PlannedRequest,
+    dueMs: number,
+  ): Promise<RequestRecord> => {
     counters.inFlight++;
     const req = sendRequest({
       dispatcher: pool,
@@ -192,6 +219,7 @@ export async function runNodeLoad(opts: LoadRunOptions): Promise<LoadResult> {
       timeoutMs: opts.timeoutMs,
     });
     inFlight.add(req);
+    probe.recordSendLag(req.sendMs - dueMs);
     const outcome = await req.done;
     inFlight.delete(req);
     counters.inFlight--;
@@ -224,32 +252,45 @@ export async function runNodeLoad(opts: LoadRunOptions): Promise<LoadResult> {
     index: number,
     schedule: { spawnRate?: number; thinkTimeMs: number },
   ) => {
-    if (!(await sleepUntil(startMs + userStartOffsetMs(index, schedule.spawnRate)))) return;
+    let dueMs = startMs + userStartOffsetMs(index, schedule.spawnRate);
+    if (!(await sleepUntil(dueMs))) return;
     for (let k = 0; !stopping && nowMs() < endMs; k++) {
-      const record = await sendOne(plan({ mode: "closed", user: index, k }));
-      if (record.error_kind === "connect" && !(await sleepUntil(nowMs() + CONNECT_BACKOFF_MS)))
-        return;
-      if (schedule.thinkTimeMs > 0 && !(await sleepUntil(nowMs() + schedule.thinkTimeMs))) return;
+      const record = await sendOne(plan({ mode: "closed", user: index, k }), dueMs);
+      // Due again when the reply ended (plus think time): later than that is the client's lag.
+      const endedMs = nowMs();
+      dueMs = endedMs;
+      if (record.error_kind === "connect") {
+        dueMs += CONNECT_BACKOFF_MS;
+        if (!(await sleepUntil(dueMs))) return;
+      }
+      if (schedule.thinkTimeMs > 0) {
+        dueMs += schedule.thinkTimeMs;
+        if (!(await sleepUntil(dueMs))) return;
+      }
     }
   };
 
   const openLoop = async (schedule: OpenLoopSchedule) => {
     const arrivals = new OpenArrivals(schedule, opts.seed);
+    const cap =
+      schedule.maxConcurrency === undefined ? undefined : capShare(schedule.maxConcurrency, share);
     const tasks = new Set<Promise<RequestRecord>>();
     for (let i = 0; ; i++) {
       const atMs = startMs + arrivals.next();
       if (atMs >= endMs) break;
+      // Every share draws the whole sequence (the same times) and sends only its own arrivals.
+      if (!ownsSlot(share, i)) continue;
       if (!(await sleepUntil(atMs))) break;
-      // Over the cap, the arrival waits for a free slot (as `vllm bench serve`'s semaphore does).
-      while (
-        schedule.maxConcurrency !== undefined &&
-        counters.inFlight >= schedule.maxConcurrency
-      ) {
+      // Over the cap, the arrival waits for a free slot (as `vllm bench serve`'s semaphore does);
+      // that wait is the cap's, not the client's lag.
+      let dueMs = atMs;
+      while (cap !== undefined && counters.inFlight >= cap) {
         const ok = await new Promise<boolean>((resolve) => slotWaiters.push(resolve));
         if (!ok) break;
+        dueMs = nowMs();
       }
       if (stopping) break;
-      const task = sendOne(plan({ mode: "open", arrival: i }));
+      const task = sendOne(plan({ mode: "open", arrival: i }), dueMs);
       tasks.add(task);
       void task.finally(() => tasks.delete(task));
     }
@@ -257,11 +298,13 @@ export async function runNodeLoad(opts: LoadRunOptions): Promise<LoadResult> {
     await Promise.all(tasks);
   };
 
+  probe.start();
+  let lag: WorkerLag;
   const onAbort = () => stop("interrupt");
   if (opts.signal?.aborted) onAbort();
   opts.signal?.addEventListener("abort", onAbort, { once: true });
   const endTimer = setTimeout(() => stop("end"), endMs - nowMs());
-  const windowTimer = setTimeout(() => counters.enterWindow(nowMs()), opts.warmupMs);
+  const windowTimer = setTimeout(() => counters.enterWindow(nowMs()), windowStartMs - nowMs());
   const progress = opts.onProgress;
   const progressTimer = progress
     ? setInterval(() => progress(counters.snapshot(nowMs())), PROGRESS_INTERVAL_MS)
@@ -270,7 +313,10 @@ export async function runNodeLoad(opts: LoadRunOptions): Promise<LoadResult> {
   try {
     const schedule = opts.schedule;
     if (schedule.mode === "closed") {
-      const users = Array.from({ length: schedule.users }, (_, i) => closedUser(i, schedule));
+      const users: Promise<void>[] = [];
+      for (let i = 0; i < schedule.users; i++) {
+        if (ownsSlot(share, i)) users.push(closedUser(i, schedule));
+      }
       await Promise.all(users);
     } else {
       await openLoop(schedule);
@@ -287,7 +333,9 @@ export async function runNodeLoad(opts: LoadRunOptions): Promise<LoadResult> {
     if (progressTimer) clearInterval(progressTimer);
     opts.signal?.removeEventListener("abort", onAbort);
     await pool.destroy().catch(() => undefined);
+    lag = probe.stop();
   }
+  const client = clientGuard([lag]);
   const windowEnd = Math.min(stopAtMs, endMs);
   const finalCounters = counters.snapshot(nowMs());
   progress?.(finalCounters);
@@ -298,5 +346,6 @@ export async function runNodeLoad(opts: LoadRunOptions): Promise<LoadResult> {
     records: writer.count,
     interrupted,
     counters: finalCounters,
+    client,
   };
 }

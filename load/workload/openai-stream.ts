@@ -59,6 +59,33 @@ function choiceText(api: ApiKind, choice: Record<string, unknown>): string {
   return reasoning + content;
 }
 
+const TEXT_KEYS: Record<ApiKind, readonly string[]> = {
+  chat: ['"content":"', '"reasoning_content":"'],
+  completions: ['"text":"'],
+};
+const QUOTE = 34;
+
+/**
+ * The cheap path for the one event a stream is made of: does this payload
+ * carry generated text and nothing else that matters (no usage, finish
+ * reason or error)? Timing needs only when such a chunk arrived, so it is
+ * found by a substring test on vLLM's compact JSON instead of JSON.parse.
+ * Escaped quotes inside strings (`\"`) can never form a key pattern. Anything
+ * else (other spacing, usage, errors, a cut-off object) returns false and
+ * takes parseStreamPayload: slower, never different.
+ */
+export function isPlainTextChunk(api: ApiKind, data: string): boolean {
+  const n = data.length;
+  if (n < 2 || data.charCodeAt(0) !== 123 || data.charCodeAt(n - 1) !== 125) return false;
+  if (data.includes('"usage":{') || data.includes('"finish_reason":"') || data.includes('"error"'))
+    return false;
+  for (const key of TEXT_KEYS[api]) {
+    const at = data.indexOf(key);
+    if (at !== -1 && data.charCodeAt(at + key.length) !== QUOTE) return true;
+  }
+  return false;
+}
+
 export function parseStreamPayload(api: ApiKind, data: string): StreamPayload {
   if (data.trim() === "[DONE]") return { kind: "done" };
   let value: unknown;

@@ -5,7 +5,12 @@
  */
 import type { ErrorKind } from "../../formats/request-record.ts";
 import type { ApiKind } from "./bodies.ts";
-import { parseBufferedResponse, parseStreamPayload, type Usage } from "./openai-stream.ts";
+import {
+  isPlainTextChunk,
+  parseBufferedResponse,
+  parseStreamPayload,
+  type Usage,
+} from "./openai-stream.ts";
 import { SseParser } from "./sse.ts";
 
 /** Error bodies are kept only this long: enough for a message, bounded under load. */
@@ -80,6 +85,10 @@ export class ResponseTracker {
   onSseEvent(name: string, data: string, atMs: number): void {
     if (name === "error") {
       this.fail("http_5xx", `error event: ${data.slice(0, 200)}`);
+      return;
+    }
+    if (isPlainTextChunk(this.api, data)) {
+      this.textTimesMs.push(atMs);
       return;
     }
     const payload = parseStreamPayload(this.api, data);

@@ -34,6 +34,16 @@ export class SseParser {
     if (text === "") return events;
     let buffer = this.buffer + text;
     let start = 0;
+    // Servers end lines with LF (vLLM, every OpenAI-compatible one we know): find them with
+    // the native indexOf instead of a loop over every character; CR anywhere takes the full path.
+    if (!this.pendingCr && buffer.indexOf("\r") === -1) {
+      for (let nl = buffer.indexOf("\n"); nl !== -1; nl = buffer.indexOf("\n", start)) {
+        this.line(buffer.slice(start, nl), events);
+        start = nl + 1;
+      }
+      this.buffer = buffer.slice(start);
+      return events;
+    }
     for (let i = 0; i < buffer.length; i++) {
       const ch = buffer.charCodeAt(i);
       if (ch !== 10 && ch !== 13) continue;
@@ -62,7 +72,7 @@ export class SseParser {
       if (this.data.length > 0) {
         events.push({
           event: this.eventType || "message",
-          data: this.data.join("\n"),
+          data: this.data.length === 1 ? (this.data[0] as string) : this.data.join("\n"),
           id: this.lastId,
         });
       }

@@ -103,6 +103,18 @@ export function syntheticInfo(o: InfoOverrides = {}): ExperimentInfo {
     host: { hostname: "test", platform: "linux", cpus: 2, node: process.version },
     gpus: o.gpus === undefined ? null : o.gpus,
     gpu_note: null,
+    // The Node engine's saturation guard, as campaign/run-experiment.ts writes it: a light run.
+    client: {
+      workers: 1,
+      loop_lag_ms_p99: 0.4,
+      send_lag_ms_p99: 0.2,
+      cpu_pct: 12,
+      limited: false,
+      reasons: [],
+      per_worker: [
+        { loop_lag_ms_p99: 0.4, send_lag_ms_p99: 0.2, cpu_pct: 12, send_lag_samples: 40 },
+      ],
+    },
     times: {
       started_at: new Date(T0_US / 1000).toISOString(),
       warmup_start_us: T0_US - 1_000_000,

@@ -13,20 +13,8 @@ import { runNodeLoad } from "../../load/node/run.ts";
 import type { LoadSchedule } from "../../load/workload/arrivals.ts";
 import type { PreparedPromptSet } from "../../load/workload/prompts.ts";
 import { planRequest } from "../../load/workload/request-plan.ts";
-import { runOptions, tempDir } from "./helpers.ts";
+import { LETTER_PROMPTS as PROMPTS, runOptions, tempDir } from "./helpers.ts";
 import { type PlantedServer, startPlantedServer } from "./planted-server.ts";
-
-const PROMPTS: PreparedPromptSet = {
-  name: "letters",
-  source: "file",
-  prompts: "abcdefgh".split("").map((t, i) => ({
-    id: `L${i + 1}`,
-    text: `prompt ${t}`,
-    messages: null,
-    tokens: null,
-  })),
-  tokensEstimated: false,
-};
 
 let dir: string;
 let cleanup: () => Promise<void>;

@@ -13,6 +13,19 @@ export const ONE_PROMPT: PreparedPromptSet = {
   tokensEstimated: false,
 };
 
+/** Eight distinct prompts, so a prompt choice that differs shows. */
+export const LETTER_PROMPTS: PreparedPromptSet = {
+  name: "letters",
+  source: "file",
+  prompts: "abcdefgh".split("").map((t, i) => ({
+    id: `L${i + 1}`,
+    text: `prompt ${t}`,
+    messages: null,
+    tokens: null,
+  })),
+  tokensEstimated: false,
+};
+
 export async function tempDir(): Promise<{ dir: string; cleanup: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), "vscale-load-"));
   return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { parseStreamPayload } from "../../load/workload/openai-stream.ts";
+import { isPlainTextChunk, parseStreamPayload } from "../../load/workload/openai-stream.ts";
 import { type SseEvent, SseParser } from "../../load/workload/sse.ts";
 
 /** Text of one event, written with the given line ending and optional comments. */
@@ -92,5 +92,93 @@ describe("parseStreamPayload", () => {
       message: "boom",
     });
     expect(parseStreamPayload("chat", "{not json")).toMatchObject({ kind: "bad" });
+  });
+});
+
+describe("the cheap path for text chunks", () => {
+  // Chunks as vLLM writes them (pydantic's compact JSON), with adversarial text.
+  const text = fc.oneof(
+    fc.string(),
+    fc.constantFrom('"content":"x', '\\"content\\":\\"', "}", '"usage":{', "error", '"error"'),
+  );
+  const chunk = fc.record({
+    api: fc.constantFrom("chat" as const, "completions" as const),
+    text,
+    reasoning: fc.option(fc.string(), { nil: undefined }),
+    finish: fc.option(fc.constantFrom("stop", "length"), { nil: null }),
+    usage: fc.option(fc.record({ prompt_tokens: fc.nat(), completion_tokens: fc.nat() }), {
+      nil: undefined,
+    }),
+  });
+  type Chunk = typeof chunk extends fc.Arbitrary<infer T> ? T : never;
+  const payload = (c: Chunk) => {
+    const choice =
+      c.api === "chat"
+        ? {
+            index: 0,
+            delta: {
+              ...(c.reasoning !== undefined ? { reasoning_content: c.reasoning } : {}),
+              content: c.text,
+            },
+            logprobs: null,
+            finish_reason: c.finish,
+          }
+        : { index: 0, text: c.text, logprobs: null, finish_reason: c.finish };
+    return JSON.stringify({
+      id: "cmpl-1",
+      object: "chat.completion.chunk",
+      created: 1,
+      model: "m",
+      choices: [choice],
+      ...(c.usage ? { usage: c.usage } : {}),
+    });
+  };
+
+  it("takes it only when the full parse would say: text, no finish reason, no usage (property)", () => {
+    let taken = 0;
+    let plainCount = 0;
+    fc.assert(
+      fc.property(chunk, (c) => {
+        const data = payload(c);
+        const full = parseStreamPayload(c.api, data);
+        const plain =
+          full.kind === "chunk" &&
+          full.text !== "" &&
+          full.finishReason === null &&
+          full.usage === null;
+        // It may decline (then the full parse runs), never accept what the parse would not.
+        if (isPlainTextChunk(c.api, data)) {
+          expect(plain).toBe(true);
+          taken++;
+        }
+        if (plain) plainCount++;
+      }),
+      { numRuns: 2000 },
+    );
+    expect(taken).toBeGreaterThan(0);
+    expect(plainCount).toBeGreaterThanOrEqual(taken);
+  });
+
+  it("is the path vLLM's ordinary text chunks take (property)", () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom("chat" as const, "completions" as const),
+        fc.string({ minLength: 1 }).filter((t) => t !== "error"),
+        (api, text) => {
+          const data = payload({ api, text, reasoning: undefined, finish: null, usage: undefined });
+          expect(isPlainTextChunk(api, data)).toBe(true);
+        },
+      ),
+      { numRuns: 1000 },
+    );
+  });
+
+  it("leaves other spellings, cut-off objects and errors to the full parse", () => {
+    expect(isPlainTextChunk("chat", '{"choices": [{"delta": {"content": "hi"}}]}')).toBe(false);
+    expect(isPlainTextChunk("chat", '{"choices":[{"delta":{"content":"hi"')).toBe(false);
+    expect(isPlainTextChunk("chat", '{"error":{"message":"boom","content":"x"}}')).toBe(false);
+    expect(
+      isPlainTextChunk("chat", '{"choices":[{"delta":{"role":"assistant","content":""}}]}'),
+    ).toBe(false);
   });
 });

@@ -26,10 +26,13 @@ export interface SyntheticRow {
   ttft_ms_p99?: number;
   e2e_ms_p50?: number;
   e2e_ms_p90?: number;
+  /** The saturation guard's flag (load/client-guard.ts); null when not measured. */
+  client_limited?: boolean | null;
 }
 
 function sqlValue(value: unknown): string {
   if (value === null || value === undefined) return "NULL";
+  if (typeof value === "boolean") return value ? "TRUE" : "FALSE";
   if (typeof value === "number") return Number.isFinite(value) ? String(value) : "'NaN'::DOUBLE";
   return `'${String(value).replaceAll("'", "''")}'`;
 }
@@ -67,6 +70,7 @@ export async function writeSyntheticSummary(
       r.ttft_ms_p99 ?? 120,
       r.e2e_ms_p50 ?? 800,
       r.e2e_ms_p90 ?? 1100,
+      r.client_limited ?? null,
     ];
     return `(${cells.map(sqlValue).join(", ")})`;
   });
@@ -82,11 +86,12 @@ export async function writeSyntheticSummary(
           output_tokens_per_s::DOUBLE AS output_tokens_per_s,
           requests_per_s::DOUBLE AS requests_per_s, total_tokens_per_s::DOUBLE AS total_tokens_per_s,
           ttft_ms_p50::DOUBLE AS ttft_ms_p50, ttft_ms_p99::DOUBLE AS ttft_ms_p99,
-          e2e_ms_p50::DOUBLE AS e2e_ms_p50, e2e_ms_p90::DOUBLE AS e2e_ms_p90
+          e2e_ms_p50::DOUBLE AS e2e_ms_p50, e2e_ms_p90::DOUBLE AS e2e_ms_p90,
+          client_limited::BOOLEAN AS client_limited
         FROM (VALUES ${values.join(",\n")}) AS t(schema_version, campaign, experiment_id, group_id,
           repeat, status, status_reason, gpus, tp, dp, users, prompt_set, engine, mode, api, model,
           window_s, output_tokens_per_s, requests_per_s, total_tokens_per_s, ttft_ms_p50,
-          ttft_ms_p99, e2e_ms_p50, e2e_ms_p90)
+          ttft_ms_p99, e2e_ms_p50, e2e_ms_p90, client_limited)
         ORDER BY campaign, experiment_id
       ) TO '${file.replaceAll("'", "''")}' (FORMAT parquet)`);
   } finally {
