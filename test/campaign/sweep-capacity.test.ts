@@ -6,6 +6,7 @@
  * --metric capacity` must run on it, and `vscale compare` must find no
  * regression of A against itself and B's slowdown with the right sign and size.
  */
+import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -73,17 +74,22 @@ describe("a sweep to saturation and capacity at the SLO", () => {
       expect(runs[name]!.code, runs[name]!.stderr).toBe(0);
       expect((await info(name, 0)).load).toMatchObject({ mode: "closed", users: 1 });
       expect((await info(name, 1)).load).toMatchObject({ mode: "closed", users: 48 });
-      const rates = await Promise.all([2, 3, 4].map(async (s) => (await info(name, s)).load.rate!));
-      expect(rates[0]).toBeLessThan(rates[1]!);
-      expect(rates[1]).toBeLessThan(rates[2]!);
+      // Later steps may be left out when the sweep stops early (a busy host saturates sooner).
+      const ran = [2, 3, 4].filter((s) =>
+        existsSync(join(results(name), "raw", name, `g1-tp1-sw${s}-r1`)),
+      );
+      expect(ran[0]).toBe(2);
+      const rates = await Promise.all(ran.map(async (s) => (await info(name, s)).load.rate!));
+      for (let i = 1; i < rates.length; i++) expect(rates[i - 1]).toBeLessThan(rates[i]!);
+      if (ran.length < 3) expect(runs[name]!.stdout).toMatch(/not run \(sweep stopped at step/);
     }
   });
 
   // Tolerances: 3 s windows hold a few waves of 48 closed-loop users, so one
   // throughput measurement is good to about ±25% (the bench runs longer ones).
   it("finds B's saturation rate at half A's (±25%), and so its capacity (±30%)", async () => {
-    // The top rate step offers the throughput step's measured rate: the saturation rate.
-    const top = async (name: string) => (await info(name, 4)).load.rate!;
+    // Step 2's rate is r_sync + (r_max − r_sync)/3: both halve with a half-speed GPU.
+    const top = async (name: string) => (await info(name, 2)).load.rate!;
     expect(Math.abs((await top("b")) / (await top("a")) / 0.5 - 1)).toBeLessThan(0.25);
     const [ca, cb] = [await capacityOf("a"), await capacityOf("b")];
     expect(ca).toBeGreaterThan(0);
