@@ -10,8 +10,11 @@
  * (as a user sees it) and peak RSS is that step's alone. Goals (issue 16):
  * ≤ 1.2× the bare DuckDB conversion, peak RSS ≤ 1 GB at 10M.
  * VSCALE_BENCH_AGG_ROWS=1000000 limits the sizes (default 1000000,10000000).
- * The machine may be shared, so the steps run back to back on each size and
- * the ratios are the figures to read.
+ * The machine may be shared, so the steps run interleaved,
+ * VSCALE_BENCH_AGG_REPEATS times each (default 3 at up to 1M records, 1 above),
+ * and each figure is its best run: other load only ever adds time, so the
+ * fastest run is the closest to the step's own cost, and the ratios of
+ * those are the figures to read.
  *
  * The Parquet writer comparison that chose parquet-wasm before DuckDB took
  * over is kept as a record in docs/parquet-writers.md; its code is gone with
@@ -72,6 +75,16 @@ function runChild(script: string, args: string[]): Promise<ChildResult> {
   });
 }
 
+/** The fastest run, with the highest peak RSS of all and the first failure. */
+function best(runs: readonly ChildResult[]): ChildResult {
+  const error = runs.find((r) => r.error)?.error;
+  return {
+    seconds: Math.min(...runs.map((r) => r.seconds)),
+    maxRssMb: Math.max(...runs.map((r) => r.maxRssMb)),
+    ...(error ? { error } : {}),
+  };
+}
+
 async function main(): Promise<void> {
   const [mode, dir] = process.argv.slice(2);
   if (mode === "--aggregate") {
@@ -100,11 +113,24 @@ async function main(): Promise<void> {
         experiments: 10,
         requestsPerExperiment: Math.ceil(total / 10),
       });
-      console.error(`bench aggregate: aggregate ${label} …`);
-      const ours = await runChild(SELF, ["--aggregate", dir]);
-      console.error(`bench aggregate: duckdb ${label} …`);
-      const duck = await runChild(SELF, ["--duckdb", dir]);
+      const repeats = Number(process.env.VSCALE_BENCH_AGG_REPEATS ?? (total <= 1e6 ? 3 : 1));
+      const runs: Record<"ours" | "duck" | "old", ChildResult[]> = { ours: [], duck: [], old: [] };
+      for (let r = 1; r <= repeats; r++) {
+        console.error(`bench aggregate: aggregate ${label} (run ${r}/${repeats}) …`);
+        await rm(join(dir, "agg"), { recursive: true, force: true });
+        runs.ours.push(await runChild(SELF, ["--aggregate", dir]));
+        console.error(`bench aggregate: duckdb ${label} (run ${r}/${repeats}) …`);
+        runs.duck.push(await runChild(SELF, ["--duckdb", dir]));
+        if (baseline) {
+          console.error(`bench aggregate: baseline ${label} (run ${r}/${repeats}) …`);
+          await rm(join(dir, "agg"), { recursive: true, force: true });
+          runs.old.push(await runChild(join(baseline, "bench/aggregate.ts"), ["--aggregate", dir]));
+        }
+      }
+      const ours = best(runs.ours);
+      const duck = best(runs.duck);
       const failed = ours.error ? `; failed: ${ours.error}` : "";
+      const of = `best of ${repeats}`;
       rows.push(
         {
           name: `aggregate: ${label} requests, whole run`,
@@ -112,7 +138,7 @@ async function main(): Promise<void> {
           unit: "s",
           peer: duck.seconds,
           peerName: "duckdb read_json+COPY",
-          note: `${(ours.seconds / duck.seconds).toFixed(2)}× DuckDB's time (goal ≤ 1.2×; aggregate also writes the summary, CSV and other tables)${failed}`,
+          note: `${(ours.seconds / duck.seconds).toFixed(2)}× DuckDB's time, ${of} (goal ≤ 1.2×; aggregate also writes the summary, CSV and other tables)${failed}`,
         },
         {
           name: `aggregate: ${label} peak RSS`,
@@ -120,20 +146,18 @@ async function main(): Promise<void> {
           unit: "MB",
           peer: duck.maxRssMb,
           peerName: "duckdb read_json+COPY",
-          note: "goal ≤ 1000 MB at 10M",
+          note: "goal ≤ 1000 MB at 10M; the highest of the runs",
         },
       );
       if (baseline) {
-        console.error(`bench aggregate: baseline ${label} …`);
-        await rm(join(dir, "agg"), { recursive: true, force: true });
-        const old = await runChild(join(baseline, "bench/aggregate.ts"), ["--aggregate", dir]);
+        const old = best(runs.old);
         rows.push({
           name: `aggregate: ${label} requests, baseline checkout`,
           figure: ours.seconds,
           unit: "s",
           peer: old.seconds,
           peerName: "baseline aggregate",
-          note: `${(old.seconds / ours.seconds).toFixed(2)}× faster than the baseline (goal ≥ 3×); baseline peak RSS ${old.maxRssMb.toFixed(0)} MB${old.error ? `; baseline failed: ${old.error}` : ""}`,
+          note: `${(old.seconds / ours.seconds).toFixed(2)}× faster than the baseline, ${of} (goal ≥ 3×); baseline peak RSS ${old.maxRssMb.toFixed(0)} MB${old.error ? `; baseline failed: ${old.error}` : ""}`,
         });
       }
       await rm(dir, { recursive: true, force: true });

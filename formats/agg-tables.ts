@@ -241,7 +241,7 @@ export const REQUESTS_TABLE: TableDef = {
   file: AGG_FILES.requests,
   doc: "One row per request record (`formats/request-record.ts`), warm-up included, for CDFs.",
   sortedBy: ["campaign", "experiment_id", "line order in requests.ndjson"],
-  computedIn: "analysis/aggregate/request-table.ts insertRequests()",
+  computedIn: "analysis/aggregate/request-table.ts stageRequests()",
   columns: [
     col("schema_version", "int32", "version of this schema", false),
     col("campaign", "dict", "campaign name", false),

@@ -8,8 +8,8 @@ import { FACTOR_NAMES, FACTOR_VALUE, type FactorName } from "../../config/schema
 import { AGG_SCHEMA_VERSION } from "../../formats/agg-tables.ts";
 import { MetricSampleSchema, RAW_FILES } from "../../formats/raw-layout.ts";
 import { clientColumns } from "../../load/client-guard.ts";
-import { readSegments, segmentsClientGuard } from "../../load/segments.ts";
-import type { Engine, Row } from "./duck.ts";
+import { readSegments, type SegmentSet, segmentsClientGuard } from "../../load/segments.ts";
+import type { Engine, Row, Session } from "./duck.ts";
 import {
   type GpuSample,
   gpuColumns,
@@ -22,8 +22,8 @@ import { readNdjson, type Warn } from "./ndjson-lines.ts";
 import type { RowTable } from "./parquet-file.ts";
 import { type RawExperiment, statusColumns } from "./raw-experiments.ts";
 import { addRequestFigures } from "./request-figures.ts";
-import { RequestStats, type Slo } from "./request-stats.ts";
-import { insertRequests } from "./request-table.ts";
+import { RequestStats, type Slo, type Window } from "./request-stats.ts";
+import { type StagedRequests, stageRequests } from "./request-table.ts";
 import { readScrape } from "./scrape-files.ts";
 import { GaugeFigures, scrapeDeltaColumns } from "./server-figures.ts";
 
@@ -65,9 +65,69 @@ function unmeasured(columns: Record<string, number | null>): Record<string, numb
   );
 }
 
-export async function aggregateExperiment(
+/** The window the runner recorded; null after a crash (every non-warm-up request counts). */
+function windowOf(exp: RawExperiment): Window | null {
+  const { window_start_us: ws, window_end_us: we } = exp.info.times;
+  return ws !== null && we !== null ? { startUs: ws, endUs: we } : null;
+}
+
+/** An experiment's request records, staged ahead of the rest of its aggregation. */
+export interface StagedExperiment {
+  file: string;
+  /** Why the file was not read (missing, unreadable); null when it was. */
+  problem: string | null;
+  /**
+   * The staged record files with the window each counts by: one for a plain
+   * run, one per segment for a run in segments (load/segments.ts), where each
+   * segment's records count by that segment's own window.
+   */
+  staged: { requests: StagedRequests; window: Window | null }[] | null;
+  segments: SegmentSet | null;
+  /** Its bad-line warnings, held back so the log keeps experiment order. */
+  warnings: string[];
+}
+
+/**
+ * Stages the experiment's requests (`request-table.ts`); run it for the next
+ * experiment while this one's figures are computed: DuckDB reads on its own
+ * thread while JavaScript counts.
+ */
+export async function stageExperiment(
   exp: RawExperiment,
   expNo: number,
+  engine: Engine,
+  session: Session,
+): Promise<StagedExperiment> {
+  const file = join(exp.dir, RAW_FILES.requests);
+  const warnings: string[] = [];
+  const hold = (w: string) => warnings.push(w);
+  const problem = await inputFileProblem(file);
+  const segments = problem === "missing" ? await readSegments(exp.dir, hold) : null;
+  if (problem !== null && segments === null)
+    return { file, problem, staged: null, segments, warnings };
+  const gpus = factorColumns(exp, () => {}).gpus;
+  const stage = async (path: string, window: Window | null, part = 0) => {
+    const requests = {
+      expNo,
+      campaign: exp.info.campaign,
+      gpus: typeof gpus === "number" ? gpus : null,
+      window,
+    };
+    return { requests: await stageRequests(engine, session, path, requests, hold, part), window };
+  };
+  if (segments === null)
+    return { file, problem, staged: [await stage(file, windowOf(exp))], segments, warnings };
+  if (segments.missing.length > 0)
+    hold(`${exp.dir}: segment(s) ${segments.missing.join(", ")} of ${segments.count} missing`);
+  const staged = [];
+  for (const [i, part] of segments.parts.entries())
+    staged.push(await stage(part.file, part.window, i));
+  return { file, problem: null, staged, segments, warnings };
+}
+
+export async function aggregateExperiment(
+  exp: RawExperiment,
+  requests: StagedExperiment,
   sinks: ExperimentSinks,
   slo: Slo,
   warn: Warn,
@@ -76,39 +136,26 @@ export async function aggregateExperiment(
   const campaign = info.campaign;
   const experimentId = info.experiment_id;
   const factors = factorColumns(exp, warn);
-  const gpus = typeof factors.gpus === "number" ? factors.gpus : null;
 
   // Requests. When the runner never recorded the window (a crash), every
   // non-warm-up request counts and the window spans them.
-  const { window_start_us: ws, window_end_us: we } = info.times;
-  const window = ws !== null && we !== null ? { startUs: ws, endUs: we } : null;
+  const window = windowOf(exp);
   let firstStart = Number.POSITIVE_INFINITY;
   let lastEnd = Number.NEGATIVE_INFINITY;
   const stats = new RequestStats(slo);
-  const requestsFile = join(dir, RAW_FILES.requests);
-  const requestsProblem = await inputFileProblem(requestsFile);
+  const { file: requestsFile, problem: requestsProblem, staged, segments } = requests;
+  for (const w of requests.warnings) warn(w);
   let records = 0;
-  // A run in segments (load/segments.ts): every segment's records, each by its own window.
-  const segments = requestsProblem === "missing" ? await readSegments(dir, warn) : null;
-  const { engine } = sinks;
-  const take = async (file: string, partWindow: typeof window): Promise<void> => {
-    const before = records;
-    const requests = { expNo, campaign, gpus, window: partWindow };
-    records = await engine.inOrder(() => insertRequests(engine, file, requests, warn));
-    // Only this part's rows: each segment's records count by that segment's window.
-    await engine.inOrder(() => addRequestFigures(engine, expNo, partWindow, stats, before));
-  };
-  if (segments) {
-    if (segments.missing.length > 0)
-      warn(`${dir}: segment(s) ${segments.missing.join(", ")} of ${segments.count} missing`);
-    for (const part of segments.parts) await take(part.file, part.window);
-  } else if (requestsProblem === null) {
-    await take(requestsFile, window);
+  if (staged !== null) {
+    for (const part of staged) {
+      records += part.requests.records;
+      await addRequestFigures(sinks.engine, part.requests.path, part.window, stats);
+    }
+    firstStart = stats.span.firstStartUs;
+    lastEnd = stats.span.lastEndUs;
   } else {
     warn(`${requestsFile}: ${requestsProblem}; request figures left empty`);
   }
-  firstStart = stats.span.firstStartUs;
-  lastEnd = stats.span.lastEndUs;
   if (requestsProblem === null && !segments && records === 0) {
     const empty = (await stat(requestsFile)).size === 0;
     warn(

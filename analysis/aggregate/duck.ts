@@ -6,7 +6,7 @@
  * engine the README tells users to query the results with, so what we write
  * is what they read.
  */
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -16,6 +16,7 @@ import {
   DuckDBTimestampTZValue,
 } from "@duckdb/node-api";
 import type { ColumnDef, ColumnType } from "../../formats/agg-tables.ts";
+import { ENGINE_DIR_PREFIX, removeDeadEngineDirs } from "./engine-dirs.ts";
 
 export type Cell = number | bigint | string | boolean | null | undefined;
 export type Row = Record<string, Cell>;
@@ -77,43 +78,9 @@ function copyOptions(options: CopyOptions): string {
   return parts.join(", ");
 }
 
-export class Engine {
-  private constructor(
-    private readonly instance: DuckDBInstance,
-    readonly connection: DuckDBConnection,
-    private readonly spillDir: string,
-    private readonly threads: number,
-  ) {}
-
-  static async open(opts: { memoryLimit?: string } = {}): Promise<Engine> {
-    const spillDir = await mkdtemp(join(tmpdir(), "vscale-duckdb-"));
-    const threads = Math.min(availableParallelism(), 8);
-    const instance = await DuckDBInstance.create(":memory:", {
-      memory_limit: opts.memoryLimit ?? process.env.VSCALE_DUCKDB_MEMORY ?? DEFAULT_MEMORY_LIMIT,
-      temp_directory: spillDir,
-      threads: String(threads),
-      // Rows leave in the order they were inserted (experiments sorted, lines in file
-      // order): the files are byte-identical across reruns without a sort of every row.
-      preserve_insertion_order: "true",
-    });
-    return new Engine(instance, await instance.connect(), spillDir, threads);
-  }
-
-  /**
-   * Runs `job` on one DuckDB thread. A parallel NDJSON read appends rows,
-   * and a parallel scan returns them, in an order that varies under load
-   * (measured: reruns differed in `requests.parquet` and, through the order of
-   * float sums, in `e2e_ms_mean`), so reads and scans whose order matters run
-   * single-threaded; the Parquet writing stays parallel.
-   */
-  async inOrder<T>(job: () => Promise<T>): Promise<T> {
-    await this.run("SET threads = 1");
-    try {
-      return await job();
-    } finally {
-      await this.run(`SET threads = ${this.threads}`);
-    }
-  }
+/** A DuckDB connection: statements on one run one after another. */
+export class Session {
+  constructor(readonly connection: DuckDBConnection) {}
 
   async run(sql: string): Promise<void> {
     await this.connection.run(sql);
@@ -123,6 +90,65 @@ export class Engine {
   async rows(sql: string): Promise<Record<string, unknown>[]> {
     const reader = await this.connection.runAndReadAll(sql);
     return reader.getRowObjectsJS() as Record<string, unknown>[];
+  }
+}
+
+export class Engine extends Session {
+  private readonly sessions: Session[] = [];
+
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    connection: DuckDBConnection,
+    private readonly dir: string,
+    private readonly threads: number,
+  ) {
+    super(connection);
+  }
+
+  /** Files of this job only (staged request records), removed with the engine. */
+  get scratchDir(): string {
+    return join(this.dir, "scratch");
+  }
+
+  static async open(opts: { memoryLimit?: string } = {}): Promise<Engine> {
+    // Folders of killed jobs (named by pid) would otherwise stay in the temp dir for good.
+    await removeDeadEngineDirs(tmpdir());
+    const dir = await mkdtemp(join(tmpdir(), `${ENGINE_DIR_PREFIX}${process.pid}-`));
+    await mkdir(join(dir, "scratch"));
+    const threads = Math.min(availableParallelism(), 8);
+    const instance = await DuckDBInstance.create(":memory:", {
+      memory_limit: opts.memoryLimit ?? process.env.VSCALE_DUCKDB_MEMORY ?? DEFAULT_MEMORY_LIMIT,
+      temp_directory: join(dir, "spill"),
+      threads: String(threads),
+      // Rows leave in the order they were inserted (experiments sorted, lines in file
+      // order): the files are byte-identical across reruns without a sort of every row.
+      preserve_insertion_order: "true",
+    });
+    return new Engine(instance, await instance.connect(), dir, threads);
+  }
+
+  /** A second connection, so one statement can run while another is in flight; closed with the engine. */
+  async session(): Promise<Session> {
+    const session = new Session(await this.instance.connect());
+    this.sessions.push(session);
+    return session;
+  }
+
+  /**
+   * Runs `job` on one DuckDB thread per statement. A parallel NDJSON read
+   * appends rows, and a parallel scan returns them, in an order that varies
+   * under load (measured: reruns differed in `requests.parquet` and, through
+   * the order of float sums, in `e2e_ms_mean`), so reads and scans whose
+   * order matters run single-threaded; the Parquet writing stays parallel.
+   * The setting is the instance's: every session runs single-threaded meanwhile.
+   */
+  async inOrder<T>(job: () => Promise<T>): Promise<T> {
+    await this.run("SET threads = 1");
+    try {
+      return await job();
+    } finally {
+      await this.run(`SET threads = ${this.threads}`);
+    }
   }
 
   /** A table `name` with the format's columns. */
@@ -140,9 +166,10 @@ export class Engine {
   }
 
   async close(): Promise<void> {
+    for (const s of this.sessions) s.connection.closeSync();
     this.connection.closeSync();
     this.instance.closeSync();
-    await rm(this.spillDir, { recursive: true, force: true });
+    await rm(this.dir, { recursive: true, force: true });
   }
 }
 

@@ -1,7 +1,8 @@
 /**
  * `aggregate()`: raw campaign folders → `results/agg/` Parquet tables and a CSV
  * summary, on one embedded DuckDB (`duck.ts`): requests are read by DuckDB's
- * NDJSON reader into a table (`request-table.ts`), the other tables are
+ * NDJSON reader and staged as Parquet (`request-table.ts`), STAGED_AHEAD
+ * experiments ahead of the one whose figures are being computed, the other tables are
  * appended row by row, and every file is written by DuckDB's `COPY … TO`.
  * Every output is written under a temporary name and renamed only after all
  * of them are complete, so a crash or kill mid-way leaves the previous
@@ -24,17 +25,30 @@ import {
   SUMMARY_TABLE,
 } from "../../formats/agg-tables.ts";
 import { KERNELS_TABLE, OPS_TABLE, STEP_PHASES_TABLE } from "../../formats/profile-tables.ts";
-import { aggregateExperiment } from "./aggregate-experiment.ts";
-import { Engine, type Row, sqlName } from "./duck.ts";
+import {
+  aggregateExperiment,
+  type StagedExperiment,
+  stageExperiment,
+} from "./aggregate-experiment.ts";
+import { Engine, type Row } from "./duck.ts";
 import { claimOutDir, removeLeftoverTemps } from "./leftover-temps.ts";
 import { RowTable } from "./parquet-file.ts";
 import { aggregateProfiles, ProfileSinks } from "./profiles.ts";
 import { discoverExperiments } from "./raw-experiments.ts";
 import { DEFAULT_SLO, type Slo } from "./request-stats.ts";
-import { createRequestTable, REQUEST_TABLE } from "./request-table.ts";
+import { writeRequestsParquet } from "./request-table.ts";
 import { tableCsv } from "./table-csv.ts";
 
 export { DEFAULT_SLO } from "./request-stats.ts";
+
+/**
+ * Experiments whose requests are read while the current one's figures are
+ * computed, each on its own DuckDB session. Each read is single-threaded (see
+ * Engine.inOrder), so two of them keep two cores busy where the JavaScript
+ * figures leave one idle (measured in bench/aggregate.ts: the main thread
+ * waited on DuckDB most of the run with one).
+ */
+const STAGED_AHEAD = 2;
 
 export interface AggregateOptions {
   resultsDir: string;
@@ -105,8 +119,10 @@ export async function aggregate(opts: AggregateOptions): Promise<AggregateResult
   const metadata = { "vscale.schema_version": String(AGG_SCHEMA_VERSION) };
   const staged: { tmp: string; target: string }[] = [];
   const engine = await Engine.open();
+  // The experiments staged ahead, awaited before the engine closes whatever happens.
+  const ahead: Promise<StagedExperiment>[] = [];
   try {
-    await createRequestTable(engine);
+    const staging = await Promise.all(Array.from({ length: STAGED_AHEAD }, () => engine.session()));
     const sinks = {
       engine,
       gpu: await RowTable.create(engine, "gpu", join(outDir, GPU_TABLE.file), GPU_TABLE.columns),
@@ -119,12 +135,27 @@ export async function aggregate(opts: AggregateOptions): Promise<AggregateResult
     };
     const profileSinks = new ProfileSinks(engine, outDir);
     const summaryRows: Row[] = [];
-    for (const [expNo, exp] of experiments.entries()) {
-      const { campaign, experiment_id: experimentId } = exp.info;
-      log(`aggregating ${campaign}/${experimentId}`);
-      summaryRows.push(await aggregateExperiment(exp, expNo, sinks, slo, log));
-      await aggregateProfiles(exp.dir, { campaign, experimentId }, profileSinks, log);
-    }
+    const stagedRequests: string[] = [];
+    const stage = (expNo: number) => {
+      const exp = experiments[expNo];
+      if (exp === undefined) return;
+      const next = stageExperiment(exp, expNo, sinks.engine, staging[expNo % STAGED_AHEAD]!);
+      next.catch(() => {}); // awaited below; not unhandled meanwhile
+      ahead.push(next);
+    };
+    await engine.inOrder(async () => {
+      for (let expNo = 0; expNo < STAGED_AHEAD; expNo++) stage(expNo);
+      for (const [expNo, exp] of experiments.entries()) {
+        const { campaign, experiment_id: experimentId } = exp.info;
+        const requests = await ahead.shift()!;
+        // Its session is free again: it takes the next experiment not yet staged.
+        stage(expNo + STAGED_AHEAD);
+        log(`aggregating ${campaign}/${experimentId}`);
+        for (const part of requests.staged ?? []) stagedRequests.push(part.requests.path);
+        summaryRows.push(await aggregateExperiment(exp, requests, sinks, slo, log));
+        await aggregateProfiles(exp.dir, { campaign, experimentId }, profileSinks, log);
+      }
+    });
     for (const path of opts.profiles ?? []) {
       if (!existsSync(path)) {
         throw new DataError("profile path not found", { file: path, field: "--profiles" });
@@ -140,12 +171,7 @@ export async function aggregate(opts: AggregateOptions): Promise<AggregateResult
     const requestsTarget = join(outDir, REQUESTS_TABLE.file);
     const requestsTmp = tempPathFor(requestsTarget);
     staged.push({ tmp: requestsTmp, target: requestsTarget });
-    const requestColumns = REQUESTS_TABLE.columns.map((c) => sqlName(c.name)).join(", ");
-    // Insertion order: experiments in discovery order, lines in file order.
-    await engine.copyToParquet(`SELECT ${requestColumns} FROM ${REQUEST_TABLE}`, requestsTmp, {
-      metadata,
-    });
-    await engine.run(`DROP TABLE ${REQUEST_TABLE}`);
+    await writeRequestsParquet(engine, stagedRequests, requestsTmp, { metadata });
     for (const table of [sinks.gpu, sinks.serverMetrics, ...profileSinks.all()]) {
       staged.push({ tmp: table.tmpPath, target: table.target });
       await table.commit({ metadata });
@@ -172,6 +198,7 @@ export async function aggregate(opts: AggregateOptions): Promise<AggregateResult
     await Promise.all(staged.map(({ tmp }) => rm(tmp, { force: true })));
     throw error;
   } finally {
+    await Promise.allSettled(ahead);
     await engine.close();
     release();
   }

@@ -12,7 +12,8 @@ import { parseTempName } from "../../common/atomic-write.ts";
 /** Aggregations running in this process, per output folder. */
 const running = new Map<string, number>();
 
-function alive(pid: number): boolean {
+/** Whether process `pid` exists (ours or another user's). */
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -1,27 +1,35 @@
 /**
- * An experiment's window figures from its rows in the DuckDB request table.
+ * An experiment's window figures from its staged request records
+ * (`request-table.ts`).
  *
  * The figures stay computed by `stats/request-window.ts` (through
  * RequestStats), the one definition `vscale load` and the live counters use:
  * DuckDB hands back only the columns the window rule reads, a chunk at a
- * time, and WindowStats takes them. Measured on 1M records this costs about
- * 1 s of the ~5 s aggregation (bench/aggregate.ts); the same figures as SQL
- * would be a second definition whose float sums and interpolations differ
- * from the TypeScript ones in the last bits, breaking the equality
- * `test/aggregate/load-summary-equals-aggregate.test.ts` holds.
+ * time, and WindowStats takes them straight from DuckDB's vectors (read in
+ * place: no row objects, no list values; the gaps are copied into one reused
+ * array, as the vectors keep their typed arrays private). The
+ * same figures as SQL would be a second definition whose float sums and
+ * interpolations differ from the TypeScript ones in the last bits, breaking
+ * the equality `test/aggregate/load-summary-equals-aggregate.test.ts` holds.
  */
-import type { DuckDBListValue } from "@duckdb/node-api";
+import {
+  DuckDBBooleanVector,
+  type DuckDBDataChunk,
+  DuckDBDoubleVector,
+  DuckDBListVector,
+  DuckDBVarCharVector,
+} from "@duckdb/node-api";
 import type { WindowRecord } from "../../stats/request-window.ts";
-import type { Engine } from "./duck.ts";
+import { type Session, sqlString } from "./duck.ts";
 import type { RequestStats, Window } from "./request-stats.ts";
-import { REQUEST_TABLE } from "./request-table.ts";
 
+/** The columns read, in the order `Columns` takes them. */
 const COLUMNS = [
   "start_us::DOUBLE",
   "end_us::DOUBLE",
   "ok",
   "warmup",
-  "error_kind",
+  "error_kind::VARCHAR",
   "ttft_ms",
   "tpot_ms",
   "e2e_ms",
@@ -29,40 +37,67 @@ const COLUMNS = [
   "itl_gaps_ms",
   "prompt_tokens::DOUBLE",
   "output_tokens::DOUBLE",
+  // The list vector keeps its validity to itself.
+  "itl_gaps_ms IS NULL",
 ].join(", ");
 
-/** Feeds the experiment's records, in file order, to `stats`. */
+function vector<T>(chunk: DuckDBDataChunk, i: number, type: new (...a: never[]) => T): T {
+  const v = chunk.getColumnVector(i);
+  if (!(v instanceof type)) throw new Error(`request figures: column ${i} has type ${v.type}`);
+  return v;
+}
+
+/** Feeds the staged records of `path`, in file order, to `stats`. */
 export async function addRequestFigures(
-  engine: Engine,
-  expNo: number,
+  session: Session,
+  path: string,
   window: Window | null,
   stats: RequestStats,
-  /** Skip the experiment's first rows (in insertion order): a segment's figures cover its own rows. */
-  skipRows = 0,
 ): Promise<void> {
-  const result = await engine.connection.stream(
-    `SELECT ${COLUMNS} FROM ${REQUEST_TABLE} WHERE exp_no = ${expNo}${skipRows > 0 ? ` ORDER BY rowid OFFSET ${skipRows}` : ""}`,
+  const result = await session.connection.stream(
+    `SELECT ${COLUMNS} FROM read_parquet(${sqlString(path)})`,
   );
   // One record object, refilled per row: no allocation per record.
   const r = {} as WindowRecord;
+  let gapBuffer = new Float64Array(1024);
   for (;;) {
     const chunk = await result.fetchChunk();
-    if (!chunk || chunk.rowCount === 0) break;
-    const c = chunk.getColumns();
-    for (let i = 0; i < chunk.rowCount; i++) {
-      r.start_us = c[0]![i] as number;
-      r.end_us = c[1]![i] as number;
-      r.ok = c[2]![i] as boolean;
-      r.warmup = c[3]![i] as boolean;
-      r.error_kind = c[4]![i] as string | null;
-      r.ttft_ms = c[5]![i] as number | null;
-      r.tpot_ms = c[6]![i] as number | null;
-      r.e2e_ms = c[7]![i] as number | null;
-      r.itl_mean_ms = c[8]![i] as number | null;
-      const gaps = c[9]![i] as DuckDBListValue | null;
-      r.itl_gaps_ms = gaps === null ? null : (gaps.items as number[]);
-      r.prompt_tokens = c[10]![i] as number | null;
-      r.output_tokens = c[11]![i] as number | null;
+    const rows = chunk?.rowCount ?? 0;
+    if (rows === 0) break;
+    const start = vector(chunk!, 0, DuckDBDoubleVector);
+    const end = vector(chunk!, 1, DuckDBDoubleVector);
+    const ok = vector(chunk!, 2, DuckDBBooleanVector);
+    const warmup = vector(chunk!, 3, DuckDBBooleanVector);
+    const errorKind = vector(chunk!, 4, DuckDBVarCharVector);
+    const ttft = vector(chunk!, 5, DuckDBDoubleVector);
+    const tpot = vector(chunk!, 6, DuckDBDoubleVector);
+    const e2e = vector(chunk!, 7, DuckDBDoubleVector);
+    const itlMean = vector(chunk!, 8, DuckDBDoubleVector);
+    const gaps = vector(chunk!, 9, DuckDBListVector);
+    const gapItems = gaps.childVector as DuckDBDoubleVector;
+    const prompt = vector(chunk!, 10, DuckDBDoubleVector);
+    const output = vector(chunk!, 11, DuckDBDoubleVector);
+    const noGaps = vector(chunk!, 12, DuckDBBooleanVector);
+    for (let i = 0; i < rows; i++) {
+      r.start_us = start.getItem(i)!;
+      r.end_us = end.getItem(i)!;
+      r.ok = ok.getItem(i) === true;
+      r.warmup = warmup.getItem(i) === true;
+      r.error_kind = errorKind.getItem(i);
+      r.ttft_ms = ttft.getItem(i);
+      r.tpot_ms = tpot.getItem(i);
+      r.e2e_ms = e2e.getItem(i);
+      r.itl_mean_ms = itlMean.getItem(i);
+      if (noGaps.getItem(i)) r.itl_gaps_ms = null;
+      else {
+        const offset = gaps.getEntryOffset(i);
+        const length = gaps.getEntryLength(i);
+        if (length > gapBuffer.length) gapBuffer = new Float64Array(length * 2);
+        for (let j = 0; j < length; j++) gapBuffer[j] = gapItems.getItem(offset + j)!;
+        r.itl_gaps_ms = gapBuffer.subarray(0, length);
+      }
+      r.prompt_tokens = prompt.getItem(i);
+      r.output_tokens = output.getItem(i);
       stats.add(r, window);
     }
   }

@@ -60,14 +60,14 @@ describe("streaming (chat_completion/serving.py, completion/serving.py)", () => 
       "choices",
       "prompt_token_ids",
     ]);
-    expect((token?.choices as object[])[0]).toEqual({
+    expect((token?.choices as object[] | undefined)?.[0]).toEqual({
       index: 0,
       delta: { content: expect.any(String) },
       logprobs: null,
       finish_reason: null,
       token_ids: null,
     });
-    const last = (rest.at(-1)?.choices as Record<string, unknown>[])[0];
+    const last = (rest.at(-1)?.choices as Record<string, unknown>[] | undefined)?.[0];
     expect(last).toMatchObject({ finish_reason: "length", stop_reason: null, token_ids: null });
     expect(result.done).toBe(true);
   });
@@ -137,7 +137,7 @@ describe("streaming (chat_completion/serving.py, completion/serving.py)", () => 
       temperature: 0,
       stop: [stop],
     });
-    const last = (result.chunks.at(-1)?.choices as Record<string, unknown>[])[0];
+    const last = (result.chunks.at(-1)?.choices as Record<string, unknown>[] | undefined)?.[0];
     expect(last).toMatchObject({ finish_reason: "stop", stop_reason: stop });
     const full = await postJson(server.url, "/v1/chat/completions", chat({ stream: false }));
     expect((full.json.choices as Record<string, unknown>[])[0]?.stop_reason).toBeNull();
