@@ -25,6 +25,7 @@ export function loadRunOptions(args: {
           users: l.users ?? 1,
           ...(l.spawn_rate !== undefined ? { spawnRate: l.spawn_rate } : {}),
           thinkTimeMs: l.think_time,
+          ...(l.turns > 1 ? { turns: l.turns } : {}),
         }
       : {
           mode: "open",

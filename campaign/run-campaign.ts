@@ -26,6 +26,7 @@ import { type ReapNote, reapOrphans } from "./reap.ts";
 import { openRegularFile } from "./regular-file.ts";
 import { type Decision, decideAll, describeChanges } from "./resume.ts";
 import { runExperiment } from "./run-experiment.ts";
+import { resolveSweepStep } from "./sweep-steps.ts";
 
 export interface CampaignOptions {
   resultsDir: string;
@@ -70,6 +71,8 @@ export interface CampaignResult {
   /** What was found of servers that earlier runs left behind (reap.ts). */
   reaped: ReapNote[];
   serverTimings: ServerStartTiming[];
+  /** Sweep steps not run because the sweep stopped early (campaign/sweep-steps.ts). */
+  sweepStopped: { id: string; reason: string }[];
   wallMs: number;
 }
 
@@ -127,6 +130,7 @@ export async function runCampaign(plan: Plan, options: CampaignOptions): Promise
     reaped,
     interrupted: false,
     serverTimings: [],
+    sweepStopped: [],
     wallMs: 0,
   };
   if (toRun.length === 0) {
@@ -272,8 +276,18 @@ export async function runCampaign(plan: Plan, options: CampaignOptions): Promise
   async function runGroup(group: ServerGroup, experiments: Experiment[]): Promise<void> {
     let server: StartedServer | undefined;
     try {
-      for (const [i, e] of experiments.entries()) {
+      for (const [i, planned] of experiments.entries()) {
         if (aborted()) return;
+        const sweep = await resolveSweepStep(planned, {
+          resultsDir: options.resultsDir,
+          campaign: plan.campaign,
+        });
+        if ("skip" in sweep) {
+          progress.note(`${planned.id}: not run (${sweep.skip})`);
+          result.sweepStopped.push({ id: planned.id, reason: sweep.skip });
+          continue;
+        }
+        const e = sweep.run;
         if (!server) {
           try {
             server = await startServer(group);

@@ -5,9 +5,11 @@
  * where the outputs are and what `s` came out per group.
  */
 import { aggregate } from "../analysis/aggregate/index.ts";
+import { formatCapacity, writeCapacity } from "../analysis/capacity/index.ts";
 import { type FitResult, fitPaths, runFits } from "../analysis/fit/index.ts";
 import { readSummary } from "../analysis/fit/summary.ts";
 import { buildReport } from "../analysis/report/index.ts";
+import { goodputThresholds, type SloSpec } from "../config/slo.ts";
 
 export interface AnalyzeResult {
   summary: string;
@@ -35,17 +37,41 @@ export function formatSequentialFractions(fits: FitResult): string[] {
 export async function analyzeCampaign(opts: {
   resultsDir: string;
   campaign: string;
+  /** The matrix's `slo`: goodput thresholds, capacity.csv and the capacity chart. */
+  slo?: SloSpec;
 }): Promise<AnalyzeResult> {
-  const agg = await aggregate({ resultsDir: opts.resultsDir, campaign: opts.campaign });
+  const goodput = opts.slo ? goodputThresholds(opts.slo) : {};
+  const agg = await aggregate({
+    resultsDir: opts.resultsDir,
+    campaign: opts.campaign,
+    // An SLO without a TTFT (or TPOT) objective puts no limit on it.
+    ...(opts.slo
+      ? {
+          slo: {
+            ttftMs: goodput.ttftMs ?? Number.POSITIVE_INFINITY,
+            tpotMs: goodput.tpotMs ?? Number.POSITIVE_INFINITY,
+          },
+        }
+      : {}),
+  });
   const table = await readSummary(opts.resultsDir);
   const summary = table.file;
   const fits = await runFits({ resultsDir: opts.resultsDir, summary: table });
-  const report = await buildReport({ resultsDir: opts.resultsDir, summary: table, fits });
+  const capacity = opts.slo ? await writeCapacity(opts.resultsDir, table, opts.slo) : null;
+  const report = await buildReport({
+    resultsDir: opts.resultsDir,
+    summary: table,
+    fits,
+    ...(opts.slo ? { slo: opts.slo } : {}),
+  });
   const fitCsv = fitPaths(opts.resultsDir).csv;
   const lines = [
     `aggregated ${agg.experiments} experiments → ${summary}`,
     ...formatSequentialFractions(fits),
     `fits: ${fitCsv}`,
+    ...(capacity && opts.slo
+      ? [...formatCapacity(capacity.rows, opts.slo), `capacity: ${capacity.file}`]
+      : []),
     `report: ${report.html}`,
   ];
   return { summary, fitCsv, report: report.html, fits, lines };

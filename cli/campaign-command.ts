@@ -22,6 +22,8 @@ export interface CampaignCliOptions {
   dryRun?: boolean;
   quiet?: boolean;
   analyze: boolean;
+  /** A named preset (config/presets/) merged under the matrix. */
+  preset?: string;
 }
 
 /**
@@ -42,7 +44,7 @@ function assertOnlyMatches(plan: Plan, matrix: string, only: string[] | undefine
 
 /** Shared by `campaign` and `run`: run, print the summary, analyse, set the exit code. */
 export async function runCampaignCli(matrix: string, opts: CampaignCliOptions): Promise<void> {
-  const plan = await loadCheckedPlan(matrix);
+  const plan = await loadCheckedPlan(matrix, process.env, opts.preset);
   assertOnlyMatches(plan, matrix, opts.only);
   if (opts.dryRun) {
     console.log(formatPlan(plan));
@@ -89,7 +91,11 @@ export async function runCampaignCli(matrix: string, opts: CampaignCliOptions): 
     if (opts.analyze) {
       // Aggregation, fits and the report pull in Parquet and Vega: load them only when used.
       const { analyzeCampaign } = await import("./analyze.ts");
-      const analysis = await analyzeCampaign({ resultsDir: opts.results, campaign: plan.campaign });
+      const analysis = await analyzeCampaign({
+        resultsDir: opts.results,
+        campaign: plan.campaign,
+        ...(plan.matrix.slo ? { slo: plan.matrix.slo } : {}),
+      });
       for (const line of analysis.lines) console.log(line);
     }
     process.exitCode = campaignExitCode(result);

@@ -21,6 +21,10 @@ export function registerCampaign(program: Command): void {
     .option("--dry-run", "show the plan and what would run; start nothing")
     .option("--quiet", "no progress output; only the summary")
     .option("--no-analyze", "skip aggregation, fits and the report")
+    .option(
+      "--preset <name>",
+      "merge a named preset (chat, rag, summarize, prefill-heavy: config/presets/) under the matrix",
+    )
     .action(async (matrix: string, opts: CampaignCliOptions) => {
       const { runCampaignCli } = await import("./campaign-command.ts");
       await runCampaignCli(matrix, opts);

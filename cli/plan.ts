@@ -3,6 +3,7 @@ import { formatTextTable } from "../common/text-table.ts";
 import { formatDurationMs } from "../config/duration.ts";
 import type { Plan } from "../config/expand.ts";
 import { DEFAULT_MATRIX, loadPlan } from "../config/plan.ts";
+import { readPreset } from "../config/presets.ts";
 import { FACTOR_NAMES } from "../config/schema.ts";
 import { readPromptFile } from "../load/node/prompt-files.ts";
 
@@ -12,11 +13,13 @@ import { readPromptFile } from "../load/node/prompt-files.ts";
  * reader). `plan`, `campaign` and `run` all start here, so bad input is one
  * line and exit 2 before any server starts.
  */
-export function loadCheckedPlan(
+export async function loadCheckedPlan(
   matrix: string,
   env: NodeJS.ProcessEnv = process.env,
+  presetName?: string,
 ): Promise<Plan> {
-  return loadPlan(matrix, { env, readPromptFile });
+  const preset = presetName === undefined ? undefined : await readPreset(presetName);
+  return loadPlan(matrix, { env, readPromptFile, ...(preset ? { preset } : {}) });
 }
 
 /** Shell-like quoting for display only: the argv is never passed through a shell. */
@@ -110,8 +113,9 @@ export function registerPlan(program: Command): void {
     )
     .argument("[matrix]", "experiment matrix YAML", DEFAULT_MATRIX)
     .option("--json", "print the plan as JSON")
-    .action(async (matrix: string, opts: { json?: boolean }) => {
-      const plan = await loadCheckedPlan(matrix);
+    .option("--preset <name>", "merge a named preset (config/presets/) under the matrix")
+    .action(async (matrix: string, opts: { json?: boolean; preset?: string }) => {
+      const plan = await loadCheckedPlan(matrix, process.env, opts.preset);
       console.log(opts.json ? JSON.stringify(planJson(plan), null, 2) : formatPlan(plan));
     });
 }

@@ -1,9 +1,10 @@
 import { join } from "node:path";
 import type { Command } from "commander";
-import { fitPaths } from "../analysis/fit/index.ts";
+import { CAPACITY_METRIC } from "../analysis/capacity/index.ts";
+import { fitPaths, runFits } from "../analysis/fit/index.ts";
 import { buildReport } from "../analysis/report/index.ts";
 import { REPORT_FILES } from "../formats/agg-layout.ts";
-import { fitOptionsFrom, withFitOptions } from "./fit.ts";
+import { fitOptionsFrom, fitRequestFrom, sloFrom, withFitOptions } from "./fit.ts";
 
 export function registerReport(program: Command): void {
   withFitOptions(
@@ -12,9 +13,14 @@ export function registerReport(program: Command): void {
       .description(
         "write <results>/report.html (self-contained) and <results>/figs/*.svg; takes the fit flags of `vscale fit`",
       ),
-  ).action(async (flags: Parameters<typeof fitOptionsFrom>[0]) => {
+  ).action(async (flags: Parameters<typeof fitRequestFrom>[0]) => {
+    const slo = sloFrom(flags, false);
+    const request = await fitRequestFrom(flags);
+    // A capacity fit runs on capacity rows; the figures still draw the summary itself.
     const { html, figs, refitted } = await buildReport({
       ...fitOptionsFrom(flags),
+      ...(request.metric === CAPACITY_METRIC ? { fits: await runFits(request) } : {}),
+      ...(slo ? { slo } : {}),
       log: (line) => console.log(line),
     });
     if (refitted === null) console.log(`Drew the fits in ${fitPaths(flags.results).parquet}`);

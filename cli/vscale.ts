@@ -38,6 +38,8 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   "fit-steps": async () => (await import("./fit-steps.ts")).registerFitSteps,
   report: async () => (await import("./report.ts")).registerReport,
   load: async () => (await import("./load.ts")).registerLoad,
+  capacity: async () => (await import("./capacity.ts")).registerCapacity,
+  compare: async () => (await import("./compare.ts")).registerCompare,
   k8s: async () => (await import("./k8s.ts")).registerK8s,
   "k8s-collect": async () => (await import("./k8s.ts")).registerK8sCollect,
 };

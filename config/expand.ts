@@ -17,6 +17,9 @@ import type { Fail, PathKey } from "./problem.ts";
 import type { LoadConfig, Matrix } from "./schema.ts";
 import { serverSecret } from "./secrets.ts";
 import { checkServerSection, resolveServer } from "./server-command.ts";
+import { sweepSteps } from "./sweep.ts";
+import { checkSweep, sweepStepLoad } from "./sweep-plan.ts";
+import { resolvePerGpu } from "./weak-scaling.ts";
 
 export type { Assignment, Experiment, Plan, ServerGroup } from "./experiment.ts";
 export { runtimeArgv } from "./server-command.ts";
@@ -142,8 +145,16 @@ function derive(m: Matrix, a: Assignment, where: Where, fail: Fail): Experiment[
   return { ...a, gpus: g as number, tp: t as number, dp: d as number };
 }
 
-function loadFor(m: Matrix, f: Assignment, where: Where, fail: Fail): LoadConfig {
-  const load: LoadConfig = { ...m.load };
+function loadFor(m: Matrix, f: Experiment["factors"], where: Where, fail: Fail): LoadConfig {
+  // Weak scaling: `{per_gpu: n}` becomes n × gpus here, once per experiment.
+  const section: LoadConfig = {
+    ...m.load,
+    users: resolvePerGpu(m.load.users, f.gpus, true),
+    rate: resolvePerGpu(m.load.rate, f.gpus, false),
+  };
+  if (m.load.sweep && f.sweep_step !== undefined)
+    return sweepStepLoad(section, f.sweep_step as number);
+  const load: LoadConfig = section;
   if (f.users !== undefined) load.users = f.users as number;
   if (f.rate !== undefined) load.rate = f.rate as number;
   if (f.burstiness !== undefined) load.burstiness = f.burstiness as number;
@@ -198,6 +209,8 @@ function assignments(file: MatrixFile, fail: Fail): Source[] {
   const factors = m.factors as Record<string, unknown>;
   const order = factorOrder(file);
   const lists: [FactorName, FactorValue[]][] = order.map((n) => [n, asList(factors[n]) ?? []]);
+  // A sweep is its steps crossed with everything else (config/sweep.ts).
+  if (m.load.sweep) lists.push(["sweep_step", sweepSteps(m.load.sweep)]);
   const assigned = new Set<string>(order);
   m.exclude.forEach((rule, i) => {
     for (const key of Object.keys(rule)) {
@@ -246,6 +259,7 @@ export function expandMatrix(file: MatrixFile): Plan {
   const secret = serverSecret(m.server, m.load);
   if (secret) fail(secret);
   checkLoadMode(file, fail);
+  checkSweep(file, fail);
   checkPrompts(file, fail);
   const sources = assignments(file, fail);
   if (sources.length * m.repeats > MAX_EXPERIMENTS) {

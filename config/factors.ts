@@ -113,6 +113,14 @@ export const FACTORS = {
     code: "pc",
     column: "bool",
   },
+  // A step of a `load.sweep` (config/sweep.ts): 0 synchronous, 1 throughput, 2… rates.
+  sweep_step: {
+    value: z.int().min(0),
+    role: "load",
+    flag: null,
+    code: "sw",
+    column: "int64",
+  },
   sim_serial_fraction: {
     value: z.number().min(0).max(1),
     role: "server",

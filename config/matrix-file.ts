@@ -8,6 +8,7 @@ import { dirname, resolve } from "node:path";
 import { isMap, isScalar, LineCounter, type Node, parseDocument, visit } from "yaml";
 import type { z } from "zod";
 import { ConfigError } from "../common/errors.ts";
+import { mergeUnder } from "./presets.ts";
 import { fieldName, type PathKey, type Problem } from "./problem.ts";
 import { type Matrix, MatrixSchema } from "./schema.ts";
 import { inlineSecretKey } from "./secrets.ts";
@@ -223,8 +224,15 @@ function issueToError(
   });
 }
 
-/** Parse and validate YAML text; `file` is used in messages only. */
-export function parseMatrix(text: string, file: string): MatrixFile {
+/**
+ * Parse and validate YAML text; `file` is used in messages only. `preset`
+ * (config/presets.ts) is merged under the file's contents before validation.
+ */
+export function parseMatrix(
+  text: string,
+  file: string,
+  preset?: Record<string, unknown>,
+): MatrixFile {
   const bytes = Buffer.byteLength(text);
   if (bytes > MAX_MATRIX_BYTES) throw tooLarge(file, bytes);
   const lines = new LineCounter();
@@ -269,7 +277,8 @@ export function parseMatrix(text: string, file: string): MatrixFile {
       column: 1,
     });
   }
-  const rawObject = raw as Record<string, unknown>;
+  const rawObject = (preset ? mergeUnder(preset, raw) : raw) as Record<string, unknown>;
+  raw = rawObject;
   const secret = inlineSecretKey(rawObject);
   if (secret) throw errorAt({ path: file, locate }, secret);
   const parsed = MatrixSchema.safeParse(raw);
@@ -293,7 +302,10 @@ function tooLarge(file: string, bytes: number): ConfigError {
   );
 }
 
-export async function readMatrixFile(file: string): Promise<MatrixFile> {
+export async function readMatrixFile(
+  file: string,
+  preset?: Record<string, unknown>,
+): Promise<MatrixFile> {
   let text: string;
   try {
     // Look before reading: a FIFO would block, a directory or a huge file would not be a matrix.
@@ -322,5 +334,5 @@ export async function readMatrixFile(file: string): Promise<MatrixFile> {
       },
     );
   }
-  return parseMatrix(text, file);
+  return parseMatrix(text, file, preset);
 }

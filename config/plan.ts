@@ -20,6 +20,8 @@ export interface PlanChecks {
    * refused before any server starts.
    */
   readPromptFile?: PromptFileReader;
+  /** A named preset's partial matrix (config/presets.ts), merged under the file. */
+  preset?: Record<string, unknown>;
 }
 
 async function checkPromptFiles(file: MatrixFile, plan: Plan, read: PromptFileReader) {
@@ -51,7 +53,7 @@ export async function loadPlan(
   file: string = DEFAULT_MATRIX,
   checks: PlanChecks = {},
 ): Promise<Plan> {
-  const matrixFile = await readMatrixFile(file);
+  const matrixFile = await readMatrixFile(file, checks.preset);
   const plan = expandMatrix(matrixFile);
   const fail: Fail = (problem) => {
     throw errorAt(matrixFile, problem);

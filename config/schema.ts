@@ -5,7 +5,10 @@
  */
 import { z } from "zod";
 import { FactorsSchema } from "./factors.ts";
+import { SloSchema } from "./slo.ts";
+import { SweepSchema } from "./sweep.ts";
 import { duration, envVarName, positiveInt, positiveNumber } from "./values.ts";
+import { PerGpuSchema } from "./weak-scaling.ts";
 
 // The factors table has its own home; these names stay importable from here.
 export {
@@ -80,14 +83,22 @@ export const LoadSchema = z.strictObject({
   engine: z.enum(["node", "k6"]).default("node"),
   /** closed: a fixed number of users, each sending after the previous reply; open: arrivals at a rate. */
   mode: z.enum(["closed", "open"]).default("closed"),
-  /** closed loop: concurrent users (also a factor). */
-  users: positiveInt.optional(),
+  /**
+   * closed loop: concurrent users (also a factor), or `{per_gpu: n}` for weak
+   * scaling: n × gpus users in each experiment (config/weak-scaling.ts).
+   */
+  users: z.union([positiveInt, PerGpuSchema]).optional(),
   /** closed loop: users started per second during ramp-up (Locust's spawn rate); default all at once. */
   spawn_rate: positiveNumber.optional(),
+  /**
+   * closed loop: multi-turn sessions of this many turns; each turn sends the
+   * conversation so far (load/workload/sessions.ts). 1 = independent requests.
+   */
+  turns: positiveInt.default(1),
   /** closed loop: pause between a user's requests. */
   think_time: duration({ allowZero: true }).default(0),
-  /** open loop: mean requests per second (also a factor). */
-  rate: positiveNumber.optional(),
+  /** open loop: mean requests per second (also a factor), or `{per_gpu: r}` for weak scaling. */
+  rate: z.union([positiveNumber, PerGpuSchema]).optional(),
   /** open loop: inter-arrival distribution, as `vllm bench serve` offers. */
   arrival: z.enum(["constant", "poisson", "gamma"]).default("poisson"),
   /** gamma arrivals: shape factor; 1 = Poisson, < 1 burstier, > 1 smoother. */
@@ -122,35 +133,56 @@ export const LoadSchema = z.strictObject({
   segments: positiveInt.default(1),
   /** k6 engine: stream with xk6-sse (`load/k6/chat-sse.ts`) for TTFT and ITL; needs a k6 built with it. */
   k6_sse: z.boolean().default(false),
+  /** A rate sweep to saturation (config/sweep.ts); needs mode: open. */
+  sweep: SweepSchema.optional(),
 });
 
 // ---------------------------------------------------------------------------
 // prompts
 
+/**
+ * Prefix sharing (prompt lengths only): every prompt starts with one of
+ * `groups` shared prefixes of `prefix` tokens; the drawn length is the part after it.
+ */
+const prefixShape = { prefix: positiveInt.optional(), groups: positiveInt.optional() };
+
 export const TokenDistSchema = z.discriminatedUnion(
   "dist",
   [
-    z.strictObject({ dist: z.literal("fixed"), mean: positiveInt }),
-    z.strictObject({ dist: z.literal("uniform"), min: positiveInt, max: positiveInt }),
+    z.strictObject({ dist: z.literal("fixed"), mean: positiveInt, ...prefixShape }),
+    z.strictObject({
+      dist: z.literal("uniform"),
+      min: positiveInt,
+      max: positiveInt,
+      ...prefixShape,
+    }),
     z.strictObject({
       dist: z.literal("normal"),
       mean: positiveNumber,
       std: z.number().min(0),
       min: positiveInt.optional(),
       max: positiveInt.optional(),
+      ...prefixShape,
     }),
   ],
   { error: "expected dist: fixed, uniform or normal" },
 );
 
 export const FilePromptSetSchema = z.strictObject({
-  /** One prompt a line (`.txt`), or JSONL with `prompt` or `messages` (`.jsonl`); relative to the matrix file. */
+  /**
+   * One prompt a line (`.txt`); JSONL with `prompt` or `messages` and an
+   * optional `output_tokens` (`.jsonl`); ShareGPT conversations (`.json`, the
+   * first human turn is the prompt, its reply's length the output length).
+   * Relative to the matrix file.
+   */
   file: z.string().min(1),
 });
 
 export const SyntheticPromptSetSchema = z.strictObject({
   /** Prompt length in tokens, drawn per prompt from this seeded distribution. */
   tokens: TokenDistSchema,
+  /** Output length (`max_tokens`) per prompt, drawn from this seeded distribution; default: `load.max_tokens`. */
+  output_tokens: TokenDistSchema.optional(),
   /** How many distinct prompts to generate. */
   count: positiveInt.default(256),
   /** Used when the server has no `/tokenize` to calibrate against; recorded as an estimate. */
@@ -186,6 +218,12 @@ export const MatrixSchema = z.strictObject({
       .regex(/^[A-Za-z0-9_-]+$/, { error: "prompt set names use letters, digits, '_' or '-'" }),
     PromptSetSchema,
   ),
+  /**
+   * Latency objectives, e.g. `{ttft_ms_p99: 500, tpot_ms_p99: 50}` (config/slo.ts):
+   * goodput counts requests within the ttft/tpot limits; capacity is the highest
+   * offered rate whose figures meet all of them (analysis/capacity/).
+   */
+  slo: SloSchema.optional(),
   factors: FactorsSchema.default({}),
   exclude: z.array(RuleSchema).default([]),
   include: z.array(RuleSchema).default([]),
@@ -194,7 +232,10 @@ export const MatrixSchema = z.strictObject({
 export type Matrix = z.output<typeof MatrixSchema>;
 export type MatrixInput = z.input<typeof MatrixSchema>;
 export type ServerConfig = z.output<typeof ServerSchema>;
-export type LoadConfig = z.output<typeof LoadSchema>;
+/** The `load` section as written: users and rate may scale with gpus. */
+export type LoadSection = z.output<typeof LoadSchema>;
+/** One experiment's load: every per-GPU value resolved to a number (config/weak-scaling.ts). */
+export type LoadConfig = Omit<LoadSection, "users" | "rate"> & { users?: number; rate?: number };
 export type PromptSetSpec = z.output<typeof PromptSetSchema>;
 export type FilePromptSet = z.output<typeof FilePromptSetSchema>;
 export type SyntheticPromptSet = z.output<typeof SyntheticPromptSetSchema>;

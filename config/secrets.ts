@@ -6,7 +6,7 @@
  */
 import { placeholdersIn } from "./placeholders.ts";
 import type { PathKey, Problem } from "./problem.ts";
-import type { LoadConfig, ServerConfig } from "./schema.ts";
+import type { LoadSection, ServerConfig } from "./schema.ts";
 
 /** Keys that are secrets and must never be written in a matrix. */
 const INLINE_SECRET_KEYS = ["api_key", "apikey", "token", "password", "secret"];
@@ -37,7 +37,10 @@ export function inlineSecretKey(raw: Record<string, unknown>): Problem | undefin
 }
 
 /** A secret in `command`/`args` (inline or as the next element) or in `env`. */
-export function serverSecret(server: ServerConfig, load: LoadConfig): Problem | undefined {
+export function serverSecret(
+  server: ServerConfig,
+  load: Pick<LoadSection, "api_key_env">,
+): Problem | undefined {
   const commandLength = server.command?.length ?? 0;
   const argv = [...(server.command ?? []), ...server.args];
   const at = (i: number): PathKey[] =>

@@ -18,6 +18,7 @@ const FIT_CI = "analysis/fit/bootstrap.ts bootstrapS()";
 const FIT_DERIVED = "analysis/fit/fit-group.ts fitPoints()";
 const FIT_USL = "analysis/fit/usl.ts fitUsl()";
 const FIT_KF = "analysis/fit/karp-flatt.ts karpFlatt()";
+const FIT_GUSTAFSON = "analysis/fit/gustafson.ts fitGustafson()";
 
 const fc = <N extends string>(
   name: N,
@@ -73,6 +74,18 @@ export const FIT_VALUE_COLUMNS = [
   fc("karp_flatt_trend", "string", "`rising`, `falling`, `flat` or `n/a`", FIT_KF),
   fc("karp_flatt_baseline", "string", "X(1) measured at N = 1, or `fitted` X₁", FIT_KF),
   fc("karp_flatt", "string", "e(N) per GPU count, `N:e` `;`-separated", FIT_KF),
+  fc(
+    "gustafson_s",
+    "float64",
+    "Gustafson's serial fraction: S(N) = N − s(N − 1) fitted to the scaled speedups (weak scaling)",
+    FIT_GUSTAFSON,
+  ),
+  fc(
+    "scaled_speedup",
+    "string",
+    "X(N)/X(1) per GPU count above 1, `N:S` `;`-separated (Gustafson's scaled speedup under weak scaling)",
+    FIT_GUSTAFSON,
+  ),
   fc(
     "label",
     "string",

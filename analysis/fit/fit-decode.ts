@@ -52,6 +52,9 @@ const FittedSchema = z.looseObject({
   karp_flatt_trend: z.enum(["rising", "falling", "flat", "n/a"]),
   karp_flatt_baseline: z.enum(["measured", "fitted"]),
   karp_flatt: z.string(),
+  // Absent in fit tables written before Gustafson was reported: decoded as none.
+  gustafson_s: num.optional(),
+  scaled_speedup: z.string().nullable().optional(),
   notes: z.string(),
   points: z.string(),
   experiments: z.string(),
@@ -137,6 +140,10 @@ function fittedGroup(row: TableRow, key: GroupKey, file: string, at: number): Gr
       baseline: r.karp_flatt_baseline,
       trend: r.karp_flatt_trend,
       points: pairs(r.karp_flatt).map(([n, e]) => ({ n, e })),
+    },
+    gustafson: {
+      s: r.gustafson_s ?? null,
+      points: pairs(r.scaled_speedup ?? "").map(([n, speedup]) => ({ n, speedup })),
     },
     notes: stringList(r.notes, "notes", file, at),
   };

@@ -4,6 +4,7 @@
  */
 import { amdahlThroughput, fitAmdahl } from "./amdahl.ts";
 import { bootstrapS } from "./bootstrap.ts";
+import { fitGustafson } from "./gustafson.ts";
 import { karpFlatt } from "./karp-flatt.ts";
 import type { PointsFit } from "./model.ts";
 import { cleanPoints, type ScalingPoint } from "./points.ts";
@@ -34,6 +35,7 @@ export function fitPoints(raw: readonly ScalingPoint[], opts: PointsFitOptions):
   const ci = bootstrapS(points, amdahl, { replicates: opts.bootstrap, seed: opts.seed });
   const usl = fitUsl(points, amdahl);
   const kf = karpFlatt(points, amdahl.x1);
+  const gustafson = fitGustafson(points, amdahl.x1);
   const nMax = distinctN[distinctN.length - 1] as number;
   const notes: string[] = [];
   if (droppedNote) notes.push(droppedNote);
@@ -83,6 +85,7 @@ export function fitPoints(raw: readonly ScalingPoint[], opts: PointsFitOptions):
         trend: kf.trend,
         points: kf.points.map(({ n, e }) => ({ n, e })),
       },
+      gustafson,
       notes,
     },
   };

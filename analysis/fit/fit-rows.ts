@@ -80,6 +80,8 @@ function fittedRow(result: FitResult, g: GroupFit): FitRow {
     karp_flatt_baseline: karpFlatt.baseline,
     // Full precision (String(e) round-trips): the report draws e(N) from this column.
     karp_flatt: karpFlatt.points.map((p) => `${p.n}:${p.e}`).join(";"),
+    gustafson_s: g.gustafson.s,
+    scaled_speedup: g.gustafson.points.map((p) => `${p.n}:${p.speedup}`).join(";"),
     label: g.label,
     ci_note: amdahl.ciNote,
     notes: JSON.stringify(g.notes),

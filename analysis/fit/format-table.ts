@@ -65,6 +65,14 @@ export function formatFitTable(result: FitResult): string {
       const base = g.karpFlatt.baseline === "fitted" ? " (no N=1 run: S against fitted X1)" : "";
       lines.push(`  ${g.label}: ${values} → ${g.karpFlatt.trend}${base}`);
     }
+    lines.push(
+      "",
+      "Gustafson (weak scaling: load grown with N): scaled speedup S(N) = X(N)/X(1), s from S = N − s(N − 1):",
+    );
+    for (const g of result.groups) {
+      const values = g.gustafson.points.map((p) => `N=${p.n} ${num(p.speedup, 3)}`).join(", ");
+      lines.push(`  ${g.label}: ${values} → s = ${num(g.gustafson.s, 4)}`);
+    }
     const notes = result.groups.flatMap((g) => g.notes.map((n) => `  ${g.label}: ${n}`));
     if (notes.length > 0) lines.push("", "Notes:", ...notes);
     if (result.groups.some((g) => g.amdahl.superlinear))

@@ -30,7 +30,11 @@ export function parallelismOf(row: Pick<SummaryRow, "gpus" | "tp" | "dp">): stri
 
 /** The default key: campaign, factor columns present in the file (minus GPU ones), model, parallelism. */
 export function defaultGroupColumns(columns: readonly string[]): string[] {
-  const factors = FACTOR_NAMES.filter((f) => columns.includes(f) && !GPU_COLUMNS.has(f));
+  // A sweep's rates differ per GPU count (they come from its own measurements): its step is the key.
+  const sweep = columns.includes("sweep_step");
+  const factors = FACTOR_NAMES.filter(
+    (f) => columns.includes(f) && !GPU_COLUMNS.has(f) && !(sweep && f === "rate"),
+  );
   return [
     ...(columns.includes("campaign") ? ["campaign"] : []),
     ...factors,

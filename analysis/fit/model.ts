@@ -49,6 +49,12 @@ export interface KarpFlattSummary {
   points: { n: number; e: number }[];
 }
 
+/** Gustafson's reading of the same points (gustafson.ts): what weak scaling is judged by. */
+export interface GustafsonSummary {
+  s: number | null;
+  points: { n: number; speedup: number }[];
+}
+
 /** Every fit of one group's points (fit-group.ts fitPoints()). */
 export interface PointsFit {
   points: ScalingPoint[];
@@ -57,6 +63,7 @@ export interface PointsFit {
   amdahl: AmdahlSummary;
   usl: UslSummary;
   karpFlatt: KarpFlattSummary;
+  gustafson: GustafsonSummary;
   notes: string[];
 }
 

@@ -9,7 +9,13 @@ import { AGG_FILES, aggPath } from "../../formats/agg-layout.ts";
 import { SUMMARY_TABLE } from "../../formats/agg-tables.ts";
 import { readTable, type TableRow } from "../../formats/read-table.ts";
 
-export const METRICS = ["output_tokens_per_s", "requests_per_s", "total_tokens_per_s"] as const;
+/** `capacity_rps`: capacity at an SLO (analysis/capacity/), fitted from `capacitySummary()`'s rows. */
+export const METRICS = [
+  "output_tokens_per_s",
+  "requests_per_s",
+  "total_tokens_per_s",
+  "capacity_rps",
+] as const;
 export type Metric = (typeof METRICS)[number];
 
 const count = z.number().int().positive();

@@ -9,8 +9,11 @@ import { readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { writeFileAtomic } from "../../common/atomic-write.ts";
 import { REPORT_FILES } from "../../formats/agg-layout.ts";
+import type { Slo } from "../capacity/capacity.ts";
+import { capacityRows } from "../capacity/table.ts";
 import { type FitResult, fitsFor, type RunFitsOptions } from "../fit/index.ts";
 import { readSummary } from "../fit/summary.ts";
+import { capacityFigures } from "./capacity-figure.ts";
 import { reportFigures } from "./figures.ts";
 import { type RenderedFigure, reportHtml } from "./html.ts";
 import { readReportInputs } from "./inputs.ts";
@@ -22,6 +25,8 @@ export interface BuildReportOptions extends RunFitsOptions {
   fits?: FitResult;
   /** Told why the stored fit tables were not used, when a fit had to run. */
   log?: (line: string) => void;
+  /** The objectives: with them the report has the capacity chart (capacity-figure.ts). */
+  slo?: Slo;
 }
 
 export interface BuildReportResult {
@@ -57,7 +62,10 @@ export async function buildReport(opts: BuildReportOptions): Promise<BuildReport
     : await fitsFor({ ...opts, summary });
   if (refitted) opts.log?.(`fitted again: ${refitted}`);
   const inputs = await readReportInputs(opts.resultsDir);
-  const figures = reportFigures(fits, summary, inputs);
+  const figures = [
+    ...reportFigures(fits, summary, inputs),
+    ...(opts.slo ? capacityFigures(summary.rows, capacityRows(summary, opts.slo), opts.slo) : []),
+  ];
   const rendered: RenderedFigure[] = [];
   const figs: string[] = [];
   for (const figure of figures) {

@@ -13,6 +13,7 @@ import {
   type PreparedPromptSet,
   parsePromptText,
 } from "../workload/prompts.ts";
+import { countReplyTokens, parseShareGptText } from "./dataset-files.ts";
 import { probeTokenizer } from "./tokenize.ts";
 
 export type { PreparedPromptSet, Prompt } from "../workload/prompts.ts";
@@ -98,9 +99,15 @@ export async function readPromptFile(
   shown: string = path,
 ): Promise<PreparedPromptSet> {
   const text = decodeText(name, shown, await readRegularFile(name, path, shown));
-  const format = extname(path).toLowerCase() === ".jsonl" ? "jsonl" : "lines";
+  const ext = extname(path).toLowerCase();
+  const format = ext === ".jsonl" ? "jsonl" : "lines";
   if (text.trim() === "") {
     throw fault(name, shown, "has only blank lines; expected at least one prompt", { line: 1 });
+  }
+  if (ext === ".json") {
+    // Output lengths are estimated until the runner counts them with the server's tokenizer.
+    const prompts = parseShareGptText(name, text, shown);
+    return { name, source: "file", prompts, tokensEstimated: true };
   }
   const parsed = parsePromptText(text, format);
   if (!parsed.ok) {
@@ -123,16 +130,21 @@ export async function preparePromptSet(
   spec: PromptSetSpec,
   opts: PreparePromptOptions,
 ): Promise<PreparedPromptSet> {
+  const probe = () =>
+    opts.tokenizeUrl ? probeTokenizer(opts.tokenizeUrl, opts.model, opts.apiKey) : null;
   if ("file" in spec) {
-    return readPromptFile(name, promptFilePath(spec.file, opts.baseDir));
+    const set = await readPromptFile(name, promptFilePath(spec.file, opts.baseDir));
+    if (!set.prompts.some((p) => p.conversation)) return set;
+    const counter = await probe();
+    if (!counter) return set;
+    return { ...(await countReplyTokens(set, counter)), tokensEstimated: false };
   }
-  const countTokens = opts.tokenizeUrl
-    ? await probeTokenizer(opts.tokenizeUrl, opts.model, opts.apiKey)
-    : null;
+  const countTokens = await probe();
   try {
     return await buildSyntheticPromptSet({
       name,
       tokens: spec.tokens,
+      ...(spec.output_tokens ? { outputTokens: spec.output_tokens } : {}),
       count: spec.count,
       charsPerToken: spec.chars_per_token,
       seed: opts.seed,

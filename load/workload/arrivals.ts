@@ -14,6 +14,8 @@ export interface ClosedLoopSchedule {
   /** Users started per second; absent = all at once. */
   spawnRate?: number;
   thinkTimeMs: number;
+  /** Multi-turn sessions: each user's requests form conversations of this many turns (sessions.ts). */
+  turns?: number;
 }
 
 export type ArrivalKind = "constant" | "poisson" | "gamma";

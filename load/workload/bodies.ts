@@ -33,7 +33,8 @@ export function buildRequestBody(
   const body: Record<string, unknown> = { model: params.model };
   if (api === "chat") body.messages = promptAsMessages(prompt);
   else body.prompt = promptAsText(prompt);
-  body.max_tokens = params.maxTokens;
+  // A dataset's reply length (or a drawn output length) governs when the set has one.
+  body.max_tokens = prompt.outputTokens ?? params.maxTokens;
   body.temperature = params.temperature;
   body.seed = seed >>> 0;
   body.ignore_eos = params.ignoreEos;

@@ -20,6 +20,14 @@ export interface Prompt {
   messages: ChatMessage[] | null;
   /** Prompt length in tokens when known before sending (synthetic sets); null otherwise. */
   tokens: number | null;
+  /**
+   * The request's `max_tokens` when the set decides it (a dataset's reply
+   * length, JSONL `output_tokens`, a synthetic output distribution); absent:
+   * the experiment's `max_tokens`.
+   */
+  outputTokens?: number;
+  /** The whole conversation from this prompt on (ShareGPT), replayed by multi-turn sessions. */
+  conversation?: ChatMessage[];
 }
 
 export interface PreparedPromptSet {
@@ -31,10 +39,15 @@ export interface PreparedPromptSet {
 }
 
 /** The token-length distribution of a synthetic set (config/schema.ts `TokenDist`). */
-export type TokenDistSpec =
+export type TokenDistSpec = (
   | { dist: "fixed"; mean: number }
   | { dist: "uniform"; min: number; max: number }
-  | { dist: "normal"; mean: number; std: number; min?: number; max?: number };
+  | { dist: "normal"; mean: number; std: number; min?: number; max?: number }
+) & {
+  /** Prefix sharing: every prompt starts with one of `groups` shared prefixes of `prefix` tokens. */
+  prefix?: number;
+  groups?: number;
+};
 
 export type PromptParseResult =
   | { ok: true; prompts: Prompt[] }
@@ -80,14 +93,30 @@ export function parsePromptText(text: string, format: "lines" | "jsonl"): Prompt
     if (!isRecord(value)) {
       return { ok: false, line: lineNo, field: "", message: "expected a JSON object" };
     }
+    const out = value.output_tokens;
+    if (out !== undefined && !(typeof out === "number" && Number.isInteger(out) && out >= 1)) {
+      return {
+        ok: false,
+        line: lineNo,
+        field: "output_tokens",
+        message: "expected a whole number ≥ 1",
+      };
+    }
+    const outputTokens = out === undefined ? {} : { outputTokens: out };
     if (typeof value.prompt === "string" && value.prompt !== "") {
-      prompts.push({ id: `L${lineNo}`, text: value.prompt, messages: null, tokens: null });
+      prompts.push({
+        id: `L${lineNo}`,
+        text: value.prompt,
+        messages: null,
+        tokens: null,
+        ...outputTokens,
+      });
     } else if (value.messages !== undefined) {
       const messages = parseMessages(value.messages);
       if (typeof messages === "string") {
         return { ok: false, line: lineNo, field: "messages", message: messages };
       }
-      prompts.push({ id: `L${lineNo}`, text: null, messages, tokens: null });
+      prompts.push({ id: `L${lineNo}`, text: null, messages, tokens: null, ...outputTokens });
     } else {
       return {
         ok: false,
@@ -198,6 +227,8 @@ export async function calibratePromptText(
 export interface SyntheticOptions {
   name: string;
   tokens: TokenDistSpec;
+  /** Per-prompt `max_tokens` drawn from this distribution; absent: the experiment's. */
+  outputTokens?: TokenDistSpec;
   count: number;
   charsPerToken: number;
   seed: number;
@@ -207,23 +238,51 @@ export interface SyntheticOptions {
   concurrency?: number;
 }
 
-/** A seeded synthetic prompt set: the same seed gives the same prompts. */
+/** The text of about `target` tokens from `words`: calibrated when a tokenizer is at hand. */
+async function textOfTokens(
+  words: readonly string[],
+  target: number,
+  opts: SyntheticOptions,
+): Promise<{ text: string; tokens: number }> {
+  if (opts.countTokens) return calibratePromptText(words, target, opts.countTokens);
+  return { text: estimatedPromptText(words, target, opts.charsPerToken), tokens: target };
+}
+
+/** Word stream of a prompt or a shared prefix: each its own RNG stream, so order cannot matter. */
+const wordsFor = (seed: number, stream: number, tokens: number) =>
+  promptWords(createRng(seed, stream), Math.ceil(tokens * 1.5) + 8);
+
+/**
+ * A seeded synthetic prompt set: the same seed gives the same prompts. With
+ * `prefix`/`groups`, prompt i starts with group (i mod groups)'s shared prefix
+ * and its drawn length is the unique part after it (the workload prefix
+ * caching exists for: vLLM reuses the prefix's KV blocks).
+ */
 export async function buildSyntheticPromptSet(opts: SyntheticOptions): Promise<PreparedPromptSet> {
   const lengthRng = createRng(opts.seed, 0x5eed);
   const lengths = drawTokenLengths(opts.tokens, opts.count, lengthRng);
+  const outputs = opts.outputTokens
+    ? drawTokenLengths(opts.outputTokens, opts.count, createRng(opts.seed, 0x0a7b))
+    : null;
+  const prefixTokens = opts.tokens.prefix ?? 0;
+  const groups = prefixTokens > 0 ? (opts.tokens.groups ?? 1) : 0;
+  const prefixes: { text: string; tokens: number }[] = [];
+  for (let g = 0; g < groups; g++) {
+    prefixes.push(
+      await textOfTokens(wordsFor(opts.seed, 0x20000 + g, prefixTokens), prefixTokens, opts),
+    );
+  }
   const prompts: Prompt[] = new Array(lengths.length);
-  const { countTokens } = opts;
   const make = async (i: number): Promise<void> => {
     const target = lengths[i] as number;
-    // Every prompt has its own word stream, so calibration order cannot matter.
-    const words = promptWords(createRng(opts.seed, 0x10000 + i), Math.ceil(target * 1.5) + 8);
-    if (countTokens) {
-      const { text, tokens } = await calibratePromptText(words, target, countTokens);
-      prompts[i] = { id: `S${i}`, text, messages: null, tokens };
-    } else {
-      const text = estimatedPromptText(words, target, opts.charsPerToken);
-      prompts[i] = { id: `S${i}`, text, messages: null, tokens: target };
-    }
+    const own = await textOfTokens(wordsFor(opts.seed, 0x10000 + i, target), target, opts);
+    const prefix = groups > 0 ? (prefixes[i % groups] as { text: string; tokens: number }) : null;
+    const output = outputs ? { outputTokens: outputs[i] as number } : {};
+    const text = prefix ? `${prefix.text} ${own.text}` : own.text;
+    // Joined texts may tokenize differently at the seam: count the whole when we can.
+    let tokens = own.tokens + (prefix?.tokens ?? 0);
+    if (prefix && opts.countTokens) tokens = await opts.countTokens(text);
+    prompts[i] = { id: `S${i}`, text, messages: null, tokens, ...output };
   };
   let nextIndex = 0;
   const worker = async () => {
@@ -235,7 +294,7 @@ export async function buildSyntheticPromptSet(opts: SyntheticOptions): Promise<P
     name: opts.name,
     source: "synthetic",
     prompts,
-    tokensEstimated: countTokens === undefined,
+    tokensEstimated: opts.countTokens === undefined,
   };
 }
 

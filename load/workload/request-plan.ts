@@ -13,6 +13,7 @@ import { RNG_STREAM } from "./arrivals.ts";
 import { buildRequestBody, type SamplingParams } from "./bodies.ts";
 import type { WorkloadParams } from "./params.ts";
 import type { Prompt } from "./prompts.ts";
+import { sessionTurn } from "./sessions.ts";
 
 /** Closed loop: user `user` (0-based) sending its `k`-th request (0-based). Open loop: arrival `arrival` (0-based). */
 export type RequestSlot =
@@ -57,6 +58,19 @@ export function planRequest(
   const rng = closed
     ? createRng(mixSeed(params.seed, slot.user, slot.k), RNG_STREAM.closedPrompts)
     : createRng(mixSeed(params.seed, slot.arrival), RNG_STREAM.openPrompts);
+  const turns = params.schedule.mode === "closed" ? (params.schedule.turns ?? 1) : 1;
+  if (slot.mode === "closed" && turns > 1) {
+    const t = sessionTurn(params.seed, prompts, slot.user, slot.k, turns, sampling.maxTokens);
+    const sent: Prompt = {
+      id: t.first.id,
+      text: null,
+      messages: t.messages,
+      tokens: null,
+      outputTokens: t.outputTokens,
+    };
+    const body = JSON.stringify(buildRequestBody(params.api, sent, sampling, seed));
+    return { requestId, prompt: sent, promptIndex: t.firstIndex, seed, body };
+  }
   const promptIndex = rng.int(prompts.length);
   const prompt = prompts[promptIndex] as Prompt;
   const body = JSON.stringify(buildRequestBody(params.api, prompt, sampling, seed));

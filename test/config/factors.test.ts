@@ -35,7 +35,14 @@ describe("the factors table", () => {
       if (row.role === "load") expect(row.flag, name).toBeNull();
       else if (name !== "gpus") expect(row.flag, name).toMatch(/^--[a-z][a-z-]+$/);
     }
-    expect(LOAD_FACTORS).toEqual(["users", "rate", "burstiness", "prompt_set", "max_tokens"]);
+    expect(LOAD_FACTORS).toEqual([
+      "users",
+      "rate",
+      "burstiness",
+      "prompt_set",
+      "max_tokens",
+      "sweep_step",
+    ]);
     expect(serverFlags.map(([n]) => n)).not.toContain("gpus");
   });
 

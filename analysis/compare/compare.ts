@@ -1,0 +1,181 @@
+/**
+ * `vscale compare A B`: experiments matched by factors; per matched set and
+ * metric the change B / A − 1 with a bootstrap interval from the raw requests
+ * (bootstrap-change.ts); per scaling group the change in fitted s and, with
+ * an SLO, in capacity (both from each side's agg/summary.parquet, through
+ * the same computeFits() and capacityRows() every other output uses).
+ */
+import { existsSync } from "node:fs";
+import type { Warn } from "../aggregate/ndjson-lines.ts";
+import type { Slo } from "../capacity/capacity.ts";
+import { capacityRows } from "../capacity/table.ts";
+import { computeFits } from "../fit/compute.ts";
+import type { GroupKey } from "../fit/model.ts";
+import { readSummary, type Summary, summaryPath } from "../fit/summary.ts";
+import {
+  bootstrapChanges,
+  type Change,
+  COMPARE_METRICS,
+  type CompareMetric,
+  isRegression,
+} from "./bootstrap-change.ts";
+import { readSide, type Side } from "./read-sides.ts";
+
+export interface CompareOptions {
+  a: string;
+  b: string;
+  /** A regression is a change worse than this fraction (0.05 = 5%) whose interval excludes 0. */
+  threshold: number;
+  bootstrap: number;
+  seed: number;
+  slo?: Slo;
+  warn: Warn;
+}
+
+export interface MetricChange extends Change {
+  metric: CompareMetric;
+  regression: boolean;
+}
+
+export interface MatchedSet {
+  key: string;
+  experimentsA: string[];
+  experimentsB: string[];
+  changes: MetricChange[];
+}
+
+export interface GroupChange {
+  /** The scaling group without its campaign (what both sides share). */
+  group: string;
+  gpus: number | null;
+  what: "s" | "capacity_rps";
+  a: number | null;
+  b: number | null;
+  /** s: B − A; capacity: B / A − 1. */
+  change: number | null;
+  regression: boolean;
+}
+
+export interface Comparison {
+  a: string;
+  b: string;
+  threshold: number;
+  matched: MatchedSet[];
+  onlyA: string[];
+  onlyB: string[];
+  groups: GroupChange[];
+  regressions: number;
+}
+
+const withoutCampaign = (key: GroupKey) =>
+  Object.entries(key)
+    .filter(([k, v]) => k !== "campaign" && v !== null && v !== "")
+    .map(([k, v]) => `${k}=${v}`)
+    .join(" ");
+
+async function sideSummary(side: Side, warn: Warn): Promise<Summary | null> {
+  if (!existsSync(summaryPath(side.resultsDir))) {
+    warn(
+      `${side.path}: no agg/summary.parquet (run vscale aggregate): fitted s and capacity not compared`,
+    );
+    return null;
+  }
+  const summary = await readSummary(side.resultsDir);
+  if (side.campaign === undefined) return summary;
+  return { ...summary, rows: summary.rows.filter((r) => r.campaign === side.campaign) };
+}
+
+function groupChanges(a: Summary, b: Summary, opts: CompareOptions): GroupChange[] {
+  const out: GroupChange[] = [];
+  const fitOf = (s: Summary) => {
+    try {
+      return computeFits(s, { bootstrap: 0, seed: opts.seed });
+    } catch (error) {
+      opts.warn(`fits: ${error instanceof Error ? error.message : String(error)}`);
+      return null;
+    }
+  };
+  const [fa, fb] = [fitOf(a), fitOf(b)];
+  if (fa && fb) {
+    const sB = new Map(fb.groups.map((g) => [withoutCampaign(g.key), g.amdahl.s]));
+    for (const g of fa.groups) {
+      const group = withoutCampaign(g.key);
+      const sb = sB.get(group);
+      if (sb === undefined) continue;
+      const change = sb - g.amdahl.s;
+      // A larger serial fraction is worse scaling: a regression when it grows by the threshold.
+      out.push({
+        group,
+        gpus: null,
+        what: "s",
+        a: g.amdahl.s,
+        b: sb,
+        change,
+        regression: change > opts.threshold,
+      });
+    }
+  }
+  if (opts.slo) {
+    const cb = new Map(
+      capacityRows(b, opts.slo).map((r) => [
+        `${withoutCampaign(r.key)}|${r.gpus}`,
+        r.result.capacity,
+      ]),
+    );
+    for (const r of capacityRows(a, opts.slo)) {
+      const group = withoutCampaign(r.key);
+      const before = r.result.capacity;
+      const after = cb.get(`${group}|${r.gpus}`);
+      if (after === undefined) continue;
+      const change = before !== null && after !== null && before > 0 ? after / before - 1 : null;
+      out.push({
+        group,
+        gpus: r.gpus,
+        what: "capacity_rps",
+        a: before,
+        b: after,
+        change,
+        regression:
+          (change !== null && change < -opts.threshold) || (before !== null && after === null),
+      });
+    }
+  }
+  return out;
+}
+
+export async function compareResults(opts: CompareOptions): Promise<Comparison> {
+  const [a, b] = [await readSide(opts.a, opts.warn), await readSide(opts.b, opts.warn)];
+  const matched: MatchedSet[] = [];
+  for (const [key, sa] of a.sets) {
+    const sb = b.sets.get(key);
+    if (!sb) continue;
+    const changes = bootstrapChanges(sa.sample, sb.sample, opts.bootstrap, opts.seed);
+    matched.push({
+      key,
+      experimentsA: sa.experiments,
+      experimentsB: sb.experiments,
+      changes: COMPARE_METRICS.map((metric) => ({
+        metric,
+        ...changes[metric],
+        regression: isRegression(metric, changes[metric], opts.threshold),
+      })),
+    });
+  }
+  const onlyA = [...a.sets.keys()].filter((k) => !b.sets.has(k));
+  const onlyB = [...b.sets.keys()].filter((k) => !a.sets.has(k));
+  const [sumA, sumB] = [await sideSummary(a, opts.warn), await sideSummary(b, opts.warn)];
+  const groups = sumA && sumB ? groupChanges(sumA, sumB, opts) : [];
+  const regressions =
+    matched.reduce((n, m) => n + m.changes.filter((c) => c.regression).length, 0) +
+    groups.filter((g) => g.regression).length;
+  return {
+    a: opts.a,
+    b: opts.b,
+    threshold: opts.threshold,
+    matched,
+    onlyA,
+    onlyB,
+    groups,
+    regressions,
+  };
+}

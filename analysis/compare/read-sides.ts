@@ -1,0 +1,115 @@
+/**
+ * One side of a comparison, read from raw results: every experiment under a
+ * results directory (all its campaigns) or a campaign directory, keyed by its
+ * factors (repeats pooled), with its in-window ok requests as samples for the
+ * bootstrap. Records are read through formats/request-record.ts, the window
+ * rule is stats/request-window.ts's; malformed lines are warned about and skipped.
+ */
+import { existsSync } from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
+import { DataError } from "../../common/errors.ts";
+import { RAW_FILES } from "../../formats/raw-layout.ts";
+import { RequestRecordSchema } from "../../formats/request-record.ts";
+import { inWindow, type Window } from "../../stats/request-window.ts";
+import { readNdjson, type Warn } from "../aggregate/ndjson-lines.ts";
+import { discoverExperiments, type RawExperiment } from "../aggregate/raw-experiments.ts";
+import type { SideSample } from "./bootstrap-change.ts";
+
+export interface Side {
+  /** The path as given. */
+  path: string;
+  resultsDir: string;
+  campaign: string | undefined;
+  /** factor key → pooled samples and the experiments behind them. */
+  sets: Map<
+    string,
+    { factors: Record<string, unknown>; sample: SideSample; experiments: string[] }
+  >;
+}
+
+/** Bins per window for the throughput block bootstrap: about a second each, 5 to 200. */
+function binCount(windowS: number): number {
+  return Math.min(200, Math.max(5, Math.round(windowS)));
+}
+
+/** `results/` (has raw/) or `results/raw/<campaign>` (has experiment folders). */
+export function locateSide(path: string): { resultsDir: string; campaign: string | undefined } {
+  if (existsSync(join(path, "raw"))) return { resultsDir: path, campaign: undefined };
+  const parent = dirname(resolve(path));
+  if (basename(parent) === "raw" && existsSync(path)) {
+    return { resultsDir: dirname(parent), campaign: basename(path) };
+  }
+  throw new DataError(
+    "is neither a results directory (with raw/) nor a campaign (results/raw/<name>)",
+    {
+      file: path,
+    },
+  );
+}
+
+/**
+ * The factor key of an experiment: every factor, sorted, so YAML order never
+ * matters. A sweep step's rate is measured, not chosen, so its step is the key.
+ */
+export function factorKey(factors: Record<string, unknown>): string {
+  const sweep = factors.sweep_step !== undefined;
+  return Object.keys(factors)
+    .filter((k) => !(sweep && k === "rate"))
+    .sort()
+    .map((k) => `${k}=${String(factors[k])}`)
+    .join(" ");
+}
+
+async function addExperiment(exp: RawExperiment, sample: SideSample, warn: Warn): Promise<void> {
+  const t = exp.info.times;
+  if (t.window_start_us === null || t.window_end_us === null) {
+    warn(`${exp.dir}: no measurement window recorded; experiment left out`);
+    return;
+  }
+  const window: Window = { startUs: t.window_start_us, endUs: t.window_end_us };
+  const windowS = (window.endUs - window.startUs) / 1e6;
+  const bins = binCount(windowS);
+  const binTokens = new Array<number>(bins).fill(0);
+  const file = join(exp.dir, RAW_FILES.requests);
+  if (!existsSync(file)) {
+    warn(`${file}: missing; experiment left out`);
+    return;
+  }
+  for await (const { row: r } of readNdjson(file, RequestRecordSchema, warn)) {
+    if (!r.ok || !inWindow(r, window)) continue;
+    if (r.ttft_ms !== null) sample.ttftMs.push(r.ttft_ms);
+    if (r.tpot_ms !== null) sample.tpotMs.push(r.tpot_ms);
+    if (r.e2e_ms !== null) sample.e2eMs.push(r.e2e_ms);
+    const bin = Math.min(
+      bins - 1,
+      Math.floor(((r.end_us - window.startUs) / 1e6 / windowS) * bins),
+    );
+    binTokens[bin] = (binTokens[bin] as number) + (r.output_tokens ?? 0);
+  }
+  for (const tokens of binTokens) sample.binRates.push(tokens / (windowS / bins));
+}
+
+export async function readSide(path: string, warn: Warn): Promise<Side> {
+  const { resultsDir, campaign } = locateSide(path);
+  const { experiments, skipped } = await discoverExperiments(resultsDir, {
+    ...(campaign !== undefined ? { campaign } : {}),
+  });
+  for (const s of skipped) warn(`${s.id}: skipped (${s.reason})`);
+  const sets: Side["sets"] = new Map();
+  for (const exp of experiments) {
+    if (exp.status.status !== "ok") {
+      warn(`${exp.dir}: status ${exp.status.status}; left out of the comparison`);
+      continue;
+    }
+    const key = factorKey(exp.info.factors);
+    const set = sets.get(key) ?? {
+      factors: exp.info.factors,
+      sample: { ttftMs: [], tpotMs: [], e2eMs: [], binRates: [] },
+      experiments: [],
+    };
+    await addExperiment(exp, set.sample, warn);
+    set.experiments.push(`${exp.info.campaign}/${exp.info.experiment_id}`);
+    sets.set(key, set);
+  }
+  return { path, resultsDir, campaign, sets };
+}

@@ -1,0 +1,26 @@
+/**
+ * Weak scaling (Gustafson): a load that grows with the GPU count, written
+ * `users: {per_gpu: 16}` or `rate: {per_gpu: 4}` in the `load` section; each
+ * experiment gets per_gpu × gpus. The fit then reads the throughput ratio
+ * X(N)/X(1) as Gustafson's scaled speedup (analysis/fit/gustafson.ts).
+ */
+import { z } from "zod";
+import { positiveNumber } from "./values.ts";
+
+export const PerGpuSchema = z.strictObject({ per_gpu: positiveNumber });
+export type PerGpu = z.output<typeof PerGpuSchema>;
+
+export function isPerGpu(value: unknown): value is PerGpu {
+  return typeof value === "object" && value !== null && "per_gpu" in value;
+}
+
+/** A value for `gpus` GPUs: per-GPU values multiplied (users rounded to a whole number, at least 1). */
+export function resolvePerGpu(
+  value: number | PerGpu | undefined,
+  gpus: number,
+  whole: boolean,
+): number | undefined {
+  if (value === undefined || typeof value === "number") return value;
+  const v = value.per_gpu * gpus;
+  return whole ? Math.max(1, Math.round(v)) : v;
+}

@@ -1,0 +1,159 @@
+/**
+ * Planted truth on the simulator, through real processes: two campaigns
+ * sweep to saturation, B's simulated GPU half as fast (`--sim-time-scale`
+ * 0.2 → 0.1). The sweep's throughput step must find B's saturation rate at
+ * half A's, capacity at the SLO must scale the same way, `vscale fit
+ * --metric capacity` must run on it, and `vscale compare` must find no
+ * regression of A against itself and B's slowdown with the right sign and size.
+ */
+import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ExperimentInfoSchema, RAW_FILES } from "../../formats/raw-layout.ts";
+import { type CliRun, readJson, runCli, tempDir, writeMatrix } from "./helpers.ts";
+
+const matrix = (name: string, timeScale: number) => `
+campaign: ${name}
+seed: 3
+server:
+  kind: sim
+  model: m
+  port: auto
+  health_timeout: 30s
+  start_estimate: 1s
+  args: [--sim-time-scale, "${timeScale}", --max-num-seqs, "16"]
+load:
+  engine: node
+  mode: open
+  warmup: 500ms
+  duration: 3s
+  max_tokens: 16
+  timeout: 10s
+  sweep: {rates: 3, max_users: 48}
+slo: {ttft_ms_p99: 1000}
+prompts:
+  short: { file: prompts.txt }
+factors:
+  gpus: [1]
+`;
+
+let dir: Awaited<ReturnType<typeof tempDir>>;
+const runs: Record<string, CliRun> = {};
+const results = (name: string) => join(dir.path, name, "results");
+
+beforeAll(async () => {
+  dir = await tempDir("sweep");
+  for (const [name, scale] of [
+    // Slow simulated GPUs keep the harness's own CPU small next to the modelled step times.
+    ["a", 0.2],
+    ["b", 0.1],
+  ] as const) {
+    const file = await writeMatrix(dir.path, matrix(name, scale));
+    runs[name] = await runCli(["campaign", file, "--results", results(name)]);
+  }
+}, 120_000);
+afterAll(() => dir.remove());
+
+const info = async (name: string, step: number) =>
+  ExperimentInfoSchema.parse(
+    await readJson(join(results(name), "raw", name, `g1-tp1-sw${step}-r1`, RAW_FILES.experiment)),
+  );
+
+const capacityOf = async (name: string) => {
+  const [header, row] = (await readFile(join(results(name), "agg", "capacity.csv"), "utf8"))
+    .trim()
+    .split("\n")
+    .map((l) => l.split(","));
+  return Number(row![header!.indexOf("capacity_rps")]);
+};
+
+describe("a sweep to saturation and capacity at the SLO", () => {
+  it("runs synchronous, throughput, then rates between them", async () => {
+    for (const name of ["a", "b"]) {
+      expect(runs[name]!.code, runs[name]!.stderr).toBe(0);
+      expect((await info(name, 0)).load).toMatchObject({ mode: "closed", users: 1 });
+      expect((await info(name, 1)).load).toMatchObject({ mode: "closed", users: 48 });
+      // Later steps may be left out when the sweep stops early (a busy host saturates sooner).
+      const ran = [2, 3, 4].filter((s) =>
+        existsSync(join(results(name), "raw", name, `g1-tp1-sw${s}-r1`)),
+      );
+      expect(ran[0]).toBe(2);
+      const rates = await Promise.all(ran.map(async (s) => (await info(name, s)).load.rate!));
+      for (let i = 1; i < rates.length; i++) expect(rates[i - 1]).toBeLessThan(rates[i]!);
+      if (ran.length < 3) expect(runs[name]!.stdout).toMatch(/not run \(sweep stopped at step/);
+    }
+  });
+
+  // Tolerances: 3 s windows hold a few waves of 48 closed-loop users, so one
+  // throughput measurement is good to about ±25% (the bench runs longer ones).
+  it("finds B's saturation rate at half A's (±25%), and so its capacity (±30%)", async () => {
+    // Step 2's rate is r_sync + (r_max − r_sync)/3: both halve with a half-speed GPU.
+    const top = async (name: string) => (await info(name, 2)).load.rate!;
+    expect(Math.abs((await top("b")) / (await top("a")) / 0.5 - 1)).toBeLessThan(0.25);
+    const [ca, cb] = [await capacityOf("a"), await capacityOf("b")];
+    expect(ca).toBeGreaterThan(0);
+    expect(Math.abs(cb / ca / 0.5 - 1)).toBeLessThan(0.3);
+    expect(runs.a!.stdout).toMatch(/capacity at ttft_ms_p99 ≤ 1000:/);
+    // The report's capacity chart: the percentile per rate, the SLO rule, the capacity marked.
+    const report = await readFile(join(results("a"), "report.html"), "utf8");
+    expect(report).toContain("Capacity at the SLO");
+    const svg = await readFile(join(results("a"), "figs", "capacity-1.svg"), "utf8");
+    expect(svg).toContain("ttft_ms_p99 against offered rate");
+  });
+
+  it("fits on capacity with vscale fit --metric capacity", async () => {
+    const fit = await runCli([
+      "fit",
+      "--results",
+      results("a"),
+      "--metric",
+      "capacity",
+      "--slo",
+      "ttft_ms_p99=1000",
+    ]);
+    // One GPU count cannot be fitted; the capacity summary reached the fit and said so.
+    expect(fit.code, fit.stderr).toBe(0);
+    expect(fit.stdout).toMatch(/1 distinct GPU count/);
+    const missing = await runCli(["fit", "--results", results("a"), "--metric", "capacity"]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/--slo: --metric capacity needs the objectives/);
+  });
+
+  it("compare: no regression against itself; B's slowdown found with its sign and size", async () => {
+    const self = await runCli(["compare", results("a"), results("a"), "--bootstrap", "200"]);
+    expect(self.code, self.stdout + self.stderr).toBe(0);
+    expect(self.stdout).toMatch(/no regressions/);
+
+    const html = join(dir.path, "compare.html");
+    const ab = await runCli([
+      "compare",
+      join(results("a"), "raw", "a"),
+      join(results("b"), "raw", "b"),
+      "--bootstrap",
+      "200",
+      "--slo",
+      "ttft_ms_p99=1000",
+      "--html",
+      html,
+    ]);
+    expect(ab.code, ab.stdout + ab.stderr).toBe(1);
+    const line = (step: number, metric: string) => {
+      const block = ab.stdout.split(/\n {2}(?=\S)/).find((b) => b.includes(`sweep_step=${step} `))!;
+      const l = block.split("\n").find((x) => x.trim().startsWith(metric))!;
+      return {
+        change: Number(/([+-]\d+\.\d)%/.exec(l)![1]) / 100,
+        regression: l.includes("REGRESSION"),
+      };
+    };
+    // Half the speed: each token of a lone request takes twice as long (a tight interval)…
+    const tpot = line(0, "tpot_ms_p50");
+    expect(tpot.regression).toBe(true);
+    expect(Math.abs(tpot.change - 1)).toBeLessThan(0.2);
+    // …and the throughput step's tokens/s halve (its interval is wide: users finish in waves).
+    const tput = line(1, "output_tokens_per_s");
+    expect(Math.abs(tput.change - -0.5)).toBeLessThan(0.25);
+    expect(ab.stdout).toMatch(/capacity_rps .* g1: .*-\d+\.\d%\s+REGRESSION/);
+    expect(await readFile(html, "utf8")).toContain("regression");
+  });
+});
