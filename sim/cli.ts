@@ -135,12 +135,24 @@ export const SERVE_FLAGS: Record<string, FlagSpec> = {
     kind: "duration",
     help: "e.g. 5s: not listening until then",
   },
+  "--sim-schedule-delay-ms": {
+    key: "simScheduleDelayMs",
+    kind: "float",
+    help: "add MS modelled ms to every step's schedule phase (÷ --sim-time-scale)",
+  },
   "--sim-stats-interval": {
     key: "statsIntervalMs",
     kind: "duration",
     help: "stats log interval (default 1m)",
   },
 };
+
+/** Environment variables that switch the server's profilers on, and the option each sets. */
+export const PROFILER_ENV = [
+  ["VLLM_TORCH_PROFILER_DIR", "torchProfilerDir"],
+  ["VLLM_PROFILING_DIR", "profilingDir"],
+  ["VLLM_STEP_STATS_DIR", "stepStatsDir"],
+] as const satisfies readonly (readonly [string, keyof SimOptionsInput])[];
 
 const SHORT_FLAGS: Record<string, string> = {
   "-tp": "--tensor-parallel-size",
@@ -328,6 +340,8 @@ export function parseServeArgs(
     );
   }
   if (options.apiKey === undefined && env.VLLM_API_KEY) options.apiKey = env.VLLM_API_KEY;
+  // Profilers are switched on by environment, as in vLLM (vllm/envs.py) and profilemate.
+  for (const [name, key] of PROFILER_ENV) if (env[name]) options[key] = env[name];
   return { options: { ...options, model: model ?? "" } as SimOptionsInput, warnings, help };
 }
 

@@ -75,6 +75,20 @@ export const SimOptionsSchema = z.strictObject({
   simStallMs: z.number().min(0).default(0),
   simTruncateRate: probability.default(0),
   simStartupDelayMs: z.number().min(0).default(0),
+  /** Modelled ms added to every step's schedule phase (a slowed scheduler), ÷ simTimeScale. */
+  simScheduleDelayMs: z.number().min(0).default(0),
+  /**
+   * `VLLM_TORCH_PROFILER_DIR`: enables `POST /start_profile` / `/stop_profile`, which write a
+   * chrome trace of the modelled steps there (vllm/entrypoints/serve/profile/api_router.py).
+   */
+  torchProfilerDir: z.string().min(1).optional(),
+  /** `VLLM_PROFILING_DIR`: a profilemate session (seed 003) written there at clean shutdown. */
+  profilingDir: z.string().min(1).optional(),
+  /**
+   * `VLLM_STEP_STATS_DIR` (our name): seed 000's `execution_stats_*.csv`, written there at
+   * clean shutdown (the seed's patch writes `./execution_step_data/train/`).
+   */
+  stepStatsDir: z.string().min(1).optional(),
   /** Interval of the stats log line (vLLM logs every 10 s; a server log per minute is enough here). */
   statsIntervalMs: z.number().positive().default(60_000),
   /** Keep every step's timing in memory for inspection (tests). */

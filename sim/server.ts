@@ -22,6 +22,7 @@ import {
   resolveSimOptions,
   type SimOptions,
 } from "./options.ts";
+import { ServerProfilers } from "./profiling/recorder.ts";
 import { TokenStreamBridge } from "./token-bridge.ts";
 
 export type { SimOptions } from "./options.ts";
@@ -105,8 +106,16 @@ export async function startSimServer(
           serialFraction: sim.simSerialFraction ?? 0,
           fitted: sim.stepProfile ?? undefined,
           timeScale: sim.simTimeScale,
+          scheduleDelayMs: sim.simScheduleDelayMs,
         },
       }),
+  );
+  const profilers = new ServerProfilers(
+    sim,
+    (engines[0] as Engine).config.cost,
+    engines.length,
+    log,
+    now,
   );
   const lanesOf = (replica: number) => engines.slice(replica * pp, (replica + 1) * pp);
   const loops = engines.map(
@@ -166,6 +175,7 @@ export async function startSimServer(
         tokenIds: outcome.tokens.map((t) => t.seq.id),
       });
     }
+    profilers.onStep(lane, replica, engines[lane] as Engine, plan, outcome);
     bridge.onStep(lane, plan, outcome);
   }
 
@@ -212,6 +222,7 @@ export async function startSimServer(
       bridge.size,
       loops.flatMap((loop) => loop.jitterSamples()),
     ],
+    profiler: profilers.torchEnabled ? profilers : undefined,
     resetStats: () => {
       Object.assign(statsWindow, { steps: 0, generationTokens: 0, startMs: now() });
       for (const loop of loops) loop.resetJitter();
@@ -320,6 +331,8 @@ export async function startSimServer(
         server.closeIdleConnections();
         setTimeout(() => server.closeAllConnections(), 200).unref();
       });
+      // profilemate and seed 000 write at exit: only a clean shutdown leaves their files.
+      await profilers.close();
     },
   };
 }

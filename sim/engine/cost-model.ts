@@ -53,6 +53,12 @@ export interface CostModelParams {
    * pass crosses PP − 1 stage boundaries (one activation send each).
    */
   pipelineParallelSize?: number;
+  /**
+   * Extra modelled ms added to every step's schedule phase (`--sim-schedule-delay-ms`): a
+   * slowed scheduler. Divided by timeScale like every modelled duration, so the share of
+   * the step it takes does not depend on the time scale.
+   */
+  scheduleDelayMs?: number;
 }
 
 /** One activation hand-off between pipeline stages, ms (NVLink-class p2p of a step's hidden states). */
@@ -80,6 +86,7 @@ export function stepCost(params: CostModelParams, batch: BatchShape): StepCost {
   const pp = params.pipelineParallelSize ?? 1;
   const scale = 1 / timeScale;
   const ppMs = (pp - 1) * PP_SEND_MS;
+  const delay = params.scheduleDelayMs ?? 0;
   if (params.fitted) {
     const x: StepFeatures = { ...batch, tp: n };
     const execute = fittedExecuteMs(params.fitted, x) + ppMs;
@@ -91,22 +98,22 @@ export function stepCost(params: CostModelParams, batch: BatchShape): StepCost {
       : stepShare * PHASE_SPLIT.schedule;
     const updateMs = update ? Math.max(0, partMs(update, x)) : stepShare * PHASE_SPLIT.update;
     return {
-      scheduleMs: scheduleMs * scale,
+      scheduleMs: (scheduleMs + delay) * scale,
       executeMs: execute * scale,
       updateMs: updateMs * scale,
       commMs: ppMs * scale,
-      totalMs: (scheduleMs + execute + updateMs) * scale,
+      totalMs: (scheduleMs + delay + execute + updateMs) * scale,
     };
   }
   const comm = commMs(profile, n, batch) + ppMs;
   const execute = executeMsAtTp1(profile, batch) * (s + (1 - s) / n) + comm;
   const stepMs = execute / PHASE_SPLIT.execute;
   return {
-    scheduleMs: stepMs * PHASE_SPLIT.schedule * scale,
+    scheduleMs: (stepMs * PHASE_SPLIT.schedule + delay) * scale,
     executeMs: execute * scale,
     updateMs: stepMs * PHASE_SPLIT.update * scale,
     commMs: comm * scale,
-    totalMs: stepMs * scale,
+    totalMs: (stepMs + delay) * scale,
   };
 }
 

@@ -65,6 +65,10 @@ export interface StepPlan {
   cost: StepCost;
   /** Sequences preempted while planning this step. */
   preempted: number;
+  /** Their ids, in preemption order (the profilers' preemption events). */
+  preemptedIds: string[];
+  /** Requests scheduled for the first time (seed 000's `scheduled_new_reqs`). */
+  newRequests: number;
   /** Prompt tokens looked up / found in the prefix cache this step. */
   prefixQueries: number;
   prefixHits: number;
@@ -166,6 +170,8 @@ export class Engine {
     let budget = cfg.maxNumBatchedTokens;
     const chunks: ScheduledChunk[] = [];
     let preempted = 0;
+    const preemptedIds: string[] = [];
+    let newRequests = 0;
     let prefixQueries = 0;
     let prefixHits = 0;
 
@@ -182,6 +188,7 @@ export class Engine {
         const victim = this.running.pop() as Sequence;
         this.preempt(victim);
         preempted++;
+        preemptedIds.push(victim.id);
         if (victim === seq) {
           scheduled = false;
           break;
@@ -227,6 +234,7 @@ export class Engine {
       seq.status = "running";
       // A step starts on the modelled clock, which may precede a request admitted while the
       // previous step's tokens were handled; its queue time is never negative.
+      if (seq.firstScheduledMs === undefined) newRequests++;
       seq.firstScheduledMs ??= Math.max(nowMs, seq.arrivalMs);
       this.running.push(seq);
       chunks.push({ seq, tokens });
@@ -246,6 +254,8 @@ export class Engine {
       batch,
       cost: stepCost(cfg.cost, batch),
       preempted,
+      preemptedIds,
+      newRequests,
       prefixQueries,
       prefixHits,
       rejected,

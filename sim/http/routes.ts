@@ -43,6 +43,8 @@ export interface RouteDeps {
   ): void;
   stats(): Parameters<typeof simStatsBody>;
   resetStats(): void;
+  /** The torch profiler's endpoints; absent unless VLLM_TORCH_PROFILER_DIR is set. */
+  profiler?: { startProfile(): void; stopProfile(): Promise<unknown> } | undefined;
 }
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<void> | void;
@@ -87,6 +89,25 @@ export function createRouter(deps: RouteDeps): (req: IncomingMessage, res: Serve
     "/v1/chat/completions": ["POST", generate("chat")],
     "/v1/completions": ["POST", generate("completion")],
   };
+  const profiler = deps.profiler;
+  if (profiler) {
+    // vllm/entrypoints/serve/profile/api_router.py (v0.16.0) includes these routes only when a
+    // profiler is configured; both answer an empty 200 once the profiler has started / flushed.
+    routes["/start_profile"] = [
+      "POST",
+      (_req, res) => {
+        profiler.startProfile();
+        res.writeHead(200, { "content-length": 0 }).end();
+      },
+    ];
+    routes["/stop_profile"] = [
+      "POST",
+      async (_req, res) => {
+        await profiler.stopProfile();
+        res.writeHead(200, { "content-length": 0 }).end();
+      },
+    ];
+  }
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = new URL(req.url ?? "/", "http://sim").pathname;
