@@ -43,6 +43,8 @@ export interface StartGroupOptions {
   signal?: AbortSignal;
   /** How long to wait after SIGTERM before SIGKILL. */
   stopGraceMs?: number;
+  /** Set for this process on top of the group's env (the profilers' folders). */
+  extraEnv?: Record<string, string>;
 }
 
 /** `${NAME}` values copied from the runner's environment; a missing one is a ConfigError. */
@@ -153,6 +155,7 @@ export async function startGroupServer(
   const env: NodeJS.ProcessEnv = {
     ...(options.env ?? process.env),
     ...resolveGroupEnv(group, options.env ?? process.env),
+    ...options.extraEnv,
   };
   // vLLM and the simulator both read the key from VLLM_API_KEY (vllm/envs.py): the
   // environment, unlike argv, is not world-readable through `ps` or /proc/<pid>/cmdline.

@@ -20,6 +20,12 @@ import { probeGpus } from "./gpu-sampler.ts";
 import { gpusInUse } from "./gpus-in-use.ts";
 import { resolveGroupEnv, type StartedServer, startGroupServer } from "./group-server.ts";
 import { DEFAULT_STOP_GRACE_MS, stopAllGroups } from "./process-group.ts";
+import {
+  collectServerProfiles,
+  createProfileDirs,
+  type ProfileDirs,
+  type RanExperiment,
+} from "./profile-capture.ts";
 import { createProgress, type ProgressReporter } from "./progress.ts";
 import { buildExperimentInfo, ExperimentWriter } from "./raw-writer.ts";
 import { type ReapNote, reapOrphans } from "./reap.ts";
@@ -145,6 +151,8 @@ export async function runCampaign(plan: Plan, options: CampaignOptions): Promise
   const gpu = await probeGpus(env);
   const prompts = new Map<string, PreparedPromptSet>();
   const warnedKeyInArgv = new Set<string>();
+  /** Servers started with profilers on, and the experiments each ran. */
+  const profiled = new Map<StartedServer, { dirs: ProfileDirs; ran: RanExperiment[] }>();
   const aborted = () => options.signal?.aborted === true;
   progress.start(toRun.length);
   try {
@@ -178,13 +186,20 @@ export async function runCampaign(plan: Plan, options: CampaignOptions): Promise
         : `server ${group.id}: starting (${group.gpus} GPU${group.gpus > 1 ? "s" : ""})`,
     );
     const t = performance.now();
+    // `load.profile`: this process's profilers write into its own folder (profile-capture.ts).
+    const profiling =
+      plan.matrix.load.profile && group.kind !== "external"
+        ? await createProfileDirs(campaignDir, group.id)
+        : undefined;
     const server = await startGroupServer(group, {
       campaignDir,
       apiKey,
       env,
       signal: options.signal,
       stopGraceMs: options.stopGraceMs,
+      ...(profiling ? { extraEnv: profiling.env } : {}),
     });
+    if (profiling) profiled.set(server, { dirs: profiling.dirs, ran: [] });
     result.serverTimings.push({ groupId: group.id, startMs: performance.now() - t, stopMs: 0 });
     return server;
   }
@@ -194,6 +209,25 @@ export async function runCampaign(plan: Plan, options: CampaignOptions): Promise
     await server.stop(reason);
     const timing = result.serverTimings.findLast((s) => s.groupId === server.groupId);
     if (timing) timing.stopMs = performance.now() - t;
+    const profiles = profiled.get(server);
+    if (!profiles) return;
+    profiled.delete(server);
+    const notes = await collectServerProfiles({
+      resultsDir: options.resultsDir,
+      campaign: plan.campaign,
+      groupId: server.groupId,
+      dirs: profiles.dirs,
+      ran: profiles.ran,
+    }).catch((error: unknown) => [`cannot collect profiles: ${message(error)}`]);
+    for (const note of notes) progress.note(`server ${server.groupId}: profiles: ${note}`);
+  }
+
+  function profileInput(server: StartedServer) {
+    const profiles = profiled.get(server);
+    const slice = plan.matrix.load.profile;
+    return profiles && slice
+      ? { profile: { dirs: profiles.dirs, slice: { atMs: slice.at, forMs: slice.for } } }
+      : {};
   }
 
   async function promptSetFor(e: Experiment, url: string): Promise<PreparedPromptSet> {
@@ -320,6 +354,13 @@ export async function runCampaign(plan: Plan, options: CampaignOptions): Promise
           env,
           signal: options.signal,
           onProgress: (c) => progress.experimentUpdate(c),
+          ...profileInput(server),
+        });
+        for (const note of run.profileNotes) progress.note(`${e.id}: profiles: ${note}`);
+        profiled.get(server)?.ran.push({
+          experimentId: e.id,
+          windowStartUs: run.window.startUs,
+          windowEndUs: run.window.endUs,
         });
         result.outcomes.push({
           id: e.id,

@@ -21,6 +21,12 @@ import type { StartedServer } from "./group-server.ts";
 import { loadRunOptions } from "./load-options.ts";
 import { tailLines } from "./log-tail.ts";
 import { type GaugeSampler, scrapeMetricsTo, startGaugeSampler } from "./metrics-scraper.ts";
+import {
+  captureTraceSlice,
+  type ProfileDirs,
+  type ProfileSlice,
+  type TraceCapture,
+} from "./profile-capture.ts";
 import { buildExperimentInfo, ExperimentWriter } from "./raw-writer.ts";
 import { windowFlags } from "./window-check.ts";
 
@@ -36,6 +42,8 @@ export interface ExperimentRunInput {
   env?: NodeJS.ProcessEnv;
   /** The campaign's interrupt (Ctrl-C). */
   signal?: AbortSignal;
+  /** `load.profile`: where the server's torch profiler writes, and the slice to profile. */
+  profile?: { dirs: ProfileDirs; slice: ProfileSlice };
   onProgress?: (counters: LiveCounters) => void;
 }
 
@@ -49,6 +57,10 @@ export interface ExperimentRunResult {
   loadMs: number;
   /** The saturation guard's verdict, when the engine measured it. */
   client: ClientGuard | null;
+  /** The measured window (µs since the epoch), null when it never opened. */
+  window: { startUs: number | null; endUs: number | null };
+  /** Warnings about the server profiles (missing trace, failed start_profile). */
+  profileNotes: string[];
 }
 
 function describeError(error: unknown): string {
@@ -122,6 +134,7 @@ export async function runExperiment(input: ExperimentRunInput): Promise<Experime
   let loadMs = 0;
   let scrapedBefore = false;
   let scrapedAfter = false;
+  let traces: TraceCapture | undefined;
   try {
     if (input.gpu.exe) {
       gpuSampler = await startGpuSampler({
@@ -161,6 +174,17 @@ export async function runExperiment(input: ExperimentRunInput): Promise<Experime
       ),
     });
     info.load = { ...info.load, workers: options.workers ?? 1 };
+    if (input.profile) {
+      // The window opens `warmup` after the engine starts (as the scrape above).
+      traces = captureTraceSlice({
+        url: server.url,
+        apiKey: input.apiKey,
+        slice: input.profile.slice,
+        delayMs: experiment.load.warmup,
+        dirs: input.profile.dirs,
+        experimentDir: writer.dir,
+      });
+    }
     const tStart = performance.now();
     result = await runLoadEngine(experiment.load.engine, {
       ...options,
@@ -189,6 +213,8 @@ export async function runExperiment(input: ExperimentRunInput): Promise<Experime
   }
   await gauges?.stop();
   await gpuSampler?.stop();
+  const profileNotes =
+    (await traces?.finish().catch((e: unknown) => [`traces: ${(e as Error).message}`])) ?? [];
   const flags = windowFlags({
     load: experiment.load,
     ranMs: loadMs,
@@ -245,5 +271,7 @@ export async function runExperiment(input: ExperimentRunInput): Promise<Experime
     wallMs: performance.now() - t0,
     loadMs,
     client: result?.client ?? null,
+    window: { startUs: result?.windowStartUs ?? null, endUs: result?.windowEndUs ?? null },
+    profileNotes,
   };
 }

@@ -14,6 +14,7 @@ import { experimentId, experimentSeed, groupId, groupIdSuffix } from "./ids.ts";
 import { checkLoadMode, checkModeFactors } from "./load-mode.ts";
 import { errorAt, type MatrixFile } from "./matrix-file.ts";
 import type { Fail, PathKey } from "./problem.ts";
+import { checkProfileSlice } from "./profile-slice.ts";
 import type { LoadConfig, Matrix } from "./schema.ts";
 import { serverSecret } from "./secrets.ts";
 import { checkServerSection, resolveServer } from "./server-command.ts";
@@ -260,6 +261,7 @@ export function expandMatrix(file: MatrixFile): Plan {
   if (secret) fail(secret);
   checkLoadMode(file, fail);
   checkSweep(file, fail);
+  checkProfileSlice(file, fail);
   checkPrompts(file, fail);
   const sources = assignments(file, fail);
   if (sources.length * m.repeats > MAX_EXPERIMENTS) {

@@ -135,6 +135,12 @@ export const LoadSchema = z.strictObject({
   k6_sse: z.boolean().default(false),
   /** A rate sweep to saturation (config/sweep.ts); needs mode: open. */
   sweep: SweepSchema.optional(),
+  /**
+   * Server profiles (campaign/profile-capture.ts): the torch profiler runs from `at` after
+   * the window opens for `for` (at + for ≤ duration); profilemate sessions and seed-000 step
+   * CSVs are collected when the group's server stops.
+   */
+  profile: z.strictObject({ at: duration({ allowZero: true }), for: duration() }).optional(),
 });
 
 // ---------------------------------------------------------------------------

@@ -10,7 +10,13 @@
  *     metrics.ndjson        gauge samples during the window (MetricSampleSchema), one per line
  *     k6-summary.json       k6's handleSummary output, when k6 ran
  *     status.json           written last and atomically: marks the experiment complete
+ *     profiles/             server profiles of this experiment (with `load.profile`):
+ *                           torch traces of the profiled slice, the profilemate session
+ *                           cut to the window, the step CSV when the server ran only it
  *   results/raw/<campaign>/_servers/<group>.log   server stdout/stderr per server group
+ *   results/raw/<campaign>/_profiles/<group>/     the group server's profiler folders while it
+ *                           runs, then its whole sessions and step CSVs (`server-<n>/`, with
+ *                           covers.json naming the experiments that server ran)
  *
  * One schema per file, as everywhere: these are the format's documentation.
  */
@@ -31,6 +37,32 @@ export const RAW_FILES = {
 } as const;
 
 export const SERVERS_DIR = "_servers";
+
+/** An experiment's server profiles (campaign/profile-capture.ts). */
+export const PROFILES_DIR = "profiles";
+
+/** Per group: the profilers' output folders while the server runs, and what covers several experiments. */
+export const PROFILES_STAGING_DIR = "_profiles";
+
+/** Where one server process of a group had its profilers write (env var → folder). */
+export const PROFILER_DIRS = {
+  VLLM_TORCH_PROFILER_DIR: "torch",
+  VLLM_PROFILING_DIR: "profilemate",
+  VLLM_STEP_STATS_DIR: "steps",
+} as const;
+
+/** `_profiles/<group>/server-<n>/covers.json`: the experiments one server process ran. */
+export const ProfileCoverSchema = z.strictObject({
+  group_id: z.string(),
+  experiments: z.array(
+    z.strictObject({
+      experiment_id: z.string(),
+      window_start_us: z.number().int().nullable(),
+      window_end_us: z.number().int().nullable(),
+    }),
+  ),
+});
+export type ProfileCover = z.infer<typeof ProfileCoverSchema>;
 
 /** Fields asked of `nvidia-smi --query-gpu` (the same as the shared fixture `query-gpu-loop-load.csv`). */
 export const GPU_QUERY_FIELDS = [

@@ -12,6 +12,7 @@ import { DataError } from "../../common/errors.ts";
 import {
   type ExperimentInfo,
   ExperimentInfoSchema,
+  PROFILES_STAGING_DIR,
   RAW_FILES,
   SERVERS_DIR,
   type Status,
@@ -60,7 +61,13 @@ export interface Discovery {
 async function subdirs(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true });
   return entries
-    .filter((e) => e.isDirectory() && !e.name.startsWith(".") && e.name !== SERVERS_DIR)
+    .filter(
+      (e) =>
+        e.isDirectory() &&
+        !e.name.startsWith(".") &&
+        e.name !== SERVERS_DIR &&
+        e.name !== PROFILES_STAGING_DIR,
+    )
     .map((e) => e.name)
     .sort();
 }
