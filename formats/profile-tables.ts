@@ -138,6 +138,65 @@ export function profilemateTable(kind: string): TableDef {
   };
 }
 
+/** What `<kind>_summary.json` is read as: one row per number, at most two levels deep. */
+export const PROFILEMATE_SUMMARIES_TABLE: TableDef = {
+  file: profilemateFile("summaries"),
+  doc: "profilemate's `*_summary.json` files (seed 003) in long form: one row per value. `{prefill: {mean_ms: …}}` gives key `prefill`, stat `mean_ms`; a top-level number (`total_samples`) has key null; deeper objects join their path into `stat` with dots. Numbers and booleans (1/0) go to `value`, strings to `text`.",
+  sortedBy: ["campaign", "experiment_id", "session", "kind", "file order"],
+  computedIn: "analysis/aggregate/profilemate.ts parseProfilemateSummary()",
+  columns: [
+    ...KEY_COLUMNS,
+    col("session", "dict", "session folder name (`session_<timestamp>`)", false),
+    col(
+      "kind",
+      "dict",
+      "the file's name before `_summary.json` (`forward_pass`, `cpu_timing`, …)",
+      false,
+    ),
+    col(
+      "key",
+      "dict",
+      "top-level key holding an object (`prefill`, `schedule`); null for a top-level value",
+    ),
+    col(
+      "stat",
+      "dict",
+      "the value's name within it (`mean_ms`, `p95_ms`, `total_preemptions`)",
+      false,
+    ),
+    col("value", "float64", "the number (booleans 1/0); null for a string or null"),
+    col("text", "string", "the value when it is a string"),
+  ],
+};
+
+/** profilemate's `metadata.json`, one row per session. */
+export const PROFILEMATE_SESSIONS_TABLE: TableDef = {
+  file: profilemateFile("sessions"),
+  doc: "One row per profilemate session folder with a readable `metadata.json` (seed 003): its id, start, output folder, the profiler switches, and for a session the campaign cut to an experiment's window, that window (`vscale_slice`, docs/campaign.md).",
+  sortedBy: ["campaign", "experiment_id", "session"],
+  computedIn: "analysis/aggregate/profilemate.ts parseProfilemateMetadata()",
+  columns: [
+    ...KEY_COLUMNS,
+    col("session", "dict", "session folder name (`session_<timestamp>`)", false),
+    col("session_id", "string", "`session_id` as written"),
+    col(
+      "start_time_s",
+      "float64",
+      "`start_time` in Unix seconds (a number as written, or an ISO date-time parsed)",
+    ),
+    col("start_time_text", "string", "`start_time` as written"),
+    col("output_dir", "string", "`output_dir` as written"),
+    col("switches", "string", "every boolean key (profiler switches) as a JSON object"),
+    col(
+      "slice_experiment_id",
+      "string",
+      "`vscale_slice.experiment_id`: the experiment this cut belongs to; null for a whole session",
+    ),
+    col("slice_window_start_us", "timestamp_us", "`vscale_slice.window_start_us`"),
+    col("slice_window_end_us", "timestamp_us", "`vscale_slice.window_end_us`"),
+  ],
+};
+
 const traceAggregate = (what: string, unit: string): ColumnDef[] => [
   ...KEY_COLUMNS,
   col("name", "string", `${what} name`, false),
@@ -166,6 +225,8 @@ export const OPS_TABLE: TableDef = {
 export const PROFILE_TABLES: readonly TableDef[] = [
   STEP_PHASES_TABLE,
   ...Object.keys(PROFILEMATE_KINDS).map(profilemateTable),
+  PROFILEMATE_SUMMARIES_TABLE,
+  PROFILEMATE_SESSIONS_TABLE,
   KERNELS_TABLE,
   OPS_TABLE,
 ];

@@ -12,6 +12,8 @@ import {
   KERNELS_TABLE,
   OPS_TABLE,
   PROFILEMATE_KINDS,
+  PROFILEMATE_SESSIONS_TABLE,
+  PROFILEMATE_SUMMARIES_TABLE,
   profilemateTable,
   STEP_PHASES_TABLE,
 } from "../../formats/profile-tables.ts";
@@ -20,7 +22,14 @@ import type { Engine, Row } from "./duck.ts";
 import { readOptionalText } from "./input-files.ts";
 import type { Warn } from "./ndjson-lines.ts";
 import { RowTable } from "./parquet-file.ts";
-import { parseProfilemateCsv, SESSION_DIR_PATTERN } from "./profilemate.ts";
+import {
+  parseProfilemateCsv,
+  parseProfilemateMetadata,
+  parseProfilemateSummary,
+  SESSION_DIR_PATTERN,
+  SESSION_METADATA_FILE,
+  SUMMARY_FILE_PATTERN,
+} from "./profilemate.ts";
 import { parseStepPhases, STEP_CSV_PATTERN } from "./step-phases.ts";
 
 export interface ProfileKey {
@@ -86,6 +95,38 @@ export class ProfileSinks {
 
 const SKIPPED = "file skipped";
 
+/** A session's `*_summary.json` files and its `metadata.json` (seed 003). */
+async function aggregateSessionJson(
+  session: string,
+  name: string,
+  key: ProfileKey,
+  sinks: ProfileSinks,
+  warn: Warn,
+): Promise<number> {
+  let rows = 0;
+  const files = (await readdir(session)).sort();
+  for (const fileName of files) {
+    const kind = SUMMARY_FILE_PATTERN.exec(fileName)?.[1];
+    if (kind === undefined) continue;
+    const file = join(session, fileName);
+    const text = await readOptionalText(file, SKIPPED, warn);
+    for (const row of text === null ? [] : parseProfilemateSummary(kind, text, file, warn)) {
+      row.session = name;
+      await sinks.push(PROFILEMATE_SUMMARIES_TABLE, key, file, row);
+      rows++;
+    }
+  }
+  const file = join(session, SESSION_METADATA_FILE);
+  const text = await readOptionalText(file, SKIPPED, warn);
+  const row = text === null ? null : parseProfilemateMetadata(text, file, warn);
+  if (row) {
+    row.session = name;
+    await sinks.push(PROFILEMATE_SESSIONS_TABLE, key, file, row);
+    rows++;
+  }
+  return rows;
+}
+
 /**
  * Every profile under `dir` into the profile tables; returns the rows
  * written. A profile file that cannot be read (cut short by a killed
@@ -118,6 +159,7 @@ export async function aggregateProfiles(
         rows++;
       }
     }
+    rows += await aggregateSessionJson(session, name, key, sinks, warn);
   }
   for (const file of found.traces) {
     let tables: Awaited<ReturnType<typeof readChromeTrace>>;

@@ -96,6 +96,8 @@ describe("profilemate tables (seed 003)", () => {
       "profilemate_cuda_graph_captures.parquet",
       "profilemate_forward_pass_timing.parquet",
       "profilemate_request_lifecycle.parquet",
+      "profilemate_sessions.parquet",
+      "profilemate_summaries.parquet",
       "requests.parquet",
       "server_metrics.parquet",
       "step_phases.parquet",
@@ -128,6 +130,50 @@ describe("profilemate tables (seed 003)", () => {
         /forward_pass_timing\.csv:4: forward_time_ms: expected float64, got "fast"; left empty$/,
       ),
     );
+  });
+});
+
+describe("profilemate summaries and metadata (seed 003)", () => {
+  it("reads every *_summary.json in long form, keyed by experiment", async () => {
+    const rows = await readParquetRows(join(dir, "agg/profilemate_summaries.parquet"));
+    const pick = (kind: string, key: string | null, stat: string) =>
+      rows.find((r) => r.kind === kind && r.key === key && r.stat === stat);
+    expect(pick("forward_pass", "prefill", "p95_ms")).toMatchObject({
+      value: 35.5,
+      campaign: "c1",
+      experiment_id: "e1",
+      session: "session_20250618_101500",
+    });
+    expect(pick("forward_pass", "decode", "count")?.value).toBe(1);
+    expect(pick("preemption", null, "total_requests")?.value).toBe(2);
+    expect(pick("preemption", "preemption_reasons", "kv_cache_full")?.value).toBe(1);
+    expect(pick("preemption", null, "note")).toMatchObject({
+      value: null,
+      text: "seed 003 fixture",
+    });
+    expect(rows.filter((r) => r.kind === "forward_pass")).toHaveLength(16);
+    expect(rows.some((r) => r.kind === "batch_utilization")).toBe(false);
+  });
+
+  it("skips a malformed summary with one line naming the file", () => {
+    expect(logs).toContainEqual(
+      expect.stringMatching(/batch_utilization_summary\.json: not JSON \(.*\); file skipped$/),
+    );
+  });
+
+  it("reads metadata.json into one session row", async () => {
+    const rows = await readParquetRows(join(dir, "agg/profilemate_sessions.parquet"));
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({
+      campaign: "c1",
+      experiment_id: "e1",
+      session: "session_20250618_101500",
+      session_id: "20250618_101500",
+      start_time_s: 1750241700,
+      output_dir: "/tmp/vllm_profiling/session_20250618_101500",
+      switches: '{"forward_pass":true}',
+      slice_experiment_id: null,
+    });
   });
 });
 

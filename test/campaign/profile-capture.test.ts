@@ -141,6 +141,24 @@ describe("campaign server profiles (load.profile)", () => {
       `SELECT DISTINCT experiment_id FROM '${join(agg, "step_phases.parquet")}'`,
     );
     expect(steps.map((r) => r.experiment_id)).toEqual([ALONE]);
+    // Sessions: the cuts name their experiment; only the whole one has summaries.
+    const sessions = await duckRows(
+      `SELECT experiment_id, slice_experiment_id FROM '${join(agg, "profilemate_sessions.parquet")}' ORDER BY experiment_id`,
+    );
+    expect(sessions).toEqual([
+      ...SHARED.map((id) => ({ experiment_id: id, slice_experiment_id: id })),
+      { experiment_id: ALONE, slice_experiment_id: null },
+    ]);
+    const summaries = await duckRows(
+      `SELECT DISTINCT experiment_id, kind FROM '${join(agg, "profilemate_summaries.parquet")}' ORDER BY kind`,
+    );
+    expect(summaries.every((r) => r.experiment_id === ALONE)).toBe(true);
+    expect(summaries.map((r) => r.kind)).toEqual([
+      "batch_utilization",
+      "cpu_timing",
+      "forward_pass",
+      "preemption",
+    ]);
   });
 });
 
