@@ -200,6 +200,16 @@ function summaryColumns(): ColumnDef[] {
       "float64",
       `max of ${VLLM_METRICS.kvCacheUsage.name} (or the older ${VLLM_LEGACY_NAMES.kvCacheUsage[0]}), 0–1`,
     ),
+    col(
+      "bottleneck",
+      "dict",
+      "what limited the run: `client`, `memory`, `scheduling`, `compute` or `none` (docs/why.md); null when its signals are missing",
+    ),
+    col(
+      "bottleneck_evidence",
+      "string",
+      "the figures and thresholds that decided `bottleneck`, `key=value (threshold)` joined by `; `",
+    ),
   );
   return columns;
 }
@@ -213,6 +223,7 @@ const REQUEST_STATS_SOURCE = "stats/request-window.ts WindowStats.figures()";
  */
 function summarySource(name: string): string {
   if (name.startsWith("client_")) return "load/client-guard.ts clientGuard()";
+  if (name.startsWith("bottleneck")) return "analysis/why/classify.ts classify()";
   if (name.startsWith("gpu_")) return "analysis/aggregate/gpu-samples.ts gpuColumns()";
   if (["server_running_mean", "server_waiting_mean", "server_kv_cache_usage_max"].includes(name))
     return "analysis/aggregate/server-figures.ts GaugeFigures.finish()";

@@ -25,6 +25,8 @@ import {
   SUMMARY_TABLE,
 } from "../../formats/agg-tables.ts";
 import { KERNELS_TABLE, OPS_TABLE, STEP_PHASES_TABLE } from "../../formats/profile-tables.ts";
+import { classify } from "../why/classify.ts";
+import { StepTotalsSinks, signalsOf } from "../why/signals.ts";
 import {
   aggregateExperiment,
   type StagedExperiment,
@@ -33,7 +35,7 @@ import {
 import { Engine, type Row } from "./duck.ts";
 import { claimOutDir, removeLeftoverTemps } from "./leftover-temps.ts";
 import { RowTable } from "./parquet-file.ts";
-import { aggregateProfiles, ProfileSinks } from "./profiles.ts";
+import { aggregateProfiles } from "./profiles.ts";
 import { discoverExperiments } from "./raw-experiments.ts";
 import { DEFAULT_SLO, type Slo } from "./request-stats.ts";
 import { writeRequestsParquet } from "./request-table.ts";
@@ -133,7 +135,7 @@ export async function aggregate(opts: AggregateOptions): Promise<AggregateResult
         SERVER_METRICS_TABLE.columns,
       ),
     };
-    const profileSinks = new ProfileSinks(engine, outDir);
+    const profileSinks = new StepTotalsSinks(engine, outDir);
     const summaryRows: Row[] = [];
     const stagedRequests: string[] = [];
     const stage = (expNo: number) => {
@@ -152,8 +154,14 @@ export async function aggregate(opts: AggregateOptions): Promise<AggregateResult
         stage(expNo + STAGED_AHEAD);
         log(`aggregating ${campaign}/${experimentId}`);
         for (const part of requests.staged ?? []) stagedRequests.push(part.requests.path);
-        summaryRows.push(await aggregateExperiment(exp, requests, sinks, slo, log));
+        const row = await aggregateExperiment(exp, requests, sinks, slo, log);
         await aggregateProfiles(exp.dir, { campaign, experimentId }, profileSinks, log);
+        // After its profiles: the class reads the step phases too (analysis/why/).
+        const { bottleneck, evidence } = classify(
+          signalsOf(row, profileSinks.totalsOf(campaign, experimentId)),
+        );
+        if (bottleneck === null) log(`${exp.dir}: bottleneck left empty: ${evidence}`);
+        summaryRows.push({ ...row, bottleneck, bottleneck_evidence: evidence });
       }
     });
     for (const path of opts.profiles ?? []) {
