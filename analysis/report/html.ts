@@ -145,6 +145,8 @@ export function reportHtml(opts: {
   meta: ExperimentMeta[];
   figures: RenderedFigure[];
   generatedAt: string;
+  /** Sections rendered elsewhere (why-section.ts), placed after the fits. */
+  sectionsHtml?: string;
 }): string {
   const sections = new Map<string, RenderedFigure[]>();
   for (const f of opts.figures) sections.set(f.section, [...(sections.get(f.section) ?? []), f]);
@@ -170,6 +172,7 @@ export function reportHtml(opts: {
 <p>Generated ${escapeHtml(opts.generatedAt)}.</p>
 <h2>Scaling fits</h2>
 ${fitTableHtml(opts.fits)}
+${opts.sectionsHtml ?? ""}
 <h2>Failures</h2>
 ${failuresHtml(opts.rows)}
 ${body}

@@ -1,0 +1,113 @@
+/**
+ * The "why" analysis end to end on the simulator: one campaign, GPUs 1, 2, 4
+ * with load.profile (planted s = 0.08) and one scarce-KV experiment. The
+ * server-side serial fraction from the step timings and the fitted s must
+ * both agree with the planted value; the scarce-KV run is classed `memory`,
+ * the saturated ones `compute`; the report shows the section.
+ */
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { DuckDBInstance } from "@duckdb/node-api";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type CliRun, runCli, tempDir, writeMatrix } from "../campaign/helpers.ts";
+
+const PLANTED_S = 0.08;
+/** The all-reduce term and step jitter lift both estimates a little above the planted s. */
+const TOLERANCE = 0.04;
+
+const MATRIX = `
+campaign: why
+seed: 5
+server:
+  kind: sim
+  model: why-model
+  port: auto
+  health_timeout: 30s
+  start_estimate: 1s
+  args: [--sim-serial-fraction, "${PLANTED_S}", --sim-time-scale, "0.1"]
+load:
+  engine: node
+  mode: closed
+  spawn_rate: 16
+  warmup: 1s
+  duration: 3s
+  workers: 1
+  max_tokens: 8
+  timeout: 10s
+  profile: { at: 0s, for: 3s }
+prompts:
+  short: { file: prompts.txt }
+factors:
+  gpus: [1, 2, 4]
+  users: [8]
+include:
+  - { gpus: 1, users: 8, num_gpu_blocks: 4, max_model_len: 64 }
+`;
+
+let dir: Awaited<ReturnType<typeof tempDir>>;
+let results: string;
+let run: CliRun;
+
+async function duckRows(sql: string): Promise<Record<string, unknown>[]> {
+  const instance = await DuckDBInstance.create(":memory:");
+  const connection = await instance.connect();
+  try {
+    return (await connection.runAndReadAll(sql)).getRowObjectsJS();
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+  }
+}
+
+/** A CSV the analysis wrote, parsed by DuckDB. */
+const csvRows = (file: string) =>
+  duckRows(`SELECT * FROM read_csv('${join(results, "agg", file)}', header = true)`);
+
+beforeAll(async () => {
+  dir = await tempDir("why");
+  const matrix = await writeMatrix(dir.path, MATRIX);
+  results = join(dir.path, "results");
+  run = await runCli(["campaign", matrix, "--results", results]);
+}, 90_000);
+
+afterAll(async () => {
+  await dir.remove();
+});
+
+describe("why not linear (planted campaign)", () => {
+  it("classes each experiment from its measured signals", async () => {
+    expect(run.code).toBe(0);
+    const rows = await duckRows(
+      `SELECT experiment_id, bottleneck, bottleneck_evidence FROM '${join(results, "agg", "summary.parquet")}' ORDER BY experiment_id`,
+    );
+    const byId = Object.fromEntries(rows.map((r) => [r.experiment_id, r]));
+    const scarce = rows.find((r) => String(r.experiment_id).includes("kv4"));
+    expect(scarce?.bottleneck).toBe("memory");
+    expect(String(scarce?.bottleneck_evidence)).toMatch(/server_preemptions|kv_cache_usage_max/);
+    for (const id of ["g1-tp1-u8-r1", "g2-tp2-u8-r1", "g4-tp4-u8-r1"]) {
+      expect(byId[id]?.bottleneck, id).toBe("compute");
+      expect(String(byId[id]?.bottleneck_evidence)).toContain("execute_share=");
+    }
+  });
+
+  it("finds the planted s on the server side and in the fit", async () => {
+    const [group] = (await csvRows("why.csv")).filter((r) => r.s_server !== null);
+    expect(group).toBeDefined();
+    const g = group as Record<string, number>;
+    expect(Math.abs(g.s_server! - PLANTED_S)).toBeLessThan(TOLERANCE);
+    expect(Math.abs(g.s_fit! - PLANTED_S)).toBeLessThan(TOLERANCE);
+    expect(g.s_server_low!).toBeLessThanOrEqual(g.s_server!);
+    expect(g.s_server_high!).toBeGreaterThanOrEqual(g.s_server!);
+    expect(g.comparisons).toBeGreaterThan(1);
+    const points = (await csvRows("why_points.csv")).filter((p) => p.group === group?.group);
+    expect(points.map((p) => Number(p.n))).toEqual([1, 2, 4]);
+    for (const p of points) expect(Number(p.steps)).toBeGreaterThan(0);
+  });
+
+  it("shows the section in the report", async () => {
+    const html = await readFile(join(results, "report.html"), "utf8");
+    expect(html).toContain("<h2>Why not linear</h2>");
+    expect(html).toContain("server-side s =");
+    expect(html).toContain("compute");
+  });
+});
