@@ -1,4 +1,7 @@
 import type { Command } from "commander";
+import { stringify } from "yaml";
+import { writeFileAtomic } from "../common/atomic-write.ts";
+import { ConfigError } from "../common/errors.ts";
 import { formatTextTable } from "../common/text-table.ts";
 import { formatDurationMs } from "../config/duration.ts";
 import type { Plan } from "../config/expand.ts";
@@ -105,6 +108,96 @@ export function planJson(plan: Plan): unknown {
   };
 }
 
+interface PlanOptions {
+  json?: boolean;
+  preset?: string;
+  sweep?: string;
+  c?: string;
+  m?: string;
+  b?: string;
+  blockSize?: string;
+}
+
+/** Seed 002_eceddc5d9b8009c0's sweep ranges for C (prompt tokens), B (max_num_seqs) and block_size. */
+export const SWEEP_DEFAULTS = {
+  c: [256, 512, 1024, 2048],
+  // The seed's M (16–128 blocks) cannot hold one 2048-token prompt, and vLLM refuses a KV cache
+  // smaller than max_model_len; these span scarce to ample for the default C and B.
+  m: [1024, 2048, 4096, 8192],
+  b: [16, 32, 64, 128],
+  blockSize: [8, 16, 32],
+} as const;
+
+export interface SweepRanges {
+  c: readonly number[];
+  m: readonly number[];
+  b: readonly number[];
+  blockSize: readonly number[];
+}
+
+const SWEEP_MAX_TOKENS = 64;
+
+/**
+ * Seed 002's parameter sweep as a matrix: one synthetic prompt set per C
+ * (fixed length), and factors num_gpu_blocks (M → --num-gpu-blocks-override),
+ * max_num_seqs (B), block_size, on the simulator with load.profile so every
+ * experiment gets its bottleneck class and step phases.
+ */
+export function sweepMatrix(r: SweepRanges): string {
+  const prompts = Object.fromEntries(
+    r.c.map((c) => [`c${c}`, { tokens: { dist: "fixed", mean: c }, count: 64 }]),
+  );
+  const matrix = {
+    campaign: "sweep-c-m-b-bs",
+    description: "seed 002 sweep: prompt tokens C × KV blocks M × max_num_seqs B × block_size",
+    seed: 2,
+    server: {
+      kind: "sim",
+      model: "meta-llama/Llama-3.1-8B-Instruct",
+      parallelism: "tp",
+      port: "auto",
+      health_timeout: "60s",
+      start_estimate: "2s",
+      args: ["--sim-time-scale", "0.5"],
+    },
+    load: {
+      engine: "node",
+      mode: "closed",
+      spawn_rate: 32,
+      warmup: "2s",
+      duration: "5s",
+      max_tokens: SWEEP_MAX_TOKENS,
+      ignore_eos: true,
+      timeout: "60s",
+      profile: { at: "1s", for: "3s" },
+    },
+    prompts,
+    factors: {
+      gpus: [1],
+      // Enough users to fill the largest batch, so B, not the load, limits it.
+      users: [Math.max(...r.b)],
+      prompt_set: Object.keys(prompts),
+      num_gpu_blocks: [...r.m],
+      max_num_seqs: [...r.b],
+      block_size: [...r.blockSize],
+      max_model_len: [Math.max(...r.c) + SWEEP_MAX_TOKENS],
+    },
+  };
+  return stringify(matrix);
+}
+
+function intList(flag: string, fallback: readonly number[]) {
+  return (text: string | undefined): number[] => {
+    if (text === undefined) return [...fallback];
+    const values = text.split(",").map((v) => Number(v.trim()));
+    if (values.length === 0 || values.some((v) => !Number.isInteger(v) || v < 1))
+      throw new ConfigError(`expected positive integers separated by commas, got "${text}"`, {
+        field: flag,
+      });
+    return values;
+  };
+}
+
 export function registerPlan(program: Command): void {
   program
     .command("plan")
@@ -114,7 +207,26 @@ export function registerPlan(program: Command): void {
     .argument("[matrix]", "experiment matrix YAML", DEFAULT_MATRIX)
     .option("--json", "print the plan as JSON")
     .option("--preset <name>", "merge a named preset (config/presets/) under the matrix")
-    .action(async (matrix: string, opts: { json?: boolean; preset?: string }) => {
+    .option(
+      "--sweep <file>",
+      "write seed 002's C × M × B × block_size sweep matrix to FILE, then plan it",
+    )
+    .option("--c <list>", "sweep: prompt tokens per prompt set", SWEEP_DEFAULTS.c.join(","))
+    .option("--m <list>", "sweep: KV blocks (num_gpu_blocks)", SWEEP_DEFAULTS.m.join(","))
+    .option("--b <list>", "sweep: max_num_seqs", SWEEP_DEFAULTS.b.join(","))
+    .option("--block-size <list>", "sweep: block_size", SWEEP_DEFAULTS.blockSize.join(","))
+    .action(async (given: string, opts: PlanOptions) => {
+      let matrix = given;
+      if (opts.sweep !== undefined) {
+        const ranges = {
+          c: intList("--c", SWEEP_DEFAULTS.c)(opts.c),
+          m: intList("--m", SWEEP_DEFAULTS.m)(opts.m),
+          b: intList("--b", SWEEP_DEFAULTS.b)(opts.b),
+          blockSize: intList("--block-size", SWEEP_DEFAULTS.blockSize)(opts.blockSize),
+        };
+        await writeFileAtomic(opts.sweep, sweepMatrix(ranges));
+        matrix = opts.sweep;
+      }
       const plan = await loadCheckedPlan(matrix, process.env, opts.preset);
       console.log(opts.json ? JSON.stringify(planJson(plan), null, 2) : formatPlan(plan));
     });
