@@ -47,3 +47,19 @@ export const WHY_POINT_COLUMNS: ColumnDef[] = [
     "the three largest kernels by time share, `name (share)` `;`-joined",
   ),
 ];
+
+export const RECOMMENDATIONS_FILE = "recommendations.csv";
+
+export const RECOMMENDATION_COLUMNS: ColumnDef[] = [
+  col("goal", "string", "`throughput`, `latency`, `memory`, `balanced` (seed 002's plans)", false),
+  col("experiment_id", "string", "the recommended experiment; null when no candidate qualifies"),
+  col("config", "string", "its factors, `name=value` joined by spaces"),
+  col("score", "float64", "the goal's score (docs/why.md: higher is better)"),
+  col("output_tokens_per_s", "float64", "its throughput"),
+  col("e2e_ms_p99", "float64", "its p99 end-to-end latency (ms)"),
+  col("pareto", "bool", "on the throughput–p99-latency Pareto front of the candidates"),
+  col("runner_up", "string", "the next-best experiment for this goal"),
+  col("margin", "float64", "(score − runner-up score) / |runner-up score|"),
+  col("candidates", "int64", "experiments meeting the SLOs (ok, not client-limited)", false),
+  col("note", "string", "why there is no recommendation, or what the SLOs were"),
+];

@@ -13,13 +13,13 @@ import type { Slo } from "../capacity/capacity.ts";
 import { capacityRows } from "../capacity/table.ts";
 import { type FitResult, fitsFor, type RunFitsOptions } from "../fit/index.ts";
 import { readSummary } from "../fit/summary.ts";
-import { type Why, writeWhy } from "../why/why-table.ts";
+import { type Why, writeRecommendations, writeWhy } from "../why/why-table.ts";
 import { capacityFigures } from "./capacity-figure.ts";
 import { reportFigures } from "./figures.ts";
 import { type RenderedFigure, reportHtml } from "./html.ts";
 import { readReportInputs } from "./inputs.ts";
 import { renderSvg } from "./render-svg.ts";
-import { whySectionHtml } from "./why-section.ts";
+import { recommendationsHtml, whySectionHtml } from "./why-section.ts";
 
 /** The fit settings too, so the report draws the same fits `vscale fit` printed. */
 export interface BuildReportOptions extends RunFitsOptions {
@@ -67,6 +67,7 @@ export async function buildReport(opts: BuildReportOptions): Promise<BuildReport
   if (refitted) opts.log?.(`fitted again: ${refitted}`);
   const inputs = await readReportInputs(opts.resultsDir);
   const why = opts.why ?? (await writeWhy(opts.resultsDir, summary, fits));
+  const recommendations = await writeRecommendations(opts.resultsDir, summary, opts.slo);
   const figures = [
     ...reportFigures(fits, summary, inputs),
     ...(opts.slo ? capacityFigures(summary.rows, capacityRows(summary, opts.slo), opts.slo) : []),
@@ -90,7 +91,7 @@ export async function buildReport(opts: BuildReportOptions): Promise<BuildReport
       meta: inputs.experiments,
       figures: rendered,
       generatedAt: new Date().toISOString(),
-      sectionsHtml: whySectionHtml(why),
+      sectionsHtml: `${recommendationsHtml(recommendations)}\n${whySectionHtml(why)}`,
     }),
   );
   await removeStaleFigures(join(opts.resultsDir, REPORT_FILES.figsDir), figs);

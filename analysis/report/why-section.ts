@@ -3,6 +3,7 @@
  * `agg/why.csv` and `agg/why_points.csv` (analysis/why/why-table.ts) as
  * tables, formatted only: every number was computed there.
  */
+import type { Recommendation } from "../why/recommend.ts";
 import type { Why, WhyPointRow } from "../why/why-table.ts";
 import { escapeHtml } from "./html.ts";
 
@@ -32,4 +33,18 @@ export function whySectionHtml(why: Why): string {
     })
     .join("\n");
   return `<h2>Why not linear</h2>\n<p>Step-phase shares, Karp–Flatt e(N), bottleneck class and top kernels at each N; the server-side serial fraction beside the fitted s (docs/why.md).</p>\n${groups}`;
+}
+
+/** The recommendations table (agg/recommendations.csv's rows). */
+export function recommendationsHtml(rows: readonly Recommendation[]): string {
+  if (rows.length === 0) return "";
+  const head =
+    "<tr><th>goal</th><th>experiment</th><th>config</th><th>output tok/s</th><th>e2e p99 ms</th><th>Pareto</th><th>runner-up</th><th>margin</th><th>note</th></tr>";
+  const body = rows
+    .map(
+      (r) =>
+        `<tr><td>${r.goal}</td><td>${escapeHtml(r.experiment_id ?? "–")}</td><td>${escapeHtml(r.config ?? "–")}</td><td>${fmt(r.output_tokens_per_s, 1)}</td><td>${fmt(r.e2e_ms_p99, 1)}</td><td>${r.pareto === null ? "–" : r.pareto ? "yes" : "no"}</td><td>${escapeHtml(r.runner_up ?? "–")}</td><td>${r.margin === null ? "–" : `${(100 * r.margin).toFixed(1)}%`}</td><td>${escapeHtml(r.note ?? "")}</td></tr>`,
+    )
+    .join("");
+  return `<h2>Recommendations</h2>\n<p>Best measured configuration per goal among ok, not client-limited experiments meeting the SLOs (${rows[0]?.candidates ?? 0} candidates; docs/why.md).</p>\n<table class="recommendations">${head}${body}</table>`;
 }

@@ -11,6 +11,8 @@ import { aggPath } from "../../formats/agg-layout.ts";
 import { KERNELS_TABLE, STEP_PHASES_TABLE } from "../../formats/profile-tables.ts";
 import { readOptionalTable, type TableRow } from "../../formats/read-table.ts";
 import {
+  RECOMMENDATION_COLUMNS,
+  RECOMMENDATIONS_FILE,
   WHY_COLUMNS,
   WHY_FILE,
   WHY_POINT_COLUMNS,
@@ -19,6 +21,7 @@ import {
 import { tableCsv } from "../aggregate/table-csv.ts";
 import type { FitResult, GroupFit } from "../fit/index.ts";
 import type { Summary } from "../fit/summary.ts";
+import { type Recommendation, recommend } from "./recommend.ts";
 import { type ServerSerial, type StepTiming, serverSerialFraction } from "./server-serial.ts";
 
 export interface WhyGroupRow {
@@ -178,4 +181,18 @@ export async function writeWhy(
     tableCsv(WHY_POINT_COLUMNS, why.points as never[]),
   );
   return why;
+}
+
+/** `agg/recommendations.csv`: the best experiment per goal under the SLOs (recommend.ts). */
+export async function writeRecommendations(
+  resultsDir: string,
+  summary: Summary,
+  slo: Readonly<Record<string, number>> = {},
+): Promise<Recommendation[]> {
+  const rows = recommend(summary.rows, slo);
+  await writeFileAtomic(
+    aggPath(resultsDir, RECOMMENDATIONS_FILE),
+    tableCsv(RECOMMENDATION_COLUMNS, rows as never[]),
+  );
+  return rows;
 }
