@@ -38,13 +38,26 @@ export interface Classification {
 
 const f = (v: number) => (Number.isInteger(v) ? String(v) : v.toPrecision(3));
 
+/**
+ * The class; a client-limited run keeps what the server-side rules would
+ * have said in its evidence (`server: <class> (<figures>)`), as a hint only.
+ */
 export function classify(x: Signals): Classification {
+  const server = classifyServer(x);
+  if (x.clientLimited !== true) return server;
+  return {
+    bottleneck: "client",
+    evidence: `client_limited=true; server: ${server.bottleneck ?? "unknown"} (${server.evidence})`,
+  };
+}
+
+/** The server-side rules (2–5 of docs/why.md), the client guard left aside. */
+function classifyServer(x: Signals): Classification {
   const T = THRESHOLDS;
   const hit = (bottleneck: Bottleneck, ...parts: string[]) => ({
     bottleneck,
     evidence: parts.join("; "),
   });
-  if (x.clientLimited === true) return hit("client", "client_limited=true");
   if (x.preemptions !== null && x.preemptions > 0)
     return hit("memory", `server_preemptions=${x.preemptions} (>0)`);
   if (

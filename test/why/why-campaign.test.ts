@@ -83,11 +83,18 @@ describe("why not linear (planted campaign)", () => {
       `SELECT experiment_id, bottleneck, bottleneck_evidence FROM '${join(results, "agg", "summary.parquet")}' ORDER BY experiment_id`,
     );
     const byId = Object.fromEntries(rows.map((r) => [r.experiment_id, r]));
+    // The client guard may trip under CPU contention (test files run side by side) and
+    // take precedence; the server-side class is then kept in the evidence.
+    const expectClass = (row: Record<string, unknown> | undefined, planted: string) => {
+      const evidence = String(row?.bottleneck_evidence);
+      if (row?.bottleneck === "client") expect(evidence).toContain(`server: ${planted} (`);
+      else expect(row?.bottleneck, String(row?.experiment_id)).toBe(planted);
+    };
     const scarce = rows.find((r) => String(r.experiment_id).includes("kv4"));
-    expect(scarce?.bottleneck).toBe("memory");
+    expectClass(scarce, "memory");
     expect(String(scarce?.bottleneck_evidence)).toMatch(/server_preemptions|kv_cache_usage_max/);
     for (const id of ["g1-tp1-u8-r1", "g2-tp2-u8-r1", "g4-tp4-u8-r1"]) {
-      expect(byId[id]?.bottleneck, id).toBe("compute");
+      expectClass(byId[id], "compute");
       expect(String(byId[id]?.bottleneck_evidence)).toContain("execute_share=");
     }
   });
@@ -137,6 +144,6 @@ describe("why not linear (planted campaign)", () => {
     expect(html).toContain("<h2>Why not linear</h2>");
     expect(html).toContain("<h2>Recommendations</h2>");
     expect(html).toContain("server-side s =");
-    expect(html).toContain("compute");
+    expect(html).toMatch(/<td>(compute|client)<\/td>/);
   });
 });
