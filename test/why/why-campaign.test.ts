@@ -1,10 +1,11 @@
 /**
  * The "why" analysis end to end on the simulator: one campaign, GPUs 1, 2, 4
- * with load.profile (planted s = 0.08) and one scarce-KV experiment. The
- * server-side serial fraction from the step timings and the fitted s must
- * both agree with the planted value; the scarce-KV run is classed `memory`,
- * the saturated ones `compute`; the recommendations pick the best of the
- * summary per goal; the report shows both sections.
+ * with load.profile (planted s = 0.08), one scarce-KV experiment and one with
+ * a tiny token budget. The server-side serial fraction from the step timings
+ * and the fitted s must both agree with the planted value; the scarce-KV run
+ * is classed `memory`, the tiny budget `scheduling`, the saturated ones
+ * `compute`; the recommendations pick the best of the summary per goal; the
+ * report shows both sections.
  */
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -44,6 +45,7 @@ factors:
   users: [8]
 include:
   - { gpus: 1, users: 8, num_gpu_blocks: 4, max_model_len: 64 }
+  - { gpus: 1, users: 16, max_num_batched_tokens: 16, max_num_seqs: 16, max_model_len: 64 }
 `;
 
 let dir: Awaited<ReturnType<typeof tempDir>>;
@@ -93,6 +95,10 @@ describe("why not linear (planted campaign)", () => {
     const scarce = rows.find((r) => String(r.experiment_id).includes("kv4"));
     expectClass(scarce, "memory");
     expect(String(scarce?.bottleneck_evidence)).toMatch(/server_preemptions|kv_cache_usage_max/);
+    // A 16-token budget: requests wait while the KV cache has room and every step is full.
+    const budget = rows.find((r) => String(r.experiment_id).includes("mbt16"));
+    expectClass(budget, "scheduling");
+    expect(String(budget?.bottleneck_evidence)).toContain("batch_tokens/max_num_batched_tokens=");
     for (const id of ["g1-tp1-u8-r1", "g2-tp2-u8-r1", "g4-tp4-u8-r1"]) {
       expectClass(byId[id], "compute");
       expect(String(byId[id]?.bottleneck_evidence)).toContain("execute_share=");
