@@ -70,7 +70,8 @@ const epochUs = () => Math.round((performance.timeOrigin + performance.now()) * 
 /**
  * One timer for every stream (non-precise waits): waits are bucketed by the
  * millisecond they are due and one 1 ms interval, armed only while any wait
- * is pending, releases each bucket. At thousands of streams a timer per token
+ * is pending, releases each bucket (±1 ms: the bench's planted load, not
+ * the precise mode the timing tests use). At thousands of streams a timer per token
  * per stream was what saturated the planted server, not the client it serves.
  */
 class Ticker {
@@ -80,8 +81,14 @@ class Ticker {
   private interval: NodeJS.Timeout | null = null;
 
   wait(atMs: number, resolve: () => void): void {
-    const key = Math.ceil(atMs);
-    if (key <= performance.now()) return resolve();
+    // Bucketed by the millisecond it falls in and released at the first tick of that
+    // millisecond: a wait ends within about ±1 ms of its time, centred on it (a ceiling would
+    // make every wait late by a tick, which the client's TTFT error would then carry).
+    if (atMs <= performance.now()) {
+      resolve();
+      return;
+    }
+    const key = Math.floor(atMs);
     const bucket = this.buckets.get(key);
     if (bucket) bucket.push(resolve);
     else this.buckets.set(key, [resolve]);
