@@ -8,7 +8,7 @@
  * JSON.parse of every event, the path before it).
  *
  *   VSCALE_BENCH_LOAD_STREAMS=16,128,512,2048,8192 VSCALE_BENCH_LOAD_WORKERS=1,2,4,8 \
- *   VSCALE_BENCH_LOAD_SERVER_PROCS=4 npx tsx bench/load.ts
+ *   VSCALE_BENCH_LOAD_SERVER_PROCS=8 npx tsx bench/load.ts
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { availableParallelism, tmpdir } from "node:os";

@@ -28,6 +28,18 @@ export class GuardProbe {
     this.elu = performance.eventLoopUtilization();
   }
 
+  /**
+   * The measured window begins: the guard judges the window only. The warm-up's
+   * start-up burst (every closed-loop user due at once, each first send opening
+   * a connection) is late by design and is what the warm-up is for. Send lag
+   * is filtered by due time instead (the runner records only sends due in the
+   * window), so a send due at the window's start is kept whichever runs first.
+   */
+  enterWindow(): void {
+    this.loop.reset();
+    this.elu = performance.eventLoopUtilization();
+  }
+
   /** A request went out `lagMs` after it was due. */
   recordSendLag(lagMs: number): void {
     // The histogram takes whole numbers ≥ 1: microseconds.

@@ -207,7 +207,7 @@ export async function runNodeLoad(opts: LoadRunOptions): Promise<LoadResult> {
   const sendOne = async (
     { prompt, requestId, body }: PlannedRequest,
     dueMs: number,
-  ): Promise<RequestRecord> => {
+  ): Promise<{ record: RequestRecord; endMs: number }> => {
     counters.inFlight++;
     const req = sendRequest({
       dispatcher: pool,
@@ -219,7 +219,8 @@ export async function runNodeLoad(opts: LoadRunOptions): Promise<LoadResult> {
       timeoutMs: opts.timeoutMs,
     });
     inFlight.add(req);
-    probe.recordSendLag(req.sendMs - dueMs);
+    // Due inside the measured window only: the warm-up's burst is not what the guard judges.
+    if (dueMs >= windowStartMs) probe.recordSendLag(req.sendMs - dueMs);
     const outcome = await req.done;
     inFlight.delete(req);
     counters.inFlight--;
@@ -245,7 +246,7 @@ export async function runNodeLoad(opts: LoadRunOptions): Promise<LoadResult> {
     }
     counters.onRecord(record);
     slotWaiters.shift()?.(true);
-    return record;
+    return { record, endMs: Number.isFinite(outcome.endMs) ? outcome.endMs : nowMs() };
   };
 
   const closedUser = async (
@@ -255,9 +256,12 @@ export async function runNodeLoad(opts: LoadRunOptions): Promise<LoadResult> {
     let dueMs = startMs + userStartOffsetMs(index, schedule.spawnRate);
     if (!(await sleepUntil(dueMs))) return;
     for (let k = 0; !stopping && nowMs() < endMs; k++) {
-      const record = await sendOne(plan({ mode: "closed", user: index, k }), dueMs);
-      // Due again when the reply ended (plus think time): later than that is the client's lag.
-      const endedMs = nowMs();
+      const { record, endMs: endedMs } = await sendOne(
+        plan({ mode: "closed", user: index, k }),
+        dueMs,
+      );
+      // Due again when the reply's last byte arrived (the data callback's time, plus think
+      // time): the promise chain, the record and its write until the next send are client lag.
       dueMs = endedMs;
       if (record.error_kind === "connect") {
         dueMs += CONNECT_BACKOFF_MS;
@@ -274,7 +278,7 @@ export async function runNodeLoad(opts: LoadRunOptions): Promise<LoadResult> {
     const arrivals = new OpenArrivals(schedule, opts.seed);
     const cap =
       schedule.maxConcurrency === undefined ? undefined : capShare(schedule.maxConcurrency, share);
-    const tasks = new Set<Promise<RequestRecord>>();
+    const tasks = new Set<Promise<unknown>>();
     for (let i = 0; ; i++) {
       const atMs = startMs + arrivals.next();
       if (atMs >= endMs) break;
@@ -304,7 +308,10 @@ export async function runNodeLoad(opts: LoadRunOptions): Promise<LoadResult> {
   if (opts.signal?.aborted) onAbort();
   opts.signal?.addEventListener("abort", onAbort, { once: true });
   const endTimer = setTimeout(() => stop("end"), endMs - nowMs());
-  const windowTimer = setTimeout(() => counters.enterWindow(nowMs()), windowStartMs - nowMs());
+  const windowTimer = setTimeout(() => {
+    counters.enterWindow(nowMs());
+    probe.enterWindow();
+  }, windowStartMs - nowMs());
   const progress = opts.onProgress;
   const progressTimer = progress
     ? setInterval(() => progress(counters.snapshot(nowMs())), PROGRESS_INTERVAL_MS)

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CLIENT_LIMITS, clientGuard } from "../../load/client-guard.ts";
 import { runLoad } from "../../load/node/workers.ts";
-import { runOptions, tempDir } from "./helpers.ts";
+import { readRecords, runOptions, tempDir } from "./helpers.ts";
 import { type PlantedProcess, startPlantedProcess } from "./planted-process.ts";
 
 let dir: string;
@@ -57,6 +57,26 @@ describe("saturation guard", () => {
     expect(g.send_lag_ms_p99).not.toBeNull();
     expect(g.reasons).toEqual([]);
     expect(g.limited).toBe(false);
+  });
+
+  // The warm-up's start-up burst (every user due at once) is late by design; the guard judges
+  // only sends due in the measured window.
+  it("send lag counts only sends due in the measured window", async () => {
+    const out = join(dir, "warm.ndjson");
+    const result = await runLoad({
+      ...runOptions(server.url, out, {
+        schedule: { mode: "closed", users: 4, thinkTimeMs: 10 },
+        warmupMs: 300,
+        durationMs: 600,
+      }),
+      workers: 1,
+    });
+    const records = await readRecords(out);
+    const inWindow = records.filter((r) => !r.warmup).length;
+    expect(records.length - inWindow).toBeGreaterThan(0);
+    const samples = result.client!.per_worker[0]!.send_lag_samples;
+    expect(samples).toBeGreaterThan(0);
+    expect(samples).toBeLessThanOrEqual(inWindow);
   });
 
   it("thresholds: the worst worker decides, and each figure alone can flag", () => {

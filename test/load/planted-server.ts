@@ -67,13 +67,64 @@ export interface PlantedServer {
 
 const epochUs = () => Math.round((performance.timeOrigin + performance.now()) * 1000);
 
+/**
+ * One timer for every stream (non-precise waits): waits are bucketed by the
+ * millisecond they are due and one 1 ms interval, armed only while any wait
+ * is pending, releases each bucket (±1 ms: the bench's planted load, not
+ * the precise mode the timing tests use). At thousands of streams a timer per token
+ * per stream was what saturated the planted server, not the client it serves.
+ */
+class Ticker {
+  private readonly buckets = new Map<number, Array<() => void>>();
+  private next = 0;
+  private pending = 0;
+  private interval: NodeJS.Timeout | null = null;
+
+  wait(atMs: number, resolve: () => void): void {
+    // Bucketed by the millisecond it falls in and released at the first tick of that
+    // millisecond: a wait ends within about ±1 ms of its time, centred on it (a ceiling would
+    // make every wait late by a tick, which the client's TTFT error would then carry).
+    if (atMs <= performance.now()) {
+      resolve();
+      return;
+    }
+    const key = Math.floor(atMs);
+    const bucket = this.buckets.get(key);
+    if (bucket) bucket.push(resolve);
+    else this.buckets.set(key, [resolve]);
+    this.pending++;
+    if (this.interval === null) {
+      this.next = Math.floor(performance.now());
+      this.interval = setInterval(() => this.tick(), 1);
+    }
+  }
+
+  private tick(): void {
+    const now = performance.now();
+    for (; this.next <= now; this.next++) {
+      const bucket = this.buckets.get(this.next);
+      if (!bucket) continue;
+      this.buckets.delete(this.next);
+      this.pending -= bucket.length;
+      for (const resolve of bucket) resolve();
+    }
+    if (this.pending === 0 && this.interval !== null) {
+      clearInterval(this.interval);
+      this.interval = null;
+    }
+  }
+}
+
+const ticker = new Ticker();
+
 function waitUntil(atMs: number, precise: boolean): Promise<void> {
   return new Promise((resolve) => {
+    if (!precise) return ticker.wait(atMs, resolve);
     const spinTail = () => {
-      if (precise) while (performance.now() < atMs) {}
+      while (performance.now() < atMs) {}
       resolve();
     };
-    const delay = atMs - performance.now() - (precise ? 2 : 0);
+    const delay = atMs - performance.now() - 2;
     if (delay <= 0) spinTail();
     else setTimeout(spinTail, delay);
   });
@@ -90,6 +141,12 @@ function chunk(api: string, text: string | null, extra: Record<string, unknown> 
       : { index: 0, text: text ?? "", finish_reason: null };
   return `data: ${JSON.stringify({ id: "cmpl-planted", object: "chunk", choices: [choice], ...extra })}\n\n`;
 }
+
+/** The text chunk every stream repeats, encoded once per API (the server's own cost stays small). */
+const TEXT_CHUNK = {
+  chat: Buffer.from(chunk("chat", " tok")),
+  completions: Buffer.from(chunk("completions", " tok")),
+};
 
 export async function startPlantedServer(options: PlantedServerOptions): Promise<PlantedServer> {
   const precise = options.precise ?? false;
@@ -177,7 +234,7 @@ export async function startPlantedServer(options: PlantedServerOptions): Promise
       const stalledMs = plan.stall && i >= plan.stall.beforeToken ? plan.stall.ms : 0;
       await waitUntil(receivedMs + plan.ttftMs + plan.itlMs * i + stalledMs, precise);
       if (res.destroyed) return;
-      res.write(chunk(api, " tok"));
+      res.write(TEXT_CHUNK[api]);
       const writtenUs = epochUs();
       if (i === 0) stat.firstTextUs = writtenUs;
       if (options.keepBodies !== false) stat.textWritesUs.push(writtenUs);
@@ -205,13 +262,12 @@ export async function startPlantedServer(options: PlantedServerOptions): Promise
       api === "chat"
         ? { index: 0, delta: {}, finish_reason: "length" }
         : { index: 0, text: "", finish_reason: "length" };
-    res.write(`data: ${JSON.stringify({ id: "cmpl-planted", choices: [finish] })}\n\n`);
+    // The finish chunk, usage and [DONE] in one write: one syscall, as vLLM's last frames often come.
+    let tail = `data: ${JSON.stringify({ id: "cmpl-planted", choices: [finish] })}\n\n`;
     if (plan.usage !== false) {
-      res.write(
-        `data: ${JSON.stringify({ id: "cmpl-planted", choices: [], usage: { prompt_tokens: 7, completion_tokens: tokens, total_tokens: 7 + tokens } })}\n\n`,
-      );
+      tail += `data: ${JSON.stringify({ id: "cmpl-planted", choices: [], usage: { prompt_tokens: 7, completion_tokens: tokens, total_tokens: 7 + tokens } })}\n\n`;
     }
-    res.end("data: [DONE]\n\n");
+    res.end(`${tail}data: [DONE]\n\n`);
     stat.endUs = epochUs();
   };
 
