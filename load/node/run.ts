@@ -219,8 +219,11 @@ export async function runNodeLoad(opts: LoadRunOptions): Promise<LoadResult> {
       timeoutMs: opts.timeoutMs,
     });
     inFlight.add(req);
-    // Due inside the measured window only: the warm-up's burst is not what the guard judges.
-    if (dueMs >= windowStartMs) probe.recordSendLag(req.sendMs - dueMs);
+    // Due and sent inside the measured window only: the warm-up's burst is not what the guard
+    // judges, and a timer may fire a fraction of a millisecond early, so a send due just after
+    // the window opened can still go out (and be recorded as warm-up) just before it.
+    if (dueMs >= windowStartMs && req.sendMs >= windowStartMs)
+      probe.recordSendLag(req.sendMs - dueMs);
     const outcome = await req.done;
     inFlight.delete(req);
     counters.inFlight--;
