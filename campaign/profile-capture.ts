@@ -16,7 +16,8 @@
  *   window: every timestamped CSV's rows whose time (metadata.json `start_time` +
  *   `timestamp_sec`, or `started_sec` for request lifecycles) falls in the window,
  *   and metadata.json with a `vscale_slice` key. The summaries describe the whole
- *   session, so a slice has none; a step CSV has no timestamps, so it is not cut.
+ *   session, so a slice has none; a step CSV is cut by its `timestamp_sec` column when it
+ *   has one (the simulator writes it; the seed's patch does not, and its files stay whole).
  *
  * Missing or unreadable profiles are notes (warnings), never failures.
  */
@@ -282,6 +283,24 @@ export async function collectServerProfiles(opts: {
       })),
     };
     await writeJsonAtomic(join(dirs.root, "covers.json"), cover);
+    // Step CSVs with a `timestamp_sec` column (Unix seconds: the simulator's) are cut per
+    // window too; the seed's own files have no time column and stay whole with covers.json.
+    for (const name of stepCsvs) {
+      const text = await readFile(join(dirs.steps, name), "utf8");
+      for (const r of ran) {
+        if (r.windowStartUs === null || r.windowEndUs === null) continue;
+        const cut = sliceCsv(text, 0, r.windowStartUs, r.windowEndUs);
+        if (cut === null) {
+          notes.push(`${name}: no timestamp_sec column: not cut per experiment`);
+          break;
+        }
+        const target = join(expDir(r.experimentId), name);
+        await mkdir(expDir(r.experimentId), { recursive: true });
+        const tmp = tempPathFor(target);
+        await writeFile(tmp, cut);
+        await rename(tmp, target);
+      }
+    }
     for (const name of sessions) {
       for (const r of ran) {
         try {

@@ -114,13 +114,17 @@ export class ServerProfilers {
     if (this.stepStats) {
       this.stepStats.requests += view.newRequests;
       this.stepStats.csv.row(
-        stepStatsRow(view, {
-          model: this.sim.model,
-          blockSize: this.sim.blockSize,
-          gpuMemoryUtilization: this.sim.gpuMemoryUtilization,
-          enablePrefixCaching: this.sim.enablePrefixCaching,
-          maxModelLen: this.sim.maxModelLenResolved,
-        }),
+        stepStatsRow(
+          view,
+          {
+            model: this.sim.model,
+            blockSize: this.sim.blockSize,
+            gpuMemoryUtilization: this.sim.gpuMemoryUtilization,
+            enablePrefixCaching: this.sim.enablePrefixCaching,
+            maxModelLen: this.sim.maxModelLenResolved,
+          },
+          (performance.timeOrigin + plan.startMs) / 1000,
+        ),
       );
     }
     const traced = this.tracing?.lanes[lane];

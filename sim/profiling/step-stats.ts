@@ -4,11 +4,15 @@
  * seconds, `num_scheduled_tokens` as a Python dict) and writes
  * `execution_stats_{num_requests}_{request_rate}_{temperature}_{model}_{dataset}.csv`
  * at shutdown. The seed took rate, temperature and dataset from its benchmark
- * runner; a server does not know them, so they are written `na`.
+ * runner; a server does not know them, so they are written `na`. The leading
+ * `timestamp_sec` (Unix seconds of the step's start) is the simulator's own
+ * addition, which the seed's readers ignore (they select columns by name): it lets a
+ * campaign cut one server's file per experiment window, as it cuts profilemate CSVs.
  */
 import type { StepView } from "./step-view.ts";
 
 export const STEP_STATS_COLUMNS = [
+  "timestamp_sec",
   "scheduler_time",
   "execute_time",
   "update_time",
@@ -45,8 +49,13 @@ export function pythonDict(chunks: StepView["chunks"]): string {
 }
 
 /** One row, cells in STEP_STATS_COLUMNS order. */
-export function stepStatsRow(v: StepView, config: StepStatsConfig): (string | number)[] {
+export function stepStatsRow(
+  v: StepView,
+  config: StepStatsConfig,
+  startEpochS: number,
+): (string | number)[] {
   return [
+    startEpochS,
     v.cost.scheduleMs / 1000,
     v.cost.executeMs / 1000,
     v.cost.updateMs / 1000,
