@@ -6,7 +6,6 @@
  */
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { DuckDBInstance } from "@duckdb/node-api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sliceCsv } from "../../campaign/profile-capture.ts";
 import {
@@ -14,6 +13,7 @@ import {
   PROFILES_STAGING_DIR,
   ProfileCoverSchema,
 } from "../../formats/raw-layout.ts";
+import { duckQuery } from "../aggregate/duckdb-read.ts";
 import { type CliRun, readJson, runCli, tempDir, writeMatrix } from "./helpers.ts";
 
 const MATRIX = `
@@ -50,17 +50,6 @@ const ALONE = "g2-tp2-u4-r1";
 let dir: Awaited<ReturnType<typeof tempDir>>;
 let results: string;
 let run: CliRun;
-
-async function duckRows(sql: string): Promise<Record<string, unknown>[]> {
-  const instance = await DuckDBInstance.create(":memory:");
-  const connection = await instance.connect();
-  try {
-    return (await connection.runAndReadAll(sql)).getRowObjectsJS();
-  } finally {
-    connection.closeSync();
-    instance.closeSync();
-  }
-}
 
 beforeAll(async () => {
   dir = await tempDir("prof");
@@ -124,7 +113,7 @@ describe("campaign server profiles (load.profile)", () => {
 
   it("aggregates the profile tables keyed by campaign and experiment", async () => {
     const agg = join(results, "agg");
-    const kernels = await duckRows(
+    const kernels = await duckQuery(
       `SELECT experiment_id, count(DISTINCT name)::INT AS kernels, min(campaign) AS campaign
        FROM '${join(agg, "kernels.parquet")}' GROUP BY experiment_id ORDER BY experiment_id`,
     );
@@ -132,25 +121,25 @@ describe("campaign server profiles (load.profile)", () => {
     expect(kernels.every((r) => r.campaign === "prof")).toBe(true);
     // TP 1 has no all-reduce; TP 2 has.
     expect(kernels.map((r) => r.kernels)).toEqual([3, 3, 4]);
-    const forward = await duckRows(
+    const forward = await duckQuery(
       `SELECT experiment_id, count(*)::INT AS n FROM '${join(agg, "profilemate_forward_pass_timing.parquet")}'
        GROUP BY experiment_id ORDER BY experiment_id`,
     );
     expect(forward.map((r) => r.experiment_id)).toEqual([...SHARED, ALONE].sort());
     // The shared server's step CSV is cut per window by its timestamp_sec column.
-    const steps = await duckRows(
+    const steps = await duckQuery(
       `SELECT DISTINCT experiment_id FROM '${join(agg, "step_phases.parquet")}' ORDER BY 1`,
     );
     expect(steps.map((r) => r.experiment_id)).toEqual([...SHARED, ALONE].sort());
     // Sessions: the cuts name their experiment; only the whole one has summaries.
-    const sessions = await duckRows(
+    const sessions = await duckQuery(
       `SELECT experiment_id, slice_experiment_id FROM '${join(agg, "profilemate_sessions.parquet")}' ORDER BY experiment_id`,
     );
     expect(sessions).toEqual([
       ...SHARED.map((id) => ({ experiment_id: id, slice_experiment_id: id })),
       { experiment_id: ALONE, slice_experiment_id: null },
     ]);
-    const summaries = await duckRows(
+    const summaries = await duckQuery(
       `SELECT DISTINCT experiment_id, kind FROM '${join(agg, "profilemate_summaries.parquet")}' ORDER BY kind`,
     );
     expect(summaries.every((r) => r.experiment_id === ALONE)).toBe(true);

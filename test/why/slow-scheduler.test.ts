@@ -5,9 +5,9 @@
  * step phases' schedule + update share.
  */
 import { join } from "node:path";
-import { DuckDBInstance } from "@duckdb/node-api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { THRESHOLDS } from "../../analysis/why/classify.ts";
+import { duckQuery } from "../aggregate/duckdb-read.ts";
 import { type CliRun, runCli, tempDir, writeMatrix } from "../campaign/helpers.ts";
 
 const MATRIX = `
@@ -56,24 +56,15 @@ afterAll(async () => {
 describe("slowed scheduler", () => {
   it("is classed scheduling from the step phases", async () => {
     expect(run.code).toBe(0);
-    const instance = await DuckDBInstance.create(":memory:");
-    const connection = await instance.connect();
-    try {
-      const [row] = (
-        await connection.runAndReadAll(
-          `SELECT bottleneck, bottleneck_evidence FROM '${join(results, "agg", "summary.parquet")}'`,
-        )
-      ).getRowObjectsJS();
-      // Under CPU contention (test files run side by side) the client guard may trip and
-      // take precedence; the server-side class is then kept in the evidence.
-      const evidence = String(row?.bottleneck_evidence);
-      if (row?.bottleneck === "client") expect(evidence).toContain("server: scheduling (");
-      else expect(row?.bottleneck).toBe("scheduling");
-      const share = Number(/schedule_update_share=([0-9.]+)/.exec(evidence)?.[1]);
-      expect(share).toBeGreaterThanOrEqual(THRESHOLDS.scheduleShare);
-    } finally {
-      connection.closeSync();
-      instance.closeSync();
-    }
+    const [row] = await duckQuery(
+      `SELECT bottleneck, bottleneck_evidence FROM '${join(results, "agg", "summary.parquet")}'`,
+    );
+    // Under CPU contention (test files run side by side) the client guard may trip and
+    // take precedence; the server-side class is then kept in the evidence.
+    const evidence = String(row?.bottleneck_evidence);
+    if (row?.bottleneck === "client") expect(evidence).toContain("server: scheduling (");
+    else expect(row?.bottleneck).toBe("scheduling");
+    const share = Number(/schedule_update_share=([0-9.]+)/.exec(evidence)?.[1]);
+    expect(share).toBeGreaterThanOrEqual(THRESHOLDS.scheduleShare);
   });
 });

@@ -9,8 +9,8 @@
  */
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { DuckDBInstance } from "@duckdb/node-api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { duckQuery } from "../aggregate/duckdb-read.ts";
 import { type CliRun, runCli, tempDir, writeMatrix } from "../campaign/helpers.ts";
 
 const PLANTED_S = 0.08;
@@ -52,20 +52,9 @@ let dir: Awaited<ReturnType<typeof tempDir>>;
 let results: string;
 let run: CliRun;
 
-async function duckRows(sql: string): Promise<Record<string, unknown>[]> {
-  const instance = await DuckDBInstance.create(":memory:");
-  const connection = await instance.connect();
-  try {
-    return (await connection.runAndReadAll(sql)).getRowObjectsJS();
-  } finally {
-    connection.closeSync();
-    instance.closeSync();
-  }
-}
-
 /** A CSV the analysis wrote, parsed by DuckDB. */
 const csvRows = (file: string) =>
-  duckRows(`SELECT * FROM read_csv('${join(results, "agg", file)}', header = true)`);
+  duckQuery(`SELECT * FROM read_csv('${join(results, "agg", file)}', header = true)`);
 
 beforeAll(async () => {
   dir = await tempDir("why");
@@ -81,7 +70,7 @@ afterAll(async () => {
 describe("why not linear (planted campaign)", () => {
   it("classes each experiment from its measured signals", async () => {
     expect(run.code).toBe(0);
-    const rows = await duckRows(
+    const rows = await duckQuery(
       `SELECT experiment_id, bottleneck, bottleneck_evidence FROM '${join(results, "agg", "summary.parquet")}' ORDER BY experiment_id`,
     );
     const byId = Object.fromEntries(rows.map((r) => [r.experiment_id, r]));
@@ -120,7 +109,7 @@ describe("why not linear (planted campaign)", () => {
   });
 
   it("recommends the best measured experiment per goal", async () => {
-    const summary = await duckRows(
+    const summary = await duckQuery(
       `SELECT experiment_id, output_tokens_per_s AS x, e2e_ms_p99 AS p99 FROM '${join(results, "agg", "summary.parquet")}' WHERE status = 'ok' AND NOT coalesce(client_limited, false) AND e2e_ms_p99 <= 60000`,
     );
     const recs = Object.fromEntries((await csvRows("recommendations.csv")).map((r) => [r.goal, r]));
