@@ -20,6 +20,8 @@ import {
   type Status,
   StatusSchema,
 } from "../formats/raw-layout.ts";
+import { promptPrefixShare } from "../load/workload/prefix-share.ts";
+import type { PreparedPromptSet } from "../load/workload/prompts.ts";
 import { vscaleVersion } from "./paths.ts";
 
 export interface ServerFacts {
@@ -35,6 +37,18 @@ export interface PromptFacts {
   source: "file" | "synthetic";
   count: number;
   tokensEstimated: boolean;
+  /** promptPrefixShare() of the set; null when it never ran. */
+  prefixShare: number | null;
+}
+
+/** The facts experiment.json records about the prompt set that was sent. */
+export function promptFacts(set: PreparedPromptSet): PromptFacts {
+  return {
+    source: set.source,
+    count: set.prompts.length,
+    tokensEstimated: set.tokensEstimated,
+    prefixShare: promptPrefixShare(set.prompts),
+  };
 }
 
 export function hostInfo(): ExperimentInfo["host"] {
@@ -93,6 +107,7 @@ export function buildExperimentInfo(args: {
       source: args.prompts.source,
       count: args.prompts.count,
       tokens_estimated: args.prompts.tokensEstimated,
+      prefix_share: args.prompts.prefixShare,
     },
     vscale_version: vscaleVersion(),
     host: hostInfo(),

@@ -282,6 +282,7 @@ export async function runCampaign(plan: Plan, options: CampaignOptions): Promise
           source: "file" in e.promptSet.spec ? "file" : "synthetic",
           count: 0,
           tokensEstimated: false,
+          prefixShare: null,
         },
         gpus: gpu.gpus,
         gpuNote: gpu.note,

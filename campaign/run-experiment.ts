@@ -27,7 +27,7 @@ import {
   type ProfileSlice,
   type TraceCapture,
 } from "./profile-capture.ts";
-import { buildExperimentInfo, ExperimentWriter } from "./raw-writer.ts";
+import { buildExperimentInfo, ExperimentWriter, promptFacts } from "./raw-writer.ts";
 import { windowFlags } from "./window-check.ts";
 
 export interface ExperimentRunInput {
@@ -91,11 +91,7 @@ export async function runExperiment(input: ExperimentRunInput): Promise<Experime
       url: server.url,
       version: server.version,
     },
-    prompts: {
-      source: input.promptSet.source,
-      count: input.promptSet.prompts.length,
-      tokensEstimated: input.promptSet.tokensEstimated,
-    },
+    prompts: promptFacts(input.promptSet),
     gpus: input.gpu.gpus,
     gpuNote: input.gpu.note,
     gpusInUse: gpusInUse({

@@ -8,7 +8,7 @@ import { relative, resolve } from "node:path";
 import type { Command } from "commander";
 import YAML from "yaml";
 import { loadRunOptions } from "../campaign/load-options.ts";
-import { buildExperimentInfo } from "../campaign/raw-writer.ts";
+import { buildExperimentInfo, promptFacts } from "../campaign/raw-writer.ts";
 import { writeFileAtomic } from "../common/atomic-write.ts";
 import { ConfigError } from "../common/errors.ts";
 import { didYouMean } from "../config/suggest.ts";
@@ -86,11 +86,7 @@ export async function k8sManifests(matrix: string, experimentId: string, flags: 
       url: server.url,
       version: null,
     },
-    prompts: {
-      source: promptSet.source,
-      count: promptSet.prompts.length,
-      tokensEstimated: promptSet.tokensEstimated,
-    },
+    prompts: promptFacts(promptSet),
     gpus: null,
     gpuNote: "load run by `vscale k8s`: no GPU sampling on the load pods",
     gpusInUse: {

@@ -176,6 +176,16 @@ function summaryColumns(): ColumnDef[] {
     col("server_prompt_tokens", "int64", `Δ ${expositionName(VLLM_METRICS.promptTokens)}`),
     col("server_generation_tokens", "int64", `Δ ${expositionName(VLLM_METRICS.generationTokens)}`),
     col("server_preemptions", "int64", `Δ ${expositionName(VLLM_METRICS.numPreemptions)}`),
+    col(
+      "server_prefix_queries",
+      "int64",
+      `Δ ${expositionName(VLLM_METRICS.prefixCacheQueries)} (prompt tokens looked up; 0 with caching off)`,
+    ),
+    col(
+      "server_prefix_hits",
+      "int64",
+      `Δ ${expositionName(VLLM_METRICS.prefixCacheHits)} (prompt tokens found cached)`,
+    ),
   );
   for (const [short, metric] of Object.entries(SERVER_HISTOGRAMS)) {
     columns.push(
@@ -201,9 +211,24 @@ function summaryColumns(): ColumnDef[] {
       `max of ${VLLM_METRICS.kvCacheUsage.name} (or the older ${VLLM_LEGACY_NAMES.kvCacheUsage[0]}), 0–1`,
     ),
     col(
+      "server_prefix_hit_rate",
+      "float64",
+      "server_prefix_hits / server_prefix_queries over the window; null without queries",
+    ),
+    col(
+      "server_prefix_caching",
+      "bool",
+      "prefix caching on: `enable_prefix_caching` of vllm:cache_config_info, else the last `--[no-]enable-prefix-caching` in the argv; null when neither says",
+    ),
+    col(
+      "prompt_prefix_share",
+      "float64",
+      "share (0–1) of prompt characters in a leading run (of at least `MIN_SHARED_PREFIX_CHARS`) shared with another prompt of the set (experiment.json `prompt_set.prefix_share`)",
+    ),
+    col(
       "bottleneck",
       "dict",
-      "what limited the run: `client`, `memory`, `scheduling`, `compute` or `none` (docs/why.md); null when its signals are missing",
+      "what limited the run: `client`, `memory`, `cache`, `scheduling`, `compute` or `none` (docs/why.md); null when its signals are missing",
     ),
     col(
       "bottleneck_evidence",
@@ -224,6 +249,11 @@ const REQUEST_STATS_SOURCE = "stats/request-window.ts WindowStats.figures()";
 function summarySource(name: string): string {
   if (name.startsWith("client_")) return "load/client-guard.ts clientGuard()";
   if (name.startsWith("bottleneck")) return "analysis/why/classify.ts classify()";
+  if (name === "prompt_prefix_share") return "load/workload/prefix-share.ts promptPrefixShare()";
+  if (name === "server_prefix_hit_rate")
+    return "analysis/aggregate/prefix-cache.ts prefixCacheHitRate()";
+  if (name === "server_prefix_caching")
+    return "analysis/aggregate/prefix-cache.ts prefixCachingOf()";
   if (name.startsWith("gpu_")) return "analysis/aggregate/gpu-samples.ts gpuColumns()";
   if (["server_running_mean", "server_waiting_mean", "server_kv_cache_usage_max"].includes(name))
     return "analysis/aggregate/server-figures.ts GaugeFigures.finish()";

@@ -193,6 +193,12 @@ export const ExperimentInfoSchema = z.strictObject({
     count: z.number().int(),
     /** True when prompt token counts are a characters-per-token estimate, not from `/tokenize`. */
     tokens_estimated: z.boolean(),
+    /**
+     * Share (0–1) of prompt characters in a leading run shared with another prompt of the set
+     * (load/workload/prefix-share.ts promptPrefixShare()); absent in older runs, null when
+     * the set never ran.
+     */
+    prefix_share: z.number().min(0).max(1).nullable().optional(),
   }),
   vscale_version: z.string(),
   host: z.strictObject({

@@ -20,6 +20,7 @@ import {
 import { inputFileProblem, readOptionalText } from "./input-files.ts";
 import { readNdjson, type Warn } from "./ndjson-lines.ts";
 import type { RowTable } from "./parquet-file.ts";
+import { prefixCacheHitRate, prefixCachingOf } from "./prefix-cache.ts";
 import { type RawExperiment, statusColumns } from "./raw-experiments.ts";
 import { addRequestFigures } from "./request-figures.ts";
 import { RequestStats, type Slo, type Window } from "./request-stats.ts";
@@ -240,6 +241,7 @@ export async function aggregateExperiment(
     }
   }
 
+  const deltas = scrapeDeltaColumns(before, after, warn);
   return {
     schema_version: AGG_SCHEMA_VERSION,
     campaign,
@@ -256,7 +258,10 @@ export async function aggregateExperiment(
     ...gpu,
     // The saturation guard, as the runner wrote it (load/client-guard.ts).
     ...clientColumns(client),
-    ...scrapeDeltaColumns(before, after, warn),
+    ...deltas,
     ...gauges.finish(),
+    server_prefix_hit_rate: prefixCacheHitRate(deltas),
+    server_prefix_caching: prefixCachingOf([after, before], info.server.argv),
+    prompt_prefix_share: info.prompt_set.prefix_share ?? null,
   };
 }

@@ -16,6 +16,8 @@ const COUNTERS = {
   server_prompt_tokens: VLLM_METRICS.promptTokens.name,
   server_generation_tokens: VLLM_METRICS.generationTokens.name,
   server_preemptions: VLLM_METRICS.numPreemptions.name,
+  server_prefix_queries: VLLM_METRICS.prefixCacheQueries.name,
+  server_prefix_hits: VLLM_METRICS.prefixCacheHits.name,
 } as const;
 
 /** One `/metrics` scrape file: its samples, or why it cannot be used. */

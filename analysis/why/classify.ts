@@ -5,17 +5,34 @@
  * decides; its figures and thresholds are the evidence. Client first: a
  * client-limited run says nothing about the server. Memory before
  * scheduling: a full KV cache also leaves requests waiting, and freeing blocks,
- * not scheduler settings, is then the cure.
+ * not scheduler settings, is then the cure. Cache after memory (preemptions
+ * free and evict cached prefixes, so a full cache explains the misses) and
+ * before scheduling and compute: recomputing a shared prefix fills the token
+ * budget and the execute phase, so those signals are its symptoms.
  */
 import type { Signals } from "./signals.ts";
 
-export const BOTTLENECK_CLASSES = ["client", "memory", "scheduling", "compute", "none"] as const;
+export const BOTTLENECK_CLASSES = [
+  "client",
+  "memory",
+  "cache",
+  "scheduling",
+  "compute",
+  "none",
+] as const;
 export type Bottleneck = (typeof BOTTLENECK_CLASSES)[number];
 
 /** Every threshold the rules use, documented in docs/why.md. */
 export const THRESHOLDS = {
   /** KV-cache usage (0–1) counted as full: vLLM preempts once a step cannot get a block. */
   kvFull: 0.95,
+  /**
+   * Share of the prompt set in shared prefixes that makes a prefix-sharing workload: below
+   * it a perfect cache would save under a third of the prompt work.
+   */
+  prefixShare: 0.3,
+  /** A prefix cache misses when its hit rate is below this fraction of the prompt prefix share. */
+  hitShortfall: 0.5,
   /** Mean waiting requests that count as a queue (one or more always waiting). */
   waiting: 1,
   /** Share of a step spent in schedule + update (seed 000 measured 4.5% on an H200). */
@@ -51,7 +68,7 @@ export function classify(x: Signals): Classification {
   };
 }
 
-/** The server-side rules (2–5 of docs/why.md), the client guard left aside. */
+/** The server-side rules (2–6 of docs/why.md), the client guard left aside. */
 function classifyServer(x: Signals): Classification {
   const T = THRESHOLDS;
   const hit = (bottleneck: Bottleneck, ...parts: string[]) => ({
@@ -70,6 +87,8 @@ function classifyServer(x: Signals): Classification {
       `kv_cache_usage_max=${f(x.kvCacheUsageMax)} (>=${T.kvFull})`,
       `waiting_mean=${f(x.waitingMean ?? 0)} (>=${T.waiting})`,
     );
+  const cache = missedPrefixes(x);
+  if (cache !== null) return hit("cache", ...cache);
   if (x.scheduleUpdateShare !== null && x.scheduleUpdateShare >= T.scheduleShare)
     return hit(
       "scheduling",
@@ -123,4 +142,24 @@ function classifyServer(x: Signals): Classification {
   if (measured.every((v) => v === null))
     return { bottleneck: null, evidence: "no client, GPU, KV-cache, queue or step figures" };
   return { bottleneck: "none", evidence: "no rule's threshold reached" };
+}
+
+/**
+ * A prefix-sharing workload whose shared prefixes the server recomputed:
+ * caching off (vLLM then counts no queries, so the setting is the evidence),
+ * or a hit rate far below the share (evicted, or blocks too large to match).
+ * The evidence parts, or null.
+ */
+function missedPrefixes(x: Signals): string[] | null {
+  const T = THRESHOLDS;
+  const share = x.promptPrefixShare;
+  if (share === null || share < T.prefixShare) return null;
+  const shared = `prompt_prefix_share=${f(share)} (>=${T.prefixShare})`;
+  if (x.prefixCaching === false) return [shared, "prefix_caching=false"];
+  if (x.prefixHitRate === null || x.prefixHitRate >= T.hitShortfall * share) return null;
+  return [
+    shared,
+    `prefix_hit_rate=${f(x.prefixHitRate)}`,
+    `prefix_hit_rate/prompt_prefix_share=${f(x.prefixHitRate / share)} (<${T.hitShortfall})`,
+  ];
 }

@@ -10,7 +10,7 @@
 import { FACTOR_NAMES } from "../../config/schema.ts";
 import type { SummaryRow } from "../fit/summary.ts";
 
-export const GOALS = ["throughput", "latency", "memory", "balanced"] as const;
+export const GOALS = ["throughput", "latency", "memory", "cache", "balanced"] as const;
 export type Goal = (typeof GOALS)[number];
 
 export interface Recommendation {
@@ -55,8 +55,10 @@ function onFront(c: Candidate, all: readonly Candidate[]): boolean {
 
 /**
  * Goal scores. memory: the smallest KV cache (num_gpu_blocks, else the
- * GPU memory used) that still meets the SLOs; balanced: throughput over the
- * best throughput times the best p99 over this p99.
+ * GPU memory used) that still meets the SLOs; cache: the highest prefix-cache
+ * hit rate (seed 002's "cache optimized"; none with caching off, which counts
+ * no queries); balanced: throughput over the best throughput times the best
+ * p99 over this p99.
  */
 function scorer(goal: Goal, all: readonly Candidate[]): (c: Candidate) => number | null {
   const xMax = Math.max(...all.map((c) => c.x));
@@ -71,6 +73,8 @@ function scorer(goal: Goal, all: readonly Candidate[]): (c: Candidate) => number
         const kv = num(c.row.num_gpu_blocks) ?? num(c.row.gpu_mem_used_mib_mean);
         return kv === null ? null : -kv;
       };
+    case "cache":
+      return (c) => num(c.row.server_prefix_hit_rate);
     case "balanced":
       return (c) => (c.x / xMax) * (pMin / c.p99);
   }

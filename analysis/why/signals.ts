@@ -1,7 +1,8 @@
 /**
  * The measured signals the bottleneck class is decided from (seed
  * 002_eceddc5d9b8009c0), one experiment at a time: the summary row's client
- * guard, GPU, KV-cache, preemption and queue figures, and the step-phase rows of
+ * guard, GPU, KV-cache, preemption, queue and prefix-cache figures with the
+ * prompt set's prefix share, and the step-phase rows of
  * its server profile (seed 000's step CSVs). A signal that was not measured is
  * null, never 0: the classifier then cannot use it.
  */
@@ -28,6 +29,12 @@ export interface Signals {
   executeShare: number | null;
   /** Mean tokens scheduled per step (prefill + decode). */
   batchTokensMean: number | null;
+  /** Share of the prompt set in prefixes shared between prompts (load/workload/prefix-share.ts). */
+  promptPrefixShare: number | null;
+  /** Δ prefix-cache hits / Δ queries over the window; null with caching off (no queries). */
+  prefixHitRate: number | null;
+  /** Whether the server had prefix caching on (cache_config_info, else the argv). */
+  prefixCaching: boolean | null;
 }
 
 /** Sums of one experiment's step-phase rows. */
@@ -100,5 +107,9 @@ export function signalsOf(row: Row, steps: StepTotals | null): Signals {
     scheduleUpdateShare: steps ? share(steps.scheduleS + steps.updateS) : null,
     executeShare: steps ? share(steps.executeS) : null,
     batchTokensMean: steps && steps.tokenSteps > 0 ? steps.tokens / steps.tokenSteps : null,
+    promptPrefixShare: num(row.prompt_prefix_share),
+    prefixHitRate: num(row.server_prefix_hit_rate),
+    prefixCaching:
+      typeof row.server_prefix_caching === "boolean" ? row.server_prefix_caching : null,
   };
 }

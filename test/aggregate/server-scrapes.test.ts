@@ -114,9 +114,15 @@ beforeAll(async () => {
   for (const row of await readParquetRows(join(dir, "agg/summary.parquet"))) {
     rows.set(String(row.experiment_id), row);
   }
-  const gauges = ["server_running_mean", "server_waiting_mean", "server_kv_cache_usage_max"];
+  // Gauges, and the prefix-caching setting: a fact of the server, not a window delta.
+  const notDeltas = [
+    "server_running_mean",
+    "server_waiting_mean",
+    "server_kv_cache_usage_max",
+    "server_prefix_caching",
+  ];
   deltaColumns = Object.keys(rows.get("sound")!).filter(
-    (c) => c.startsWith("server_") && !gauges.includes(c),
+    (c) => c.startsWith("server_") && !notDeltas.includes(c),
   );
 }, 60_000);
 afterAll(async () => {
@@ -129,7 +135,7 @@ const nulls = () => Object.fromEntries(deltaColumns.map((c) => [c, null]));
 describe("server columns from the /metrics scrapes", () => {
   it("are the window's deltas for a sound pair, with or without process_start_time_seconds", () => {
     expect(before.endsWith("\n")).toBe(true);
-    expect(deltaColumns).toHaveLength(16);
+    expect(deltaColumns).toHaveLength(19);
     const sound = rows.get("sound")!;
     expect(sound.server_requests).toBe(2n);
     expect(sound.server_generation_tokens).toBe(8n);

@@ -194,6 +194,8 @@ export interface VllmScrape {
   promptTokens?: number;
   generationTokens?: number;
   preemptions?: number;
+  prefixCacheQueries?: number;
+  prefixCacheHits?: number;
   /** Histogram name (without `vllm:`) → cumulative bucket counts by upper bound, plus sum. */
   histograms?: Record<string, { buckets: [number, number][]; sum: number }>;
 }
@@ -218,6 +220,8 @@ export function vllmMetricsText(s: VllmScrape): string {
   counter("vllm:num_preemptions", s.preemptions);
   counter("vllm:prompt_tokens", s.promptTokens);
   counter("vllm:generation_tokens", s.generationTokens);
+  counter("vllm:prefix_cache_queries", s.prefixCacheQueries);
+  counter("vllm:prefix_cache_hits", s.prefixCacheHits);
   family(
     "vllm:request_success_total",
     "counter",

@@ -21,6 +21,9 @@ const UNMEASURED: Signals = {
   scheduleUpdateShare: null,
   executeShare: null,
   batchTokensMean: null,
+  promptPrefixShare: null,
+  prefixHitRate: null,
+  prefixCaching: null,
 };
 
 const quiet: Signals = {
@@ -63,6 +66,22 @@ describe("classify", () => {
     const sim = { ...quiet, gpuUtilMean: null, executeShare: 0.95, runningMean: 8 };
     expect(classify(sim).bottleneck).toBe("compute");
     expect(classify({ ...sim, runningMean: 1 }).bottleneck).toBe("none");
+  });
+
+  it("says cache for shared prefixes recomputed: caching off, or hits far below the share", () => {
+    const shared = { ...quiet, promptPrefixShare: 0.8 };
+    const off = classify({ ...shared, prefixCaching: false });
+    expect(off.bottleneck).toBe("cache");
+    expect(off.evidence).toBe("prompt_prefix_share=0.800 (>=0.3); prefix_caching=false");
+    const missed = { ...shared, prefixCaching: true, prefixHitRate: 0.1 };
+    expect(classify(missed).bottleneck).toBe("cache");
+    expect(classify({ ...missed, prefixHitRate: 0.7 }).bottleneck).toBe("none");
+    // No shared prefixes to reuse: caching off is no bottleneck.
+    const unshared = { ...quiet, promptPrefixShare: THRESHOLDS.prefixShare - 0.01 };
+    expect(classify({ ...unshared, prefixCaching: false }).bottleneck).toBe("none");
+    // After memory (evictions explain the misses), before scheduling (recomputed prefixes fill the budget).
+    expect(classify({ ...missed, preemptions: 2 }).bottleneck).toBe("memory");
+    expect(classify({ ...missed, scheduleUpdateShare: 0.5 }).bottleneck).toBe("cache");
   });
 
   it("is null when no signal was measured", () => {

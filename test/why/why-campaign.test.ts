@@ -9,9 +9,9 @@
  */
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { duckQuery } from "../aggregate/duckdb-read.ts";
-import { type CliRun, runCli, tempDir, writeMatrix } from "../campaign/helpers.ts";
+import { expectPlantedClass, plantedCampaign, simServer } from "./planted-campaign.ts";
 
 const PLANTED_S = 0.08;
 /** The all-reduce term and step jitter lift both estimates a little above the planted s. */
@@ -20,13 +20,7 @@ const TOLERANCE = 0.04;
 const MATRIX = `
 campaign: why
 seed: 5
-server:
-  kind: sim
-  model: why-model
-  port: auto
-  health_timeout: 30s
-  start_estimate: 1s
-  args: [--sim-serial-fraction, "${PLANTED_S}", --sim-time-scale, "0.1"]
+${simServer("--sim-serial-fraction", String(PLANTED_S), "--sim-time-scale", "0.1")}
 load:
   engine: node
   mode: closed
@@ -48,48 +42,26 @@ include:
   - { gpus: 1, users: 16, max_num_batched_tokens: 16, max_num_seqs: 16, max_model_len: 64 }
 `;
 
-let dir: Awaited<ReturnType<typeof tempDir>>;
-let results: string;
-let run: CliRun;
+const campaign = plantedCampaign("why", MATRIX, { timeoutMs: 90_000 });
 
 /** A CSV the analysis wrote, parsed by DuckDB. */
 const csvRows = (file: string) =>
-  duckQuery(`SELECT * FROM read_csv('${join(results, "agg", file)}', header = true)`);
-
-beforeAll(async () => {
-  dir = await tempDir("why");
-  const matrix = await writeMatrix(dir.path, MATRIX);
-  results = join(dir.path, "results");
-  run = await runCli(["campaign", matrix, "--results", results]);
-}, 90_000);
-
-afterAll(async () => {
-  await dir.remove();
-});
+  duckQuery(`SELECT * FROM read_csv('${join(campaign.results, "agg", file)}', header = true)`);
 
 describe("why not linear (planted campaign)", () => {
   it("classes each experiment from its measured signals", async () => {
-    expect(run.code).toBe(0);
-    const rows = await duckQuery(
-      `SELECT experiment_id, bottleneck, bottleneck_evidence FROM '${join(results, "agg", "summary.parquet")}' ORDER BY experiment_id`,
-    );
-    const byId = Object.fromEntries(rows.map((r) => [r.experiment_id, r]));
-    // The client guard may trip under CPU contention (test files run side by side) and
-    // take precedence; the server-side class is then kept in the evidence.
-    const expectClass = (row: Record<string, unknown> | undefined, planted: string) => {
-      const evidence = String(row?.bottleneck_evidence);
-      if (row?.bottleneck === "client") expect(evidence).toContain(`server: ${planted} (`);
-      else expect(row?.bottleneck, String(row?.experiment_id)).toBe(planted);
-    };
+    expect(campaign.run.code).toBe(0);
+    const byId = await campaign.summary();
+    const rows = Object.values(byId);
     const scarce = rows.find((r) => String(r.experiment_id).includes("kv4"));
-    expectClass(scarce, "memory");
+    expectPlantedClass(scarce, "memory");
     expect(String(scarce?.bottleneck_evidence)).toMatch(/server_preemptions|kv_cache_usage_max/);
     // A 16-token budget: requests wait while the KV cache has room and every step is full.
     const budget = rows.find((r) => String(r.experiment_id).includes("mbt16"));
-    expectClass(budget, "scheduling");
+    expectPlantedClass(budget, "scheduling");
     expect(String(budget?.bottleneck_evidence)).toContain("batch_tokens/max_num_batched_tokens=");
     for (const id of ["g1-tp1-u8-r1", "g2-tp2-u8-r1", "g4-tp4-u8-r1"]) {
-      expectClass(byId[id], "compute");
+      expectPlantedClass(byId[id], "compute");
       expect(String(byId[id]?.bottleneck_evidence)).toContain("execute_share=");
     }
   });
@@ -110,10 +82,16 @@ describe("why not linear (planted campaign)", () => {
 
   it("recommends the best measured experiment per goal", async () => {
     const summary = await duckQuery(
-      `SELECT experiment_id, output_tokens_per_s AS x, e2e_ms_p99 AS p99 FROM '${join(results, "agg", "summary.parquet")}' WHERE status = 'ok' AND NOT coalesce(client_limited, false) AND e2e_ms_p99 <= 60000`,
+      `SELECT experiment_id, output_tokens_per_s AS x, e2e_ms_p99 AS p99 FROM '${join(campaign.results, "agg", "summary.parquet")}' WHERE status = 'ok' AND NOT coalesce(client_limited, false) AND e2e_ms_p99 <= 60000`,
     );
     const recs = Object.fromEntries((await csvRows("recommendations.csv")).map((r) => [r.goal, r]));
-    expect(Object.keys(recs).sort()).toEqual(["balanced", "latency", "memory", "throughput"]);
+    expect(Object.keys(recs).sort()).toEqual([
+      "balanced",
+      "cache",
+      "latency",
+      "memory",
+      "throughput",
+    ]);
     const best = [...summary].sort((a, b) => Number(b.x) - Number(a.x));
     expect(recs.throughput?.experiment_id).toBe(best[0]?.experiment_id);
     expect(recs.throughput?.runner_up).toBe(best[1]?.experiment_id);
@@ -135,7 +113,7 @@ describe("why not linear (planted campaign)", () => {
   });
 
   it("shows the sections in the report", async () => {
-    const html = await readFile(join(results, "report.html"), "utf8");
+    const html = await readFile(join(campaign.results, "report.html"), "utf8");
     expect(html).toContain("<h2>Why not linear</h2>");
     expect(html).toContain("<h2>Recommendations</h2>");
     expect(html).toContain("server-side s =");
