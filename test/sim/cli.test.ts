@@ -47,6 +47,15 @@ describe("parseServeArgs (vLLM argv conventions)", () => {
     expect(warnings[0]).toContain("disabling chunked prefill");
   });
 
+  it("prefix caching: on by default as in vLLM V1, off with --no-enable-prefix-caching, the last flag wins", () => {
+    const caching = (...flags: string[]) =>
+      resolveSimOptions(parseServeArgs([MODEL, ...flags]).options).enablePrefixCaching;
+    expect(caching()).toBe(true);
+    expect(caching("--no-enable-prefix-caching")).toBe(false);
+    expect(caching("--no-enable-prefix-caching", "--enable-prefix-caching")).toBe(true);
+    expect(caching("--enable-prefix-caching", "--no-enable-prefix-caching")).toBe(false);
+  });
+
   it("with --sim-ignore-unknown-flags, warns once per unknown vLLM flag and keeps its value out of the way", () => {
     const { options, warnings } = parseServeArgs([
       MODEL,
