@@ -147,7 +147,7 @@ function classifyServer(x: Signals): Classification {
 /**
  * A prefix-sharing workload whose shared prefixes the server recomputed:
  * caching off (vLLM then counts no queries, so the setting is the evidence),
- * or a hit rate far below the share (evicted, or blocks too large to match).
+ * or a hit rate far below the share (blocks evicted before reuse).
  * The evidence parts, or null.
  */
 function missedPrefixes(x: Signals): string[] | null {
