@@ -4,15 +4,13 @@
  * classed `cache`; the same prompts with caching on (vLLM V1's default) hit
  * the cache about as often as they share, and are not. The prefix share is
  * measured from the prompts sent (experiment.json), the hit rate from the
- * `/metrics` counter deltas, the setting from `vllm:cache_config_info`; the
- * cache goal of the recommendations picks the run with the hits.
+ * `/metrics` counter deltas, the setting from `vllm:cache_config_info`.
  */
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { THRESHOLDS } from "../../analysis/why/classify.ts";
 import { ExperimentInfoSchema } from "../../formats/raw-layout.ts";
-import { duckQuery } from "../aggregate/duckdb-read.ts";
 import { expectPlantedClass, plantedCampaign, simServer } from "./planted-campaign.ts";
 
 /** 256 shared tokens before 32 of each prompt's own: a share near 256 / 288. */
@@ -25,7 +23,7 @@ load:
   mode: closed
   spawn_rate: 16
   warmup: 500ms
-  duration: 1500ms
+  duration: 1s
   workers: 1
   max_tokens: 8
   timeout: 10s
@@ -37,7 +35,7 @@ factors:
   enable_prefix_caching: [true, false]
 `;
 
-const campaign = plantedCampaign("prefixcache", MATRIX);
+const campaign = plantedCampaign("prefixcache", MATRIX, { analyze: false });
 
 /** The two runs' summary rows, by caching setting. */
 const byCaching = async () =>
@@ -84,15 +82,5 @@ describe("prefix-sharing prompts (planted campaign)", () => {
     expect(rate).toBeGreaterThan(THRESHOLDS.hitShortfall * Number(on?.prompt_prefix_share));
     expect(on?.bottleneck).not.toBe("cache");
     expect(String(on?.bottleneck_evidence)).not.toContain("server: cache");
-  });
-
-  it("recommends the run with the highest hit rate for the cache goal", async () => {
-    const recs = await duckQuery(
-      `SELECT * FROM read_csv('${join(campaign.results, "agg", "recommendations.csv")}', header = true)`,
-    );
-    const cache = recs.find((r) => r.goal === "cache");
-    const { on } = await byCaching();
-    if (on?.client_limited === true) expect(cache?.experiment_id).toBeNull();
-    else expect(cache?.experiment_id).toBe(on?.experiment_id);
   });
 });
