@@ -26,6 +26,7 @@ import { formatSummary, summarizeRequestsFile } from "../load/summary.ts";
 import type { LoadSchedule } from "../load/workload/arrivals.ts";
 import { scenarioSchedule } from "../load/workload/scenarios.ts";
 import { parseSegment, type Share, WHOLE } from "../load/workload/share.ts";
+import { type ScenarioFigures, scenarioFigures, WaveStats } from "../stats/scenario-figures.ts";
 
 interface LoadFlags {
   url: string;
@@ -219,6 +220,14 @@ function progressLine(c: LiveCounters): string {
   );
 }
 
+function formatScenarioFigures(sched: LoadSchedule, f: ScenarioFigures): string {
+  const ms = (x: number | null, digits: number) => (x === null ? "-" : x.toFixed(digits));
+  const batch = sched.mode === "closed" ? sched.users : 0;
+  return sched.mode === "closed" && sched.scenario === "prefill-only"
+    ? `prefill     ${ms(f.prefill_ms_per_token, 4)} ms per prompt token, wave p50 ${ms(f.prefill_wave_ms_p50, 1)} ms (waves of ${batch})`
+    : `decode      step ${ms(f.decode_step_ms, 2)} ms at batch ${batch} (ITL p50)`;
+}
+
 export async function runLoadCommand(flags: LoadFlags): Promise<void> {
   const api = flags.api;
   if (api !== "chat" && api !== "completions") {
@@ -298,7 +307,15 @@ export async function runLoadCommand(flags: LoadFlags): Promise<void> {
       await writeSegmentInfo(dir, flags.experimentId, segment, result);
       await completeSegmentedRun(dir);
     }
-    const summary = await summarizeRequestsFile(outFile, result.windowStartUs, result.windowEndUs);
+    const window = { startUs: result.windowStartUs, endUs: result.windowEndUs };
+    const waves = new WaveStats(window);
+    const summary = await summarizeRequestsFile(outFile, window.startUs, window.endUs, waves);
+    const figures = scenarioFigures({
+      scenario: sched.mode === "closed" ? (sched.scenario ?? null) : null,
+      batchSize: sched.mode === "closed" ? sched.users : null,
+      waves,
+      itlP50Ms: summary.latency.itlMs.p50,
+    });
     if (flags.json) {
       console.log(
         JSON.stringify({
@@ -312,6 +329,7 @@ export async function runLoadCommand(flags: LoadFlags): Promise<void> {
           workers,
           segment,
           client: result.client,
+          ...(scenario ? { scenario: figures } : {}),
         }),
       );
     } else {
@@ -319,6 +337,7 @@ export async function runLoadCommand(flags: LoadFlags): Promise<void> {
         `model       ${model}, prompts ${promptSet.name} (${promptSet.prompts.length}${promptSet.tokensEstimated ? ", lengths estimated" : ""})`,
       );
       console.log(formatSummary(summary));
+      if (scenario) console.log(formatScenarioFigures(sched, figures));
       console.log(
         `records     ${result.records} → ${outFile}${result.interrupted ? " (interrupted)" : ""}`,
       );
