@@ -77,7 +77,7 @@ export const RequestRecordSchema = z.strictObject({
    * prefill-only scenario: the 0-based wave (B requests sent together, the next
    * wave after all of them finished); absent for every other load.
    */
-  wave: z.number().int().min(0).optional(),
+  wave: z.number().int().min(0).nullable().optional(),
 });
 
 export type RequestRecord = z.infer<typeof RequestRecordSchema>;
