@@ -9,11 +9,12 @@
  */
 import { sleep } from "k6";
 import http from "k6/http";
-import { recordFromK6Http } from "./http-record.ts";
+import { type K6HttpRequest, type K6HttpResponse, recordFromK6Http } from "./http-record.ts";
 import { buildK6Options } from "./options.ts";
 import {
   emitRecord,
   logStart,
+  type PlannedRequest,
   params,
   planRequest,
   planWave,
@@ -27,6 +28,29 @@ export function setup(): void {
   logStart();
 }
 
+const REQUEST_PARAMS = {
+  timeout: `${params.timeoutMs}ms`,
+  responseType: "text" as const,
+  tags: { name: "completion" },
+};
+
+/** The record of one answered request, sent at `startMs` (epoch ms). */
+function emitAnswer(req: PlannedRequest, startMs: number, res: K6HttpResponse, wave?: number) {
+  const request: K6HttpRequest = {
+    experimentId: params.experimentId,
+    promptSet: params.promptSetName,
+    requestId: req.requestId,
+    promptTokens: req.prompt.tokens,
+    warmup: req.warmup,
+    api: params.api,
+    stream: params.stream,
+    startMs,
+    windowEndMs: req.windowEndMs,
+    timeoutMs: params.timeoutMs,
+  };
+  emitRecord(recordFromK6Http(wave === undefined ? request : { ...request, wave }, res));
+}
+
 export default function (): void {
   const s = params.schedule;
   if (s.mode === "closed" && s.scenario === "prefill-only") {
@@ -35,29 +59,8 @@ export default function (): void {
   }
   const req = planRequest();
   const startMs = Date.now();
-  const res = http.post(requestUrl, req.body, {
-    headers: req.headers,
-    timeout: `${params.timeoutMs}ms`,
-    responseType: "text",
-    tags: { name: "completion" },
-  });
-  emitRecord(
-    recordFromK6Http(
-      {
-        experimentId: params.experimentId,
-        promptSet: params.promptSetName,
-        requestId: req.requestId,
-        promptTokens: req.prompt.tokens,
-        warmup: req.warmup,
-        api: params.api,
-        stream: params.stream,
-        startMs,
-        windowEndMs: req.windowEndMs,
-        timeoutMs: params.timeoutMs,
-      },
-      res,
-    ),
-  );
+  const res = http.post(requestUrl, req.body, { headers: req.headers, ...REQUEST_PARAMS });
+  emitAnswer(req, startMs, res);
   if (params.schedule.mode === "closed" && params.schedule.thinkTimeMs > 0) {
     sleep(params.schedule.thinkTimeMs / 1000);
   }
@@ -75,35 +78,12 @@ function prefillWave(batchSize: number): void {
       method: "POST",
       url: requestUrl,
       body: req.body,
-      params: {
-        headers: req.headers,
-        timeout: `${params.timeoutMs}ms`,
-        responseType: "text" as const,
-        tags: { name: "completion" },
-      },
+      params: { headers: req.headers, ...REQUEST_PARAMS },
     })),
   );
   for (const [i, req] of requests.entries()) {
     const res = responses[i];
-    if (res === undefined) continue;
-    emitRecord(
-      recordFromK6Http(
-        {
-          experimentId: params.experimentId,
-          promptSet: params.promptSetName,
-          requestId: req.requestId,
-          promptTokens: req.prompt.tokens,
-          warmup: req.warmup,
-          api: params.api,
-          stream: params.stream,
-          startMs,
-          windowEndMs: req.windowEndMs,
-          timeoutMs: params.timeoutMs,
-          wave,
-        },
-        res,
-      ),
-    );
+    if (res !== undefined) emitAnswer(req, startMs, res, wave);
   }
 }
 
