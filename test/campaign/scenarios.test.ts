@@ -10,8 +10,9 @@
  * Tolerances: both figures are client-side timings, which add to each step
  * the HTTP round trip and the simulator's timer lateness (about a millisecond,
  * docs/sim.md), and a wave's B requests may reach the server a poll apart, so
- * the first one runs a step of its own. Measured: prefill +5…+10 % over the
- * model, decode +2…+4 %. Allowed: prefill −3…+20 %, decode −3…+10 %.
+ * the first one runs a step of its own. Measured (alone, and beside three
+ * other campaign files on two cores): prefill +5…+9 % over the model, decode
+ * −0.1…+0.2 %. Allowed: prefill −3…+25 %, decode −3…+15 %.
  */
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -23,11 +24,13 @@ import { duckQuery } from "../aggregate/duckdb-read.ts";
 import { type CliRun, runCli, tempDir, writeMatrix } from "./helpers.ts";
 
 const B = 8;
-const C = 512;
-const DECODE_TOKENS = 64;
+const C = 256;
+const DECODE_TOKENS = 32;
+const TIME_SCALE = 0.5;
 
-// Time scale 1 (the modelled H100's own speed): a prefill wave is ~180 ms and a
-// decode step ~7 ms, long beside the client's and the timers' millisecond.
+// Time scale 0.5 (half the modelled H100's speed): a prefill wave is ~190 ms and a
+// decode step ~14 ms, long beside the client's and the timers' millisecond and
+// beside most of the event-loop delays of a CI machine running other files.
 const MATRIX = `
 campaign: scen
 seed: 3
@@ -37,6 +40,7 @@ server:
   port: auto
   health_timeout: 30s
   start_estimate: 1s
+  args: [--sim-time-scale, "${TIME_SCALE}"]
 load:
   scenario: decode-only
   batch_size: ${B}
@@ -57,7 +61,7 @@ const costs = {
   profile: PROFILES[DEFAULT_PROFILE]!,
   tensorParallelSize: 1,
   serialFraction: DEFAULT_SERIAL_FRACTION,
-  timeScale: 1,
+  timeScale: TIME_SCALE,
 };
 
 let dir: Awaited<ReturnType<typeof tempDir>>;
@@ -141,11 +145,11 @@ describe("controlled batching scenarios on the simulator", () => {
     });
     const modelled = wave.totalMs / tokens;
     const measured = Number(summary[PREFILL]!.prefill_ms_per_token);
-    expect(measured / modelled).toBeGreaterThan(0.97);
-    expect(measured / modelled).toBeLessThan(1.2);
     const waveMs = Number(summary[PREFILL]!.prefill_wave_ms_p50);
+    expect(measured / modelled).toBeGreaterThan(0.97);
+    expect(measured / modelled).toBeLessThan(1.25);
     expect(waveMs / wave.totalMs).toBeGreaterThan(0.97);
-    expect(waveMs / wave.totalMs).toBeLessThan(1.2);
+    expect(waveMs / wave.totalMs).toBeLessThan(1.25);
   });
 
   it("recovers the modelled decode step time at batch B", async () => {
@@ -159,6 +163,6 @@ describe("controlled batching scenarios on the simulator", () => {
     }).totalMs;
     const measured = Number(summary[DECODE]!.decode_step_ms);
     expect(measured / modelled).toBeGreaterThan(0.97);
-    expect(measured / modelled).toBeLessThan(1.1);
+    expect(measured / modelled).toBeLessThan(1.15);
   });
 });
