@@ -296,6 +296,11 @@ export async function runNodeLoad(opts: LoadRunOptions): Promise<LoadResult> {
       const sent = waveSlots(wave, batchSize).map((slot) => sendOne(plan(slot), dueMs, wave));
       const ends = await Promise.all(sent);
       dueMs = Math.max(...ends.map((e) => e.endMs));
+      // As a closed-loop user does: a refused connection is no reason to spin.
+      if (ends.some((e) => e.record.error_kind === "connect")) {
+        dueMs += CONNECT_BACKOFF_MS;
+        if (!(await sleepUntil(dueMs))) return;
+      }
     }
   };
 
