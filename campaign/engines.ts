@@ -3,6 +3,7 @@ import { ConfigError } from "../common/errors.ts";
 import { hasSseExtension, k6Version, runK6Load } from "../load/k6/runner.ts";
 import type { LoadResult } from "../load/node/run.ts";
 import { type MultiLoadOptions, runLoad } from "../load/node/workers.ts";
+import { scenarioOf } from "../load/workload/scenarios.ts";
 
 export type EngineName = "node" | "k6";
 
@@ -11,8 +12,14 @@ export async function runLoadEngine(
   options: MultiLoadOptions & { summaryFile: string; k6Sse?: boolean },
 ): Promise<LoadResult> {
   const { summaryFile, k6Sse, ...nodeOptions } = options;
+  // prefill-only needs only E2E, and its waves need k6/http's `http.batch` (load/k6/chat.ts).
+  const waves = scenarioOf(nodeOptions.schedule) === "prefill-only";
   if (engine === "k6")
-    return runK6Load({ ...nodeOptions, summaryFile, scenario: k6Sse ? "chat-sse" : "chat" });
+    return runK6Load({
+      ...nodeOptions,
+      summaryFile,
+      scenario: k6Sse && !waves ? "chat-sse" : "chat",
+    });
   return runLoad(nodeOptions);
 }
 

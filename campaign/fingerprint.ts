@@ -73,7 +73,10 @@ export async function fingerprintPlan(
       prompts = await promptDigest(plan, e);
       promptDigests.set(e.promptSet.name, prompts);
     }
-    const { api_key_env: _name, engine, ...load } = e.load;
+    const { api_key_env: _name, engine, ...settings } = e.load;
+    // A free-running load hashes as before scenarios existed, so earlier results still resume.
+    const { scenario, ...rest } = settings;
+    const load = scenario === "mixed" ? rest : settings;
     const parts: Record<FingerprintPart, string> = {
       server_argv: sha256(JSON.stringify([group.kind, group.url ?? null, group.argv])),
       server_env: sha256(JSON.stringify(resolvedEnv(group, env))),

@@ -6,6 +6,7 @@ import type { Experiment } from "../config/expand.ts";
 import { resolveWorkers } from "../load/node/auto-workers.ts";
 import type { MultiLoadOptions } from "../load/node/workers.ts";
 import type { PreparedPromptSet } from "../load/workload/prompts.ts";
+import { scenarioSchedule } from "../load/workload/scenarios.ts";
 
 export function loadRunOptions(args: {
   experiment: Experiment;
@@ -19,21 +20,23 @@ export function loadRunOptions(args: {
 }): MultiLoadOptions {
   const l = args.experiment.load;
   const schedule: MultiLoadOptions["schedule"] =
-    l.mode === "closed"
-      ? {
-          mode: "closed",
-          users: l.users ?? 1,
-          ...(l.spawn_rate !== undefined ? { spawnRate: l.spawn_rate } : {}),
-          thinkTimeMs: l.think_time,
-          ...(l.turns > 1 ? { turns: l.turns } : {}),
-        }
-      : {
-          mode: "open",
-          rate: l.rate ?? 1,
-          arrival: l.arrival,
-          burstiness: l.burstiness,
-          ...(l.max_concurrency !== undefined ? { maxConcurrency: l.max_concurrency } : {}),
-        };
+    l.scenario !== "mixed"
+      ? scenarioSchedule(l.scenario, l.batch_size ?? 1)
+      : l.mode === "closed"
+        ? {
+            mode: "closed",
+            users: l.users ?? 1,
+            ...(l.spawn_rate !== undefined ? { spawnRate: l.spawn_rate } : {}),
+            thinkTimeMs: l.think_time,
+            ...(l.turns > 1 ? { turns: l.turns } : {}),
+          }
+        : {
+            mode: "open",
+            rate: l.rate ?? 1,
+            arrival: l.arrival,
+            burstiness: l.burstiness,
+            ...(l.max_concurrency !== undefined ? { maxConcurrency: l.max_concurrency } : {}),
+          };
   return {
     url: args.url,
     model: args.model,

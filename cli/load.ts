@@ -7,6 +7,12 @@ import { dirname, join } from "node:path";
 import type { Command } from "commander";
 import { ConfigError } from "../common/errors.ts";
 import { formatDurationMs, parseDurationMs } from "../config/duration.ts";
+import {
+  type ControlledScenario,
+  DECODE_PROMPT_TOKENS,
+  SCENARIOS,
+  scenarioPromptSet,
+} from "../config/scenarios.ts";
 import { segmentFileNames } from "../formats/raw-layout.ts";
 import { resolveCliPrompts } from "../load/cli-prompts.ts";
 import { describeClientGuard } from "../load/client-guard.ts";
@@ -18,12 +24,17 @@ import { runLoad } from "../load/node/workers.ts";
 import { completeSegmentedRun, writeSegmentInfo } from "../load/segments.ts";
 import { formatSummary, summarizeRequestsFile } from "../load/summary.ts";
 import type { LoadSchedule } from "../load/workload/arrivals.ts";
+import { scenarioSchedule } from "../load/workload/scenarios.ts";
 import { parseSegment, type Share, WHOLE } from "../load/workload/share.ts";
+import { type ScenarioFigures, scenarioFigures, WaveStats } from "../stats/scenario-figures.ts";
 
 interface LoadFlags {
   url: string;
   model?: string;
-  prompts: string;
+  prompts?: string;
+  scenario?: string;
+  batchSize?: string;
+  promptTokens?: string;
   matrix?: string;
   api: string;
   users?: string;
@@ -84,6 +95,52 @@ function durationMs(value: string, flag: string, opts: { positive?: boolean } = 
     throw new ConfigError(`expected a duration greater than zero, got "${value}"`, { field: flag });
   }
   return ms;
+}
+
+/** `--scenario`'s load (config/schema.ts LoadSchema `scenario`): B users, none of the free loop's flags. */
+function scenarioLoad(flags: LoadFlags): { schedule: LoadSchedule; promptTokens: number } | null {
+  const scenario = flags.scenario ?? "mixed";
+  if (!(SCENARIOS as readonly string[]).includes(scenario)) {
+    throw new ConfigError(`expected ${SCENARIOS.join(", ")}, got "${scenario}"`, {
+      field: "--scenario",
+    });
+  }
+  if (scenario === "mixed") {
+    const stray = flags.batchSize !== undefined ? "--batch-size" : "--prompt-tokens";
+    if (flags.batchSize !== undefined || flags.promptTokens !== undefined)
+      throw new ConfigError(`${stray} is a scenario setting, but no --scenario is given`, {
+        field: stray,
+        hint: "add --scenario prefill-only or decode-only",
+      });
+    return null;
+  }
+  const conflicts: [string, unknown][] = [
+    ["--users", flags.users],
+    ["--rate", flags.rate],
+    ["--spawn-rate", flags.spawnRate],
+    ["--max-concurrency", flags.maxConcurrency],
+    ["--prompts", flags.prompts],
+  ];
+  for (const [flag, value] of conflicts) {
+    if (value === undefined) continue;
+    throw new ConfigError(`--scenario ${scenario} keeps exactly --batch-size requests together`, {
+      field: flag,
+      hint: flag === "--prompts" ? "its prompts are --prompt-tokens tokens each" : `remove ${flag}`,
+    });
+  }
+  const controlled = scenario as ControlledScenario;
+  if (flags.batchSize === undefined)
+    throw new ConfigError(`--scenario ${scenario} needs --batch-size`, { field: "--batch-size" });
+  if (controlled === "prefill-only" && flags.promptTokens === undefined)
+    throw new ConfigError(`--scenario ${scenario} needs --prompt-tokens`, {
+      field: "--prompt-tokens",
+    });
+  const batch = number(flags.batchSize, "--batch-size", { integer: true, min: 1 });
+  const promptTokens =
+    flags.promptTokens === undefined
+      ? DECODE_PROMPT_TOKENS
+      : number(flags.promptTokens, "--prompt-tokens", { integer: true, min: 1 });
+  return { schedule: scenarioSchedule(controlled, batch), promptTokens };
 }
 
 function schedule(flags: LoadFlags): LoadSchedule {
@@ -163,13 +220,22 @@ function progressLine(c: LiveCounters): string {
   );
 }
 
+function formatScenarioFigures(sched: LoadSchedule, f: ScenarioFigures): string {
+  const ms = (x: number | null, digits: number) => (x === null ? "-" : x.toFixed(digits));
+  const batch = sched.mode === "closed" ? sched.users : 0;
+  return sched.mode === "closed" && sched.scenario === "prefill-only"
+    ? `prefill     ${ms(f.prefill_ms_per_token, 4)} ms per prompt token, wave p50 ${ms(f.prefill_wave_ms_p50, 1)} ms (waves of ${batch})`
+    : `decode      step ${ms(f.decode_step_ms, 2)} ms at batch ${batch} (ITL p50)`;
+}
+
 export async function runLoadCommand(flags: LoadFlags): Promise<void> {
   const api = flags.api;
   if (api !== "chat" && api !== "completions") {
     throw new ConfigError(`expected chat or completions, got "${api}"`, { field: "--api" });
   }
   const apiKey = apiKeyFrom(flags.apiKeyEnv);
-  const sched = schedule(flags);
+  const scenario = scenarioLoad(flags);
+  const sched = scenario?.schedule ?? schedule(flags);
   const seed = number(flags.seed, "--seed", { integer: true });
   const workersSetting = workersFlag(flags.workers);
   const segment = segmentFlag(flags.segment);
@@ -186,7 +252,14 @@ export async function runLoadCommand(flags: LoadFlags): Promise<void> {
     temperature: number(flags.temperature, "--temperature"),
     timeoutMs: durationMs(flags.timeout, "--timeout", { positive: true }),
   };
-  const choice = await resolveCliPrompts(flags.prompts, flags.matrix);
+  if (scenario === null && flags.prompts === undefined)
+    throw new ConfigError("a prompt set is needed", {
+      field: "--prompts",
+      hint: "give --prompts, or --scenario with --batch-size and --prompt-tokens",
+    });
+  const choice = scenario
+    ? { ...scenarioPromptSet(scenario.promptTokens), baseDir: process.cwd() }
+    : await resolveCliPrompts(flags.prompts as string, flags.matrix);
   const model = flags.model ?? (await firstServedModel(flags.url, apiKey));
   const promptSet = await preparePromptSet(choice.name, choice.spec, {
     baseDir: choice.baseDir,
@@ -234,7 +307,15 @@ export async function runLoadCommand(flags: LoadFlags): Promise<void> {
       await writeSegmentInfo(dir, flags.experimentId, segment, result);
       await completeSegmentedRun(dir);
     }
-    const summary = await summarizeRequestsFile(outFile, result.windowStartUs, result.windowEndUs);
+    const window = { startUs: result.windowStartUs, endUs: result.windowEndUs };
+    const waves = new WaveStats(window);
+    const summary = await summarizeRequestsFile(outFile, window.startUs, window.endUs, waves);
+    const figures = scenarioFigures({
+      scenario: sched.mode === "closed" ? (sched.scenario ?? null) : null,
+      batchSize: sched.mode === "closed" ? sched.users : null,
+      waves,
+      itlP50Ms: summary.latency.itlMs.p50,
+    });
     if (flags.json) {
       console.log(
         JSON.stringify({
@@ -248,6 +329,7 @@ export async function runLoadCommand(flags: LoadFlags): Promise<void> {
           workers,
           segment,
           client: result.client,
+          ...(scenario ? { scenario: figures } : {}),
         }),
       );
     } else {
@@ -255,6 +337,7 @@ export async function runLoadCommand(flags: LoadFlags): Promise<void> {
         `model       ${model}, prompts ${promptSet.name} (${promptSet.prompts.length}${promptSet.tokensEstimated ? ", lengths estimated" : ""})`,
       );
       console.log(formatSummary(summary));
+      if (scenario) console.log(formatScenarioFigures(sched, figures));
       console.log(
         `records     ${result.records} → ${outFile}${result.interrupted ? " (interrupted)" : ""}`,
       );
@@ -272,9 +355,18 @@ export function registerLoad(program: Command): void {
     .command("load")
     .description("run the Node load engine against an OpenAI-compatible server and print a summary")
     .requiredOption("--url <url>", "server base URL, e.g. http://127.0.0.1:8000")
-    .requiredOption(
+    .option(
       "--prompts <file-or-set>",
-      "prompt file (.txt / .jsonl), synthetic:N, synthetic:MIN-MAX, or a set of --matrix",
+      "prompt file (.txt / .jsonl), synthetic:N, synthetic:MIN-MAX, or a set of --matrix (not with --scenario)",
+    )
+    .option(
+      "--scenario <name>",
+      "mixed (default), prefill-only (waves of --batch-size prompts, max_tokens 1) or decode-only (--batch-size long streams)",
+    )
+    .option("--batch-size <n>", "scenario: B, the requests of a wave or the streams kept running")
+    .option(
+      "--prompt-tokens <n>",
+      `scenario: C, every prompt's length in tokens (prefill-only: required; decode-only: ${DECODE_PROMPT_TOKENS})`,
     )
     .option("--model <name>", "model name (default: the first of GET /v1/models)")
     .option("--matrix <file>", "experiment matrix whose prompt sets --prompts may name")

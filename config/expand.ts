@@ -15,6 +15,8 @@ import { checkLoadMode, checkModeFactors } from "./load-mode.ts";
 import { errorAt, type MatrixFile } from "./matrix-file.ts";
 import type { Fail, PathKey } from "./problem.ts";
 import { checkProfileSlice } from "./profile-slice.ts";
+import { checkScenario } from "./scenario-check.ts";
+import { scenarioPromptSet } from "./scenarios.ts";
 import type { LoadConfig, Matrix } from "./schema.ts";
 import { serverSecret } from "./secrets.ts";
 import { checkServerSection, resolveServer } from "./server-command.ts";
@@ -99,13 +101,6 @@ function checkPrompts(file: MatrixFile, fail: Fail): void {
       });
     }
   }
-  if (Object.keys(m.prompts).length === 0) {
-    fail({
-      message: "at least one prompt set is needed",
-      path: ["prompts"],
-      hint: "e.g. short: {file: prompts_short.txt}",
-    });
-  }
 }
 
 /**
@@ -146,7 +141,8 @@ function derive(m: Matrix, a: Assignment, where: Where, fail: Fail): Experiment[
   return { ...a, gpus: g as number, tp: t as number, dp: d as number };
 }
 
-function loadFor(m: Matrix, f: Experiment["factors"], where: Where, fail: Fail): LoadConfig {
+function loadFor(file: MatrixFile, f: Experiment["factors"], where: Where, fail: Fail): LoadConfig {
+  const m = file.matrix;
   // Weak scaling: `{per_gpu: n}` becomes n × gpus here, once per experiment.
   const section: LoadConfig = {
     ...m.load,
@@ -154,13 +150,18 @@ function loadFor(m: Matrix, f: Experiment["factors"], where: Where, fail: Fail):
     rate: resolvePerGpu(m.load.rate, f.gpus, false),
   };
   if (m.load.sweep && f.sweep_step !== undefined)
-    return sweepStepLoad(section, f.sweep_step as number);
+    return checkScenario(file, sweepStepLoad(section, f.sweep_step as number), f, where, fail);
   const load: LoadConfig = section;
   if (f.users !== undefined) load.users = f.users as number;
   if (f.rate !== undefined) load.rate = f.rate as number;
   if (f.burstiness !== undefined) load.burstiness = f.burstiness as number;
   if (f.max_tokens !== undefined) load.max_tokens = f.max_tokens as number;
+  if (f.scenario !== undefined) load.scenario = f.scenario as LoadConfig["scenario"];
+  if (f.batch_size !== undefined) load.batch_size = f.batch_size as number;
+  if (f.prompt_tokens !== undefined) load.prompt_tokens = f.prompt_tokens as number;
   checkModeFactors(load.mode, f, where, fail);
+  const checked = checkScenario(file, load, f, where, fail);
+  if (checked.scenario !== "mixed") return checked;
   if (load.mode === "closed" && load.users === undefined)
     fail({
       message: "a closed-loop load needs users (load.users or a users factor)",
@@ -174,9 +175,24 @@ function loadFor(m: Matrix, f: Experiment["factors"], where: Where, fail: Fail):
   return load;
 }
 
-function promptSetFor(m: Matrix, f: Assignment, where: Where, fail: Fail): Experiment["promptSet"] {
+function promptSetFor(
+  m: Matrix,
+  f: Assignment,
+  load: LoadConfig,
+  where: Where,
+  fail: Fail,
+): Experiment["promptSet"] {
+  // A scenario's prompts are C tokens each, made for it (config/scenarios.ts).
+  if (load.scenario !== "mixed") return scenarioPromptSet(load.prompt_tokens as number);
   const names = Object.keys(m.prompts);
   let name = f.prompt_set as string | undefined;
+  if (name === undefined && names.length === 0) {
+    return fail({
+      message: "at least one prompt set is needed",
+      path: ["prompts"],
+      hint: "e.g. short: {file: prompts_short.txt}",
+    });
+  }
   if (name === undefined) {
     if (names.length !== 1) {
       fail({
@@ -273,9 +289,20 @@ export function expandMatrix(file: MatrixFile): Plan {
   const groups = new Map<string, ServerGroup & { key: string }>();
   const seenIds = new Map<string, Where>();
   for (const { assignment, included, where } of sources) {
-    const factors = derive(m, assignment, where, fail);
-    const load = loadFor(m, factors, where, fail);
-    const promptSet = promptSetFor(m, factors, where, fail);
+    const derived = derive(m, assignment, where, fail);
+    const load = loadFor(file, derived, where, fail);
+    const promptSet = promptSetFor(m, derived, load, where, fail);
+    // A scenario's B and C are factors whether written as factors or as load settings: ids and
+    // the summary's scenario columns name them.
+    const factors =
+      load.scenario === "mixed"
+        ? derived
+        : {
+            ...derived,
+            scenario: load.scenario,
+            batch_size: load.batch_size as number,
+            prompt_tokens: load.prompt_tokens as number,
+          };
     const { argv, env } = resolveServer(m, factors, order, where, fail);
     const key = JSON.stringify({ argv, env });
     let group = [...groups.values()].find((g) => g.key === key);

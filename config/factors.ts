@@ -6,6 +6,7 @@
  * summary columns) is derived from this one, so adding a factor is one row.
  */
 import { z } from "zod";
+import { SCENARIOS } from "./scenarios.ts";
 import { positiveInt, positiveNumber } from "./values.ts";
 
 /** Column types a factor can have in the aggregate tables (a subset of formats' ColumnType). */
@@ -57,6 +58,10 @@ export const FACTORS = {
   burstiness: { value: positiveNumber, role: "load", flag: null, code: "b", column: "float64" },
   prompt_set: { value: z.string().min(1), role: "load", flag: null, code: "", column: "dict" },
   max_tokens: { value: positiveInt, role: "load", flag: null, code: "mt", column: "int64" },
+  // Controlled batching (load.scenario, config/scenario-check.ts): the scenario, B and C.
+  scenario: { value: z.enum(SCENARIOS), role: "load", flag: null, code: "", column: "dict" },
+  batch_size: { value: positiveInt, role: "load", flag: null, code: "bt", column: "int64" },
+  prompt_tokens: { value: positiveInt, role: "load", flag: null, code: "pt", column: "int64" },
   max_num_seqs: {
     value: positiveInt,
     role: "server",

@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { FactorsSchema } from "./factors.ts";
+import { SCENARIOS } from "./scenarios.ts";
 import { SloSchema } from "./slo.ts";
 import { SweepSchema } from "./sweep.ts";
 import { duration, envVarName, positiveInt, positiveNumber } from "./values.ts";
@@ -105,6 +106,21 @@ export const LoadSchema = z.strictObject({
   burstiness: positiveNumber.default(1),
   /** open loop: cap on requests in flight; arrivals beyond it wait. */
   max_concurrency: positiveInt.optional(),
+  /**
+   * Controlled batching (load/workload/scenarios.ts; also a factor): `mixed` is the free-running
+   * load above; `prefill-only` sends waves of exactly batch_size prompts of prompt_tokens tokens
+   * with max_tokens 1, the next wave when the last request of the previous one finished;
+   * `decode-only` keeps batch_size long streams of short prompts (ignore_eos), each replaced when
+   * it ends. Both are closed patterns: no users, rate or think time (config/scenario-check.ts).
+   */
+  scenario: z.enum(SCENARIOS).default("mixed"),
+  /** prefill-only, decode-only: B, the requests of a wave or the streams kept running (also a factor). */
+  batch_size: positiveInt.optional(),
+  /**
+   * prefill-only (required), decode-only (default 16): C, every prompt's length in tokens (also a
+   * factor); the experiment gets a synthetic fixed-length set of C-token prompts (config/scenarios.ts).
+   */
+  prompt_tokens: positiveInt.optional(),
   duration: duration(),
   warmup: duration({ allowZero: true }).default(0),
   max_tokens: positiveInt.default(128),
@@ -218,12 +234,15 @@ export const MatrixSchema = z.strictObject({
   repeats: positiveInt.default(1),
   server: ServerSchema,
   load: LoadSchema,
-  prompts: z.record(
-    z
-      .string()
-      .regex(/^[A-Za-z0-9_-]+$/, { error: "prompt set names use letters, digits, '_' or '-'" }),
-    PromptSetSchema,
-  ),
+  /** Named prompt sets; a matrix of scenarios alone (load.scenario) needs none. */
+  prompts: z
+    .record(
+      z
+        .string()
+        .regex(/^[A-Za-z0-9_-]+$/, { error: "prompt set names use letters, digits, '_' or '-'" }),
+      PromptSetSchema,
+    )
+    .default({}),
   /**
    * Latency objectives, e.g. `{ttft_ms_p99: 500, tpot_ms_p99: 50}` (config/slo.ts):
    * goodput counts requests within the ttft/tpot limits; capacity is the highest

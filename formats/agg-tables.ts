@@ -127,6 +127,21 @@ function summaryColumns(): ColumnDef[] {
     );
   }
   columns.push(
+    col(
+      "prefill_ms_per_token",
+      "float64",
+      "prefill-only: per complete wave, its duration (first send → last finish) / its prompt tokens (B × C, plus the chat template's tokens as usage counts them), ms; median over the window's waves; null for other loads",
+    ),
+    col(
+      "prefill_wave_ms_p50",
+      "float64",
+      "prefill-only: median duration of a complete wave of B requests (first send → last finish), ms; null for other loads",
+    ),
+    col(
+      "decode_step_ms",
+      "float64",
+      "decode-only: the steady decode step time at batch B, the median of every inter-token gap of the window's streams (= itl_ms_p50), ms; null for other loads",
+    ),
     col("requests_per_s", "float64", "requests_ok / window_s"),
     col("output_tokens_per_s", "float64", "output tokens of ok requests in the window / window_s"),
     col("total_tokens_per_s", "float64", "prompt + output tokens of ok requests / window_s"),
@@ -259,6 +274,8 @@ function summarySource(name: string): string {
     return "analysis/aggregate/server-figures.ts GaugeFigures.finish()";
   if (name.startsWith("server_"))
     return "analysis/aggregate/server-figures.ts scrapeDeltaColumns()";
+  if (["prefill_ms_per_token", "prefill_wave_ms_p50", "decode_step_ms"].includes(name))
+    return "stats/scenario-figures.ts scenarioFigures()";
   const fromRequests =
     name === "window_s" ||
     name.startsWith("requests_") ||
@@ -316,6 +333,7 @@ export const REQUESTS_TABLE: TableDef = {
       "finished inside the window (counts for throughput; latency figures also need warmup = false)",
       false,
     ),
+    col("wave", "int64", "prefill-only scenario: the request's 0-based wave; null otherwise"),
   ],
 };
 

@@ -73,6 +73,11 @@ export const RequestRecordSchema = z.strictObject({
   finish_reason: z.string().nullable(),
   /** Sent during warm-up: left out of latency figures; throughput counts every ok request that finished inside the window. */
   warmup: z.boolean(),
+  /**
+   * prefill-only scenario: the 0-based wave (B requests sent together, the next
+   * wave after all of them finished); absent for every other load.
+   */
+  wave: z.number().int().min(0).nullable().optional(),
 });
 
 export type RequestRecord = z.infer<typeof RequestRecordSchema>;

@@ -8,6 +8,7 @@ import { createInterface } from "node:readline";
 import { DataError } from "../common/errors.ts";
 import { type RequestRecord, RequestRecordSchema } from "../formats/request-record.ts";
 import { type WindowFigures, WindowStats, windowFigures } from "../stats/request-window.ts";
+import type { WaveStats } from "../stats/scenario-figures.ts";
 
 export type LoadSummary = WindowFigures;
 
@@ -24,6 +25,8 @@ export async function summarizeRequestsFile(
   file: string,
   windowStartUs: number,
   windowEndUs: number,
+  /** prefill-only: also collect the waves (stats/scenario-figures.ts). */
+  waves?: WaveStats,
 ): Promise<LoadSummary> {
   const stats = new WindowStats({ startUs: windowStartUs, endUs: windowEndUs });
   const lines = createInterface({ input: createReadStream(file, "utf8"), crlfDelay: Infinity });
@@ -47,6 +50,7 @@ export async function summarizeRequestsFile(
       });
     }
     stats.add(parsed.data);
+    waves?.add(parsed.data);
   }
   return stats.figures();
 }

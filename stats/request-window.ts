@@ -68,7 +68,10 @@ export function outcomeOf(r: WindowRecord): Outcome {
 }
 
 /** The window rule: ended inside [start, end); with no window, not sent during warm-up. */
-export function inWindow(r: WindowRecord, window: Window | null): boolean {
+export function inWindow(
+  r: Pick<WindowRecord, "end_us" | "warmup">,
+  window: Window | null,
+): boolean {
   return window === null ? !r.warmup : r.end_us >= window.startUs && r.end_us < window.endUs;
 }
 

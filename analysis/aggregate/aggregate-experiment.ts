@@ -25,6 +25,7 @@ import { type RawExperiment, statusColumns } from "./raw-experiments.ts";
 import { addRequestFigures } from "./request-figures.ts";
 import { RequestStats, type Slo, type Window } from "./request-stats.ts";
 import { type StagedRequests, stageRequests } from "./request-table.ts";
+import { scenarioColumns } from "./scenario-figures.ts";
 import { readScrape } from "./scrape-files.ts";
 import { GaugeFigures, scrapeDeltaColumns } from "./server-figures.ts";
 
@@ -208,6 +209,10 @@ export async function aggregateExperiment(
     sampleInWindow,
   );
 
+  const requestColumns = records > 0 ? stats.finish(windowS) : unmeasured(stats.finish(windowS));
+  const itlP50 = requestColumns.itl_ms_p50 ?? null;
+  const scenario = await scenarioColumns(sinks.engine, info.factors, staged, itlP50);
+
   const client = info.client ?? (segments ? segmentsClientGuard(segments) : undefined);
   if (client === undefined)
     warn(
@@ -254,7 +259,8 @@ export async function aggregateExperiment(
     mode: info.load.mode,
     api: info.load.api,
     model: info.server.model,
-    ...(records > 0 ? stats.finish(windowS) : unmeasured(stats.finish(windowS))),
+    ...requestColumns,
+    ...scenario,
     ...gpu,
     // The saturation guard, as the runner wrote it (load/client-guard.ts).
     ...clientColumns(client),

@@ -33,6 +33,8 @@ export interface K6HttpRequest {
   /** Epoch ms when the scenario's duration ends, and the request timeout (window-cut.ts). */
   windowEndMs?: number;
   timeoutMs?: number;
+  /** prefill-only: the request's wave. */
+  wave?: number;
 }
 
 /** k6 error codes (k6 docs, "Error codes") → our error kinds. */
@@ -81,6 +83,7 @@ export function recordFromK6Http(req: K6HttpRequest, res: K6HttpResponse): Reque
       startUs: req.startMs * 1000,
       sendMs: 0,
       chunkTimesVisible: false,
+      ...(req.wave === undefined ? {} : { wave: req.wave }),
     },
     tracker.outcome(),
   );

@@ -139,7 +139,16 @@ export function buildK6Options(p: K6Params): Record<string, unknown> {
   const grace = p.drain ? k6Duration(p.timeoutMs) : "0s";
   const s = p.schedule;
   let scenario: Record<string, unknown>;
-  if (s.mode === "closed") {
+  if (s.mode === "closed" && s.scenario !== undefined) {
+    // k6 has no barrier across VUs: prefill-only is one VU whose every iteration is one wave,
+    // B requests through `http.batch` (chat.ts); decode-only is B VUs, each one stream at a time.
+    scenario = {
+      executor: "constant-vus",
+      vus: s.scenario === "prefill-only" ? 1 : s.users,
+      duration: k6Duration(totalMs),
+      gracefulStop: grace,
+    };
+  } else if (s.mode === "closed") {
     const rampMs =
       s.spawnRate === undefined ? 0 : Math.min(totalMs, (s.users / s.spawnRate) * 1000);
     scenario = {
@@ -176,8 +185,11 @@ export function buildK6Options(p: K6Params): Record<string, unknown> {
             gracefulStop: grace,
           };
   }
+  // `http.batch` sends at most `batchPerHost` (default 6) at a time: a wave must go out whole.
+  const waves = s.mode === "closed" && s.scenario === "prefill-only";
   return {
     scenarios: { load: scenario },
+    ...(waves ? { batch: s.users, batchPerHost: s.users } : {}),
     thresholds: {
       // Failures recorded by the scenario itself (HTTP, stream and transport errors).
       vscale_request_failed: [{ threshold: `rate<${p.maxErrorRate}`, abortOnFail: false }],

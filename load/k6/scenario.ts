@@ -9,7 +9,8 @@ import { Rate } from "k6/metrics";
 import type { RequestRecord } from "../../formats/request-record.ts";
 import { API_PATH, buildRequestHeaders } from "../workload/bodies.ts";
 import { type PreparedPromptSet, type Prompt, parsePromptText } from "../workload/prompts.ts";
-import { planRequest as planSlot, samplingOf } from "../workload/request-plan.ts";
+import { planRequest as planSlot, type RequestSlot, samplingOf } from "../workload/request-plan.ts";
+import { waveSlots } from "../workload/scenarios.ts";
 import { API_KEY_ENV, type K6Params, paramsFromEnv, START_MARKER } from "./options.ts";
 import { k6RequestSlot } from "./request-slot.ts";
 import { textSummary } from "./text-summary.ts";
@@ -48,6 +49,16 @@ export function planRequest(): PlannedRequest {
     vuIterationInScenario: exec.vu.iterationInScenario,
     scenarioIterationInTest: exec.scenario.iterationInTest,
   });
+  return planFor(slot);
+}
+
+/** prefill-only: this iteration's wave (the one VU's iteration number) and its B requests. */
+export function planWave(batchSize: number): { wave: number; requests: PlannedRequest[] } {
+  const wave = exec.vu.iterationInScenario;
+  return { wave, requests: waveSlots(wave, batchSize).map(planFor) };
+}
+
+function planFor(slot: RequestSlot): PlannedRequest {
   const plan = planSlot(params, promptSet.prompts, slot, sampling);
   return {
     requestId: plan.requestId,

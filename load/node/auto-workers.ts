@@ -22,6 +22,8 @@ export function resolveWorkers(
   setting: WorkersSetting,
   opts: { schedule: LoadSchedule; targetCores: number; cores?: number },
 ): number {
+  // prefill-only runs on one worker (workers.ts says why); config/scenario-check.ts refuses more.
+  if (opts.schedule.mode === "closed" && opts.schedule.scenario === "prefill-only") return 1;
   if (setting !== "auto") return setting;
   const free = Math.max(1, (opts.cores ?? availableParallelism()) - opts.targetCores);
   // A worker with no user to run would only cost its start-up.

@@ -25,6 +25,7 @@ import {
   type RequestSlot,
   samplingOf,
 } from "../workload/request-plan.ts";
+import { waveSlots } from "../workload/scenarios.ts";
 import { capShare, ownsSlot, type Share, WHOLE } from "../workload/share.ts";
 import { type InFlightRequest, sendRequest } from "./client.ts";
 import { epochUs, monotonicFromEpochMs, nowMs } from "./clock.ts";
@@ -95,6 +96,12 @@ export function validateLoadOptions(opts: LoadRunOptions): void {
   if (s.mode === "closed") {
     requireNumber(s.users, "load.users", 1, true);
     requireNumber(s.thinkTimeMs, "load.think_time", 0);
+    // The wave barrier needs every request of a wave in one event loop (workers.ts runs it on one).
+    if (s.scenario === "prefill-only" && (opts.share ?? WHOLE).count > 1) {
+      throw new ConfigError("prefill-only waves run as one share: no segments", {
+        field: "load.segments",
+      });
+    }
     if (s.spawnRate !== undefined && !(s.spawnRate > 0)) {
       throw new ConfigError(`expected a spawn rate > 0, got ${s.spawnRate}`, {
         field: "load.spawn_rate",
@@ -207,6 +214,7 @@ export async function runNodeLoad(opts: LoadRunOptions): Promise<LoadResult> {
   const sendOne = async (
     { prompt, requestId, body }: PlannedRequest,
     dueMs: number,
+    wave?: number,
   ): Promise<{ record: RequestRecord; endMs: number }> => {
     counters.inFlight++;
     const req = sendRequest({
@@ -238,6 +246,7 @@ export async function runNodeLoad(opts: LoadRunOptions): Promise<LoadResult> {
         startUs: epochUs(req.sendMs),
         sendMs: req.sendMs,
         chunkTimesVisible: true,
+        ...(wave === undefined ? {} : { wave }),
       },
       outcome,
     );
@@ -272,6 +281,24 @@ export async function runNodeLoad(opts: LoadRunOptions): Promise<LoadResult> {
       }
       if (schedule.thinkTimeMs > 0) {
         dueMs += schedule.thinkTimeMs;
+        if (!(await sleepUntil(dueMs))) return;
+      }
+    }
+  };
+
+  /**
+   * prefill-only (workload/scenarios.ts): wave w's B requests go out together; wave w + 1 is due
+   * when the last of them ends (the barrier), so every wave is B prefills and nothing else.
+   */
+  const prefillWaves = async (batchSize: number) => {
+    let dueMs = startMs;
+    for (let wave = 0; !stopping && nowMs() < endMs; wave++) {
+      const sent = waveSlots(wave, batchSize).map((slot) => sendOne(plan(slot), dueMs, wave));
+      const ends = await Promise.all(sent);
+      dueMs = Math.max(...ends.map((e) => e.endMs));
+      // As a closed-loop user does: a refused connection is no reason to spin.
+      if (ends.some((e) => e.record.error_kind === "connect")) {
+        dueMs += CONNECT_BACKOFF_MS;
         if (!(await sleepUntil(dueMs))) return;
       }
     }
@@ -322,7 +349,9 @@ export async function runNodeLoad(opts: LoadRunOptions): Promise<LoadResult> {
 
   try {
     const schedule = opts.schedule;
-    if (schedule.mode === "closed") {
+    if (schedule.mode === "closed" && schedule.scenario === "prefill-only") {
+      await prefillWaves(schedule.users);
+    } else if (schedule.mode === "closed") {
       const users: Promise<void>[] = [];
       for (let i = 0; i < schedule.users; i++) {
         if (ownsSlot(share, i)) users.push(closedUser(i, schedule));

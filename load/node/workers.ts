@@ -13,6 +13,7 @@
 import { Worker } from "node:worker_threads";
 import type { RequestRecord } from "../../formats/request-record.ts";
 import { clientGuard } from "../client-guard.ts";
+import { scenarioOf } from "../workload/scenarios.ts";
 import { WHOLE, workerShare } from "../workload/share.ts";
 import { type LiveCounters, mergeCounters } from "./live-counters.ts";
 import { NdjsonWriter } from "./ndjson-writer.ts";
@@ -41,7 +42,9 @@ interface WorkerState {
 
 export async function runLoad(opts: MultiLoadOptions): Promise<LoadResult> {
   const { workers = 1, ...single } = opts;
-  if (workers <= 1) return runNodeLoad(single);
+  // prefill-only's barrier waits for every request of a wave: one event loop holds them all
+  // (a cross-thread barrier would add a message round trip to every wave's timing).
+  if (workers <= 1 || scenarioOf(single.schedule) === "prefill-only") return runNodeLoad(single);
   validateLoadOptions(single);
   const { onProgress, signal, sink: _sink, share = WHOLE, ...rest } = single;
   const options: WorkerOptions = rest;

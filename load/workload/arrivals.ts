@@ -6,6 +6,7 @@
  * shape = burstiness and scale = 1 / (rate · burstiness), so the mean rate is
  * `rate` whatever the burstiness; burstiness 1 is Poisson, constant is 1/rate.
  */
+import type { ControlledScenario } from "../../config/scenarios.ts";
 import { createRng, type Rng } from "../../stats/rng.ts";
 
 export interface ClosedLoopSchedule {
@@ -16,6 +17,8 @@ export interface ClosedLoopSchedule {
   thinkTimeMs: number;
   /** Multi-turn sessions: each user's requests form conversations of this many turns (sessions.ts). */
   turns?: number;
+  /** A controlled batching scenario of `users` = B (scenarios.ts); absent: a free-running loop. */
+  scenario?: ControlledScenario;
 }
 
 export type ArrivalKind = "constant" | "poisson" | "gamma";

@@ -22,6 +22,8 @@ export interface RecordContext {
   sendMs: number;
   /** false: the engine could not see chunk times (plain k6), so TTFT/ITL and the gaps are null. */
   chunkTimesVisible: boolean;
+  /** prefill-only: the wave the request belongs to (load/workload/scenarios.ts). */
+  wave?: number;
 }
 
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
@@ -62,5 +64,6 @@ export function buildRecord(ctx: RecordContext, outcome: ResponseOutcome): Reque
     error_message: outcome.errorMessage,
     finish_reason: outcome.finishReason,
     warmup: ctx.warmup,
+    ...(ctx.wave === undefined ? {} : { wave: ctx.wave }),
   };
 }

@@ -13,6 +13,7 @@ import { RNG_STREAM } from "./arrivals.ts";
 import { buildRequestBody, type SamplingParams } from "./bodies.ts";
 import type { WorkloadParams } from "./params.ts";
 import type { Prompt } from "./prompts.ts";
+import { scenarioOf, scenarioPromptIndex, scenarioSampling } from "./scenarios.ts";
 import { sessionTurn } from "./sessions.ts";
 
 /** Closed loop: user `user` (0-based) sending its `k`-th request (0-based). Open loop: arrival `arrival` (0-based). */
@@ -35,13 +36,13 @@ export interface PlannedRequest {
 const USER_SEED_STRIDE = 1_000_003;
 
 export function samplingOf(p: WorkloadParams): SamplingParams {
-  return {
+  return scenarioSampling(scenarioOf(p.schedule), {
     model: p.model,
     maxTokens: p.maxTokens,
     stream: p.stream,
     ignoreEos: p.ignoreEos,
     temperature: p.temperature,
-  };
+  });
 }
 
 export function planRequest(
@@ -71,7 +72,11 @@ export function planRequest(
     const body = JSON.stringify(buildRequestBody(params.api, sent, sampling, seed));
     return { requestId, prompt: sent, promptIndex: t.firstIndex, seed, body };
   }
-  const promptIndex = rng.int(prompts.length);
+  // A scenario's batch holds distinct prompts (scenarios.ts); otherwise each request draws one.
+  const promptIndex =
+    slot.mode === "closed" && scenarioOf(params.schedule) !== null
+      ? scenarioPromptIndex(slot.user, prompts.length)
+      : rng.int(prompts.length);
   const prompt = prompts[promptIndex] as Prompt;
   const body = JSON.stringify(buildRequestBody(params.api, prompt, sampling, seed));
   return { requestId, prompt, promptIndex, seed, body };

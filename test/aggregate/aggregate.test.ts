@@ -316,6 +316,7 @@ describe("aggregate: requests, gpu and server_metrics tables", () => {
         campaign: "c1",
         gpus: 1n,
         in_window: expectedInWindow[i],
+        wave: rec.wave ?? null,
       };
       expect(row).toEqual(expected);
     });

@@ -41,6 +41,9 @@ describe("the factors table", () => {
       "burstiness",
       "prompt_set",
       "max_tokens",
+      "scenario",
+      "batch_size",
+      "prompt_tokens",
       "sweep_step",
     ]);
     expect(serverFlags.map(([n]) => n)).not.toContain("gpus");
@@ -68,7 +71,11 @@ describe("the factors table", () => {
   it("derives the matrix schema: one optional key per factor, a value or a list", () => {
     expect(Object.keys(FactorsSchema.shape).sort()).toEqual([...FACTOR_NAMES].sort());
     for (const name of FACTOR_NAMES) {
-      const value = name === "prompt_set" ? "short" : sample(name);
+      const strings: Partial<Record<FactorName, string>> = {
+        prompt_set: "short",
+        scenario: "decode-only",
+      };
+      const value = strings[name] ?? sample(name);
       expect(FactorsSchema.safeParse({ [name]: value }).success, name).toBe(true);
       expect(FactorsSchema.safeParse({ [name]: [value, value] }).success, name).toBe(true);
       expect(FactorsSchema.safeParse({ [name]: [] }).success, name).toBe(false);

@@ -14,6 +14,7 @@ const GOLDEN = "test/fixtures/matrix/golden";
 const MATRICES = [
   "config/experiment_matrix.yaml",
   "config/examples/vllm_tp_scaling.yaml",
+  "config/examples/scenarios.yaml",
   `${GOLDEN}/wide.yaml`,
   `${GOLDEN}/open-loop.yaml`,
 ];

@@ -6,8 +6,10 @@ import { hasK6, parseK6ConsoleLine, runK6Load } from "../../load/k6/runner.ts";
 import { openArrivalTimesMs } from "../../load/workload/arrivals.ts";
 import { buildRecord } from "../../load/workload/record-builder.ts";
 import { ResponseTracker } from "../../load/workload/response-tracker.ts";
+import { scenarioSchedule } from "../../load/workload/scenarios.ts";
 import { readRecords, runOptions, tempDir } from "./helpers.ts";
 import { type PlantedServer, startPlantedServer } from "./planted-server.ts";
+import { expectWaves } from "./waves.ts";
 
 const k6Available = await hasK6();
 if (!k6Available) {
@@ -55,6 +57,26 @@ describe("k6 options from the schedule", () => {
       scenarios: { load: Record<string, unknown> };
     };
     expect(drained.scenarios.load.gracefulStop).toBe(k6Duration(60_000));
+  });
+
+  it("scenarios → constant VUs: one VU of B-request batches (prefill-only), B VUs (decode-only)", () => {
+    const options = (scenario: "prefill-only" | "decode-only") =>
+      buildK6Options({ ...baseParams, schedule: scenarioSchedule(scenario, 8) }) as {
+        scenarios: { load: Record<string, unknown> };
+        batchPerHost?: number;
+      };
+    const prefill = options("prefill-only");
+    expect(prefill.scenarios.load).toEqual({
+      executor: "constant-vus",
+      vus: 1,
+      duration: "35000ms",
+      gracefulStop: "0s",
+    });
+    // k6 sends 6 of a batch at a time by default: a wave must leave whole.
+    expect(prefill.batchPerHost).toBe(8);
+    const decode = options("decode-only");
+    expect(decode.scenarios.load).toMatchObject({ executor: "constant-vus", vus: 8 });
+    expect(decode.batchPerHost).toBeUndefined();
   });
 
   it("constant arrivals → constant-arrival-rate with whole iterations per unit", () => {
@@ -170,5 +192,18 @@ describe.skipIf(!k6Available)("k6 against the planted server", () => {
       });
     }
     expect(existsSync(summaryFile)).toBe(true);
+  });
+
+  it("chat.ts prefill-only: waves of B one-token requests, each after the last one ended", async () => {
+    const out = join(dir, "k6-waves.ndjson");
+    await runK6Load({
+      ...runOptions(server.url, out, {
+        durationMs: 1500,
+        schedule: scenarioSchedule("prefill-only", 4),
+      }),
+      summaryFile: join(dir, "k6-waves-summary.json"),
+    });
+    const records = (await readRecords(out)).filter((r) => r.ok);
+    expect(expectWaves(records, 4)).toBeGreaterThan(3);
   });
 });
