@@ -4,8 +4,7 @@
  * `csv` module write it. Every cell is text (callers type them, with their
  * own messages); each record keeps the line it starts on, for messages.
  */
-import type { Session } from "./duck.ts";
-import { sqlString } from "./duck.ts";
+import { type Session, sqlString } from "./duck.ts";
 import type { Warn } from "./ndjson-lines.ts";
 
 export interface CsvRecord {
@@ -88,7 +87,7 @@ export async function readCsv(
   }
   const scan = `csv_rejects_${++scans}`;
   // Explicit columns, dialect and no sniffing: the sniffer gives up on the broken files this
-  // reader must report row by row. One thread and no parallel scan keep rows in file order.
+  // reader must report row by row. No parallel scan: rows come in file order.
   const columns = Array.from({ length: layout.width }, (_, i) => `'c${i}': 'VARCHAR'`).join(", ");
   const rows = await session.rows(`
     SELECT * FROM read_csv(${sqlString(file)}, columns = {${columns}}, header = false,
@@ -146,9 +145,9 @@ function assignLines(
         counted++;
       } else if (reject) {
         notes.push({ line: physical, text: `${reject.error_message}; row skipped` });
+        // Its csv_line starts with the blank lines before it, if any.
         physical += 1 + newlines((reject.csv_line ?? "").replace(/^[\r\n]+/, ""));
         counted++;
-        rejected.delete(counted - 1);
       } else return;
     }
   };
