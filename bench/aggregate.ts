@@ -88,6 +88,18 @@ function runChild(script: string, args: string[]): Promise<ChildResult> {
   });
 }
 
+/**
+ * An error when `requests.parquet` does not hold `total` records: a checkout
+ * older than today's raw layout finds no experiments in it, and its quick
+ * empty run would pass for speed (545f210 reads no experiment.json of today).
+ */
+async function missingRecords(dir: string, total: number): Promise<{ error?: string }> {
+  const file = join(dir, "agg", "requests.parquet");
+  const rows = await duckQuery(`SELECT count(*) AS n FROM read_parquet('${file}')`).catch(() => []);
+  const n = Number(rows[0]?.n ?? 0);
+  return n === total ? {} : { error: `requests.parquet holds ${n} of ${total} records` };
+}
+
 /** The fastest run and least CPU, with the highest peak RSS of all and the first failure. */
 function best(runs: readonly ChildResult[]): ChildResult {
   const error = runs.find((r) => r.error)?.error;
@@ -138,7 +150,8 @@ async function main(): Promise<void> {
         if (baseline) {
           console.error(`bench aggregate: baseline ${label} (run ${r}/${repeats}) …`);
           await rm(join(dir, "agg"), { recursive: true, force: true });
-          runs.old.push(await runChild(join(baseline, "bench/aggregate.ts"), ["--aggregate", dir]));
+          const old = await runChild(join(baseline, "bench/aggregate.ts"), ["--aggregate", dir]);
+          runs.old.push({ ...old, ...(await missingRecords(dir, Math.ceil(total / 10) * 10)) });
         }
       }
       const ours = best(runs.ours);
