@@ -7,7 +7,7 @@
  * decoder this way before removing it).
  *
  * Every measured step is its own child process, so wall time includes start-up
- * (as a user sees it) and peak RSS is that step's alone. Goals (issue 16):
+ * (as a user sees it) and peak RSS and CPU time are that step's alone. Goals (issue 16):
  * ≤ 1.2× the bare DuckDB conversion, peak RSS ≤ 1 GB at 10M.
  * VSCALE_BENCH_AGG_ROWS=1000000 limits the sizes (default 1000000,10000000).
  * The machine may be shared, so the steps run interleaved,
@@ -35,12 +35,19 @@ const SELF = fileURLToPath(import.meta.url);
 interface ChildResult {
   /** Spawn to exit, measured by the parent. */
   seconds: number;
+  /** User + system CPU of the child, every DuckDB thread included. */
+  cpuSeconds: number;
   maxRssMb: number;
   error?: string;
 }
 
-function maxRssMb(): number {
-  return process.resourceUsage().maxRSS / 1024;
+/** The child's last stdout line: its peak RSS and CPU time. */
+function usageLine(): string {
+  const u = process.resourceUsage();
+  return JSON.stringify({
+    maxRssMb: u.maxRSS / 1024,
+    cpuSeconds: (u.userCPUTime + u.systemCPUTime) / 1e6,
+  });
 }
 
 async function childDuckdb(resultsDir: string): Promise<void> {
@@ -51,7 +58,7 @@ async function childDuckdb(resultsDir: string): Promise<void> {
   );
 }
 
-/** `script` run as a child with `args`; its last stdout line is `{"maxRssMb": …}`. */
+/** `script` run as a child with `args`; its last stdout line is `usageLine()`'s. */
 function runChild(script: string, args: string[]): Promise<ChildResult> {
   const t0 = performance.now();
   return new Promise((resolve) => {
@@ -66,20 +73,39 @@ function runChild(script: string, args: string[]): Promise<ChildResult> {
       const seconds = (performance.now() - t0) / 1000;
       const line = out.trim().split("\n").pop() ?? "";
       try {
-        const { maxRssMb } = JSON.parse(line) as { maxRssMb: number };
-        resolve({ seconds, maxRssMb, ...(code === 0 ? {} : { error: `exit ${code}` }) });
+        const usage = JSON.parse(line) as { maxRssMb: number; cpuSeconds?: number };
+        resolve({
+          seconds,
+          maxRssMb: usage.maxRssMb,
+          // A baseline checkout prints only its RSS.
+          cpuSeconds: usage.cpuSeconds ?? Number.NaN,
+          ...(code === 0 ? {} : { error: `exit ${code}` }),
+        });
       } catch {
-        resolve({ seconds, maxRssMb: Number.NaN, error: `exit ${code}` });
+        resolve({ seconds, cpuSeconds: Number.NaN, maxRssMb: Number.NaN, error: `exit ${code}` });
       }
     });
   });
 }
 
-/** The fastest run, with the highest peak RSS of all and the first failure. */
+/**
+ * An error when `requests.parquet` does not hold `total` records: a checkout
+ * older than today's raw layout finds no experiments in it, and its quick
+ * empty run would pass for speed (545f210 reads no experiment.json of today).
+ */
+async function missingRecords(dir: string, total: number): Promise<{ error?: string }> {
+  const file = join(dir, "agg", "requests.parquet");
+  const rows = await duckQuery(`SELECT count(*) AS n FROM read_parquet('${file}')`).catch(() => []);
+  const n = Number(rows[0]?.n ?? 0);
+  return n === total ? {} : { error: `requests.parquet holds ${n} of ${total} records` };
+}
+
+/** The fastest run and least CPU, with the highest peak RSS of all and the first failure. */
 function best(runs: readonly ChildResult[]): ChildResult {
   const error = runs.find((r) => r.error)?.error;
   return {
     seconds: Math.min(...runs.map((r) => r.seconds)),
+    cpuSeconds: Math.min(...runs.map((r) => r.cpuSeconds)),
     maxRssMb: Math.max(...runs.map((r) => r.maxRssMb)),
     ...(error ? { error } : {}),
   };
@@ -89,11 +115,11 @@ async function main(): Promise<void> {
   const [mode, dir] = process.argv.slice(2);
   if (mode === "--aggregate") {
     await aggregate({ resultsDir: dir! });
-    return console.log(JSON.stringify({ maxRssMb: maxRssMb() }));
+    return console.log(usageLine());
   }
   if (mode === "--duckdb") {
     await childDuckdb(dir!);
-    return console.log(JSON.stringify({ maxRssMb: maxRssMb() }));
+    return console.log(usageLine());
   }
 
   const rows: BenchRow[] = [];
@@ -124,7 +150,8 @@ async function main(): Promise<void> {
         if (baseline) {
           console.error(`bench aggregate: baseline ${label} (run ${r}/${repeats}) …`);
           await rm(join(dir, "agg"), { recursive: true, force: true });
-          runs.old.push(await runChild(join(baseline, "bench/aggregate.ts"), ["--aggregate", dir]));
+          const old = await runChild(join(baseline, "bench/aggregate.ts"), ["--aggregate", dir]);
+          runs.old.push({ ...old, ...(await missingRecords(dir, Math.ceil(total / 10) * 10)) });
         }
       }
       const ours = best(runs.ours);
@@ -139,6 +166,14 @@ async function main(): Promise<void> {
           peer: duck.seconds,
           peerName: "duckdb read_json+COPY",
           note: `${(ours.seconds / duck.seconds).toFixed(2)}× DuckDB's time, ${of} (goal ≤ 1.2×; aggregate also writes the summary, CSV and other tables)${failed}`,
+        },
+        {
+          name: `aggregate: ${label} requests, CPU time`,
+          figure: ours.cpuSeconds,
+          unit: "s",
+          peer: duck.cpuSeconds,
+          peerName: "duckdb read_json+COPY",
+          note: `user + system, every thread, ${of}: the work done, which other load on a shared machine changes less than wall time`,
         },
         {
           name: `aggregate: ${label} peak RSS`,

@@ -26,7 +26,7 @@ export const STEP_PHASES_TABLE: TableDef = {
   file: AGG_FILES.stepPhases,
   doc: "One row per engine `step()` from seed-000 `execution_stats_*.csv` files: phase times, per-step phase shares, and prefill/decode counts parsed from `num_scheduled_tokens` (1 token = a decode; more = prefill tokens).",
   sortedBy: ["campaign", "experiment_id", "source", "step"],
-  computedIn: "analysis/aggregate/step-phases.ts parseStepPhases()",
+  computedIn: "analysis/aggregate/step-phases.ts readStepPhases()",
   columns: [
     ...KEY_COLUMNS,
     col("step", "int64", "0-based row number in the CSV", false),
@@ -127,7 +127,7 @@ export function profilemateTable(kind: string): TableDef {
     file: profilemateFile(kind),
     doc: `Rows of profilemate's \`${kind}.csv\` (seed 003) from every session folder found; an empty cell is null.`,
     sortedBy: ["campaign", "experiment_id", "session", "row order"],
-    computedIn: "analysis/aggregate/profilemate.ts parseProfilemateCsv()",
+    computedIn: "analysis/aggregate/profilemate.ts readProfilemateCsv()",
     columns: [
       ...KEY_COLUMNS,
       col("session", "dict", "session folder name (`session_<timestamp>`)", false),

@@ -2,12 +2,16 @@
 export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
   const n = sorted.length;
   if (n === 0) return Number.NaN;
-  const position = (n - 1) * q;
-  const lower = Math.floor(position);
-  const upper = Math.min(lower + 1, n - 1);
+  const [lower, upper] = quantileRanks(n, q);
   const a = sorted[lower] as number;
   const b = sorted[upper] as number;
-  return a + (b - a) * (position - lower);
+  return a + (b - a) * ((n - 1) * q - lower);
+}
+
+/** The two ranks (0-based) `quantileSorted` reads for quantile q of n > 0 values: all it needs in place. */
+export function quantileRanks(n: number, q: number): [number, number] {
+  const lower = Math.floor((n - 1) * q);
+  return [lower, Math.min(lower + 1, n - 1)];
 }
 
 /**

@@ -3,7 +3,8 @@
  * Float64Array (8 bytes each), so memory is bounded by one window's values.
  * No Node APIs: k6 can load this file.
  */
-import { quantileSorted } from "./quantile.ts";
+import { quantileRanks, quantileSorted } from "./quantile.ts";
+import { selectRank } from "./select.ts";
 
 export class Sample {
   private values = new Float64Array(256);
@@ -34,11 +35,24 @@ export class Sample {
     return this.n === 0 ? null : this.sum / this.n;
   }
 
-  /** Quantiles (each in [0, 1]) of the values so far; null for an empty sample. */
+  /**
+   * Quantiles (each in [0, 1]) of the values so far, type 7 as
+   * `quantileSorted`; null for an empty sample. Only the ranks the
+   * interpolation reads are put in place (`selectRank`), in ascending order
+   * so each selection works on what the previous one left above it.
+   */
   quantiles(qs: readonly number[]): (number | null)[] {
-    if (this.n === 0) return qs.map(() => null);
-    // Sorted in place: a sample has no order, so later adds stay correct.
-    const sorted = this.values.subarray(0, this.n).sort();
-    return qs.map((q) => quantileSorted(sorted, q));
+    const n = this.n;
+    if (n === 0) return qs.map(() => null);
+    // Reordered in place: a sample has no order, so later adds stay correct.
+    const a = this.values.subarray(0, n);
+    const ranks = [...new Set(qs.flatMap((q) => quantileRanks(n, q)))].sort((x, y) => x - y);
+    let from = 0;
+    for (const k of ranks) {
+      selectRank(a, from, n, k);
+      from = k + 1;
+    }
+    // Every rank quantileSorted reads holds its sorted value.
+    return qs.map((q) => quantileSorted(a, q));
   }
 }

@@ -55,14 +55,19 @@ export async function readOptionalText(
   consequence: string,
   warn: Warn,
 ): Promise<string | null> {
+  return (await isReadableOptional(file, consequence, warn)) ? readFile(file, "utf8") : null;
+}
+
+/** Whether an optional input read whole is there and usable; warns as readOptionalText. */
+export async function isReadableOptional(
+  file: string,
+  consequence: string,
+  warn: Warn,
+): Promise<boolean> {
   const problem = await inputFileProblem(file, {
     bytes: MAX_WHOLE_FILE_BYTES,
     name: "MAX_WHOLE_FILE_BYTES",
   });
-  if (problem === "missing") return null;
-  if (problem !== null) {
-    warn(`${file}: ${problem}; ${consequence}`);
-    return null;
-  }
-  return readFile(file, "utf8");
+  if (problem !== null && problem !== "missing") warn(`${file}: ${problem}; ${consequence}`);
+  return problem === null;
 }

@@ -7,9 +7,9 @@
 
 import type { ColumnType } from "../../formats/agg-tables.ts";
 import { PROFILEMATE_KINDS } from "../../formats/profile-tables.ts";
-import { parseCsv } from "./csv-text.ts";
-import type { Row } from "./duck.ts";
+import type { Row, Session } from "./duck.ts";
 import type { Warn } from "./ndjson-lines.ts";
+import { readCsv } from "./read-csv.ts";
 
 export const SESSION_DIR_PATTERN = /^session_/;
 
@@ -35,17 +35,17 @@ function typed(text: string, type: ColumnType): number | boolean | string | null
   }
 }
 
-export function parseProfilemateCsv(kind: string, text: string, file: string, warn: Warn): Row[] {
+export async function readProfilemateCsv(
+  session: Session,
+  kind: string,
+  file: string,
+  warn: Warn,
+): Promise<Row[]> {
   const types = PROFILEMATE_KINDS[kind];
   if (!types) return [];
-  const [header, ...records] = parseCsv(text);
-  const names = header?.fields.map((f) => f.trim()) ?? [];
+  const { names, records } = await readCsv(session, file, warn, { exactFields: true });
   const rows: Row[] = [];
   for (const { line, fields } of records) {
-    if (fields.length !== names.length) {
-      warn(`${file}:${line}: expected ${names.length} fields, found ${fields.length}; row skipped`);
-      continue;
-    }
     const row: Row = {};
     names.forEach((name, j) => {
       const type = types[name];

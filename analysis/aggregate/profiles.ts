@@ -19,18 +19,18 @@ import {
 } from "../../formats/profile-tables.ts";
 import { readChromeTrace, TRACE_FILE_PATTERN } from "./chrome-trace.ts";
 import type { Engine, Row } from "./duck.ts";
-import { readOptionalText } from "./input-files.ts";
+import { isReadableOptional, readOptionalText } from "./input-files.ts";
 import type { Warn } from "./ndjson-lines.ts";
 import { RowTable } from "./parquet-file.ts";
 import {
-  parseProfilemateCsv,
   parseProfilemateMetadata,
   parseProfilemateSummary,
+  readProfilemateCsv,
   SESSION_DIR_PATTERN,
   SESSION_METADATA_FILE,
   SUMMARY_FILE_PATTERN,
 } from "./profilemate.ts";
-import { parseStepPhases, STEP_CSV_PATTERN } from "./step-phases.ts";
+import { readStepPhases, STEP_CSV_PATTERN } from "./step-phases.ts";
 
 export interface ProfileKey {
   campaign: string | null;
@@ -70,7 +70,7 @@ export class ProfileSinks {
   private readonly sinks = new Map<string, RowTable>();
 
   constructor(
-    private readonly engine: Engine,
+    readonly engine: Engine,
     private readonly outDir: string,
   ) {}
 
@@ -141,9 +141,10 @@ export async function aggregateProfiles(
 ): Promise<number> {
   const found = await findProfiles(dir);
   let rows = 0;
+  const csv = async (file: string, read: (file: string) => Promise<Row[]>) =>
+    (await isReadableOptional(file, SKIPPED, warn)) ? read(file) : [];
   for (const file of found.stepCsvs) {
-    const text = await readOptionalText(file, SKIPPED, warn);
-    for (const row of text === null ? [] : parseStepPhases(text, file, warn)) {
+    for (const row of await csv(file, (f) => readStepPhases(sinks.engine, f, warn))) {
       await sinks.push(STEP_PHASES_TABLE, key, file, row);
       rows++;
     }
@@ -152,8 +153,8 @@ export async function aggregateProfiles(
     const name = session.slice(session.lastIndexOf("/") + 1);
     for (const kind of Object.keys(PROFILEMATE_KINDS)) {
       const file = join(session, `${kind}.csv`);
-      const text = await readOptionalText(file, SKIPPED, warn);
-      for (const row of text === null ? [] : parseProfilemateCsv(kind, text, file, warn)) {
+      const read = (f: string) => readProfilemateCsv(sinks.engine, kind, f, warn);
+      for (const row of await csv(file, read)) {
         row.session = name;
         await sinks.push(profilemateTable(kind), key, file, row);
         rows++;

@@ -4,9 +4,9 @@
  * a Python dict literal `{'req-1': 1, 'req-7': 128}` (1 = decode, >1 = prefill).
  */
 
-import { parseCsv } from "./csv-text.ts";
-import type { Row } from "./duck.ts";
+import type { Row, Session } from "./duck.ts";
 import type { Warn } from "./ndjson-lines.ts";
+import { readCsv, reportFieldCount } from "./read-csv.ts";
 
 const PHASES = ["scheduler_time", "execute_time", "update_time"] as const;
 
@@ -61,9 +61,8 @@ export function parseScheduledTokens(text: string): ScheduledTokens | null {
   return null;
 }
 
-export function parseStepPhases(text: string, file: string, warn: Warn): Row[] {
-  const [header, ...records] = parseCsv(text);
-  const names = header?.fields.map((f) => f.trim()) ?? [];
+export async function readStepPhases(session: Session, file: string, warn: Warn): Promise<Row[]> {
+  const { names, records } = await readCsv(session, file, warn);
   const phaseAt = PHASES.map((name) => names.indexOf(name));
   const tokensAt = names.indexOf("num_scheduled_tokens");
   if (phaseAt.includes(-1)) {
@@ -71,11 +70,12 @@ export function parseStepPhases(text: string, file: string, warn: Warn): Row[] {
     return [];
   }
   const rows: Row[] = [];
-  for (const { line, fields } of records) {
+  for (const record of records) {
+    const { line, fields } = record;
     const cells = phaseAt.map((j) => fields[j]?.trim());
     if (cells.includes(undefined)) {
       // A last row cut short by a killed profiler.
-      warn(`${file}:${line}: expected ${names.length} fields, found ${fields.length}; row skipped`);
+      reportFieldCount(file, record, names, warn);
       continue;
     }
     // An empty cell is a phase not recorded, not a 0-second one (`Number("")` is 0).

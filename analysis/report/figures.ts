@@ -145,7 +145,7 @@ const PHASES = Object.entries(STEP_PHASE_SHARES);
 
 /**
  * Seed 000's headline: mean of per-step shares of schedule / execute / update,
- * per run. The shares are aggregation's (step-phases.ts parseStepPhases());
+ * per run. The shares are aggregation's (step-phases.ts readStepPhases());
  * steps with no time (share null) are left out.
  */
 export function stepPhaseShares(table: TableRows): PhaseShare[] {

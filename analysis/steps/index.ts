@@ -2,9 +2,9 @@
  * `vscale fit-steps`'s library: read measured step files, fit a step-time
  * profile, and print it (coefficients with 95% intervals, held-out error).
  */
-import { readFile } from "node:fs/promises";
 import { basename } from "node:path";
 import type { LinearPart, StepProfile } from "../../formats/step-profile.ts";
+import { withEngine } from "../aggregate/duck.ts";
 import { type FitStepsResult, fitStepProfile } from "./fit-profile.ts";
 import { readStepFile, type StepRow } from "./read-steps.ts";
 
@@ -32,13 +32,16 @@ export async function fitStepFiles(
   const sources: StepProfile["source"]["files"] = [];
   const layers = options.layers ?? DEFAULT_LAYERS;
   let perLayer = false;
-  for (const file of files) {
-    const text = await readFile(file, "utf8");
-    const read = readStepFile(file, text, { tp: options.tp ?? 1, layers }, (w) => warnings.push(w));
-    perLayer ||= read.perLayer;
-    rows.push(...read.rows);
-    sources.push({ name: basename(file), format: read.format, rows: read.rows.length });
-  }
+  await withEngine(async (engine) => {
+    for (const file of files) {
+      const read = await readStepFile(engine, file, { tp: options.tp ?? 1, layers }, (w) =>
+        warnings.push(w),
+      );
+      perLayer ||= read.perLayer;
+      rows.push(...read.rows);
+      sources.push({ name: basename(file), format: read.format, rows: read.rows.length });
+    }
+  });
   const result = fitStepProfile(rows, {
     folds: options.folds,
     seed: options.seed,

@@ -11,7 +11,9 @@
  */
 import { DataError } from "../../common/errors.ts";
 import type { StepFeatures } from "../../sim/engine/fitted-cost.ts";
-import { parseCsv } from "../aggregate/csv-text.ts";
+import type { Session } from "../aggregate/duck.ts";
+import { inputFileProblem } from "../aggregate/input-files.ts";
+import { readCsv } from "../aggregate/read-csv.ts";
 import { parseScheduledTokens } from "../aggregate/step-phases.ts";
 
 export type StepFileFormat = "seed000-steps" | "profilemate-forward" | "grid";
@@ -55,14 +57,15 @@ const FORMATS: { format: StepFileFormat; columns: string[] }[] = [
   { format: "grid", columns: ["tp", "phase", "batch", "tokens", "context"] },
 ];
 
-export function readStepFile(
+export async function readStepFile(
+  session: Session,
   file: string,
-  text: string,
   options: ReadOptions,
   warn: Warn,
-): StepFile {
-  const [header, ...records] = parseCsv(text);
-  const names = header?.fields.map((f) => f.trim()) ?? [];
+): Promise<StepFile> {
+  const problem = await inputFileProblem(file);
+  if (problem !== null) throw new DataError(problem, { file });
+  const { names, records } = await readCsv(session, file, warn, { exactFields: true });
   const found = FORMATS.find((f) => f.columns.every((c) => names.includes(c)));
   const msColumn = names.find((n) => n === "ms" || n === "ms_per_layer");
   if (!found || (found.format === "grid" && !msColumn)) {
@@ -77,10 +80,6 @@ export function readStepFile(
   const perLayer = msColumn === "ms_per_layer";
   const rows: StepRow[] = [];
   for (const { line, fields } of records) {
-    if (fields.length !== names.length) {
-      warn(`${file}:${line}: expected ${names.length} fields, found ${fields.length}; row skipped`);
-      continue;
-    }
     const cell = (name: string) => (fields[names.indexOf(name)] ?? "").trim();
     const bad = (name: string, expected: string) => {
       warn(`${file}:${line}: ${name}: expected ${expected}, got "${cell(name)}"; row skipped`);

@@ -30,6 +30,8 @@ describe("aggregate: lines DuckDB would accept but the record schema does not", 
   it.each([
     ["a fraction in an integer field", { output_tokens: 1.5 }, "output_tokens"],
     ["a string where a boolean belongs", { ok: "yes" }, "ok"],
+    ["a boolean written as a string", { warmup: "false" }, "warmup"],
+    ["a number where a boolean belongs", { tokens_from_usage: 1 }, "tokens_from_usage"],
     ["a string where a number belongs", { prompt_tokens: "many" }, "prompt_tokens"],
     ["an engine that is not one", { engine: "wrk" }, "engine"],
     ["a negative gap", { itl_gaps_ms: [1, -2] }, "itl_gaps_ms.1"],

@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { withEngine } from "../../analysis/aggregate/duck.ts";
 import { fitStepFiles, readStepFile } from "../../analysis/steps/index.ts";
 import { readStepProfile, type StepProfile } from "../../formats/step-profile.ts";
 import { fittedExecuteMs, partMs } from "../../sim/engine/fitted-cost.ts";
@@ -134,14 +135,14 @@ describe("fit-steps on seed 000 and profilemate files", () => {
   });
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
-  it("reads the fixtures' rows and reports each malformed one with file:line and field", () => {
+  it("reads the fixtures' rows and reports each malformed one with file:line and field", async () => {
     const warnings: string[] = [];
-    const seed = readStepFile(
-      SEED_CSV,
-      readFileSync(SEED_CSV, "utf8"),
-      { tp: 1, layers: 32 },
-      (w) => warnings.push(w),
-    );
+    const { seed, forward } = await withEngine(async (engine) => ({
+      seed: await readStepFile(engine, SEED_CSV, { tp: 1, layers: 32 }, (w) => warnings.push(w)),
+      forward: await readStepFile(engine, FORWARD_CSV, { tp: 2, layers: 32 }, (w) =>
+        warnings.push(w),
+      ),
+    }));
     expect(seed.format).toBe("seed000-steps");
     expect(seed.rows.map((r) => [r.line, r.x.prefillTokens, r.x.decodeSeqs, r.x.requests])).toEqual(
       [
@@ -152,12 +153,6 @@ describe("fit-steps on seed 000 and profilemate files", () => {
     );
     expect(seed.rows[0]?.executeMs).toBeCloseTo(18, 9);
     expect(seed.rows[0]?.scheduleMs).toBeCloseTo(1, 9);
-    const forward = readStepFile(
-      FORWARD_CSV,
-      readFileSync(FORWARD_CSV, "utf8"),
-      { tp: 2, layers: 32 },
-      (w) => warnings.push(w),
-    );
     expect(forward.format).toBe("profilemate-forward");
     expect(
       forward.rows.map((r) => [r.x.prefillTokens, r.x.decodeSeqs, r.x.tp, r.executeMs]),

@@ -9,9 +9,10 @@ import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { afterAll, describe, expect, it } from "vitest";
 import { readChromeTrace } from "../../analysis/aggregate/chrome-trace.ts";
-import { parseProfilemateCsv } from "../../analysis/aggregate/profilemate.ts";
+import { withEngine } from "../../analysis/aggregate/duck.ts";
+import { readProfilemateCsv } from "../../analysis/aggregate/profilemate.ts";
 import { findProfiles } from "../../analysis/aggregate/profiles.ts";
-import { parseStepPhases } from "../../analysis/aggregate/step-phases.ts";
+import { readStepPhases } from "../../analysis/aggregate/step-phases.ts";
 import { PHASE_SPLIT } from "../../sim/engine/cost-model.ts";
 import { KERNEL_CLASSES } from "../../sim/profiling/kernel-classes.ts";
 import { PROFILEMATE_CSVS } from "../../sim/profiling/profilemate-session.ts";
@@ -130,10 +131,12 @@ describe("server profiles of the simulator", () => {
     expect(sessions).toHaveLength(1);
     const session = sessions[0] as string;
     const rows: Record<string, Record<string, unknown>[]> = {};
-    for (const kind of Object.keys(PROFILEMATE_CSVS)) {
-      const file = join(session, `${kind}.csv`);
-      rows[kind] = parseProfilemateCsv(kind, await readFile(file, "utf8"), file, warn);
-    }
+    await withEngine(async (engine) => {
+      for (const kind of Object.keys(PROFILEMATE_CSVS)) {
+        const file = join(session, `${kind}.csv`);
+        rows[kind] = await readProfilemateCsv(engine, kind, file, warn);
+      }
+    });
     const forward = rows.forward_pass_timing ?? [];
     const cpu = rows.cpu_operations_timing ?? [];
     expect(forward.length).toBeGreaterThanOrEqual(24);
@@ -185,11 +188,7 @@ describe("server profiles of the simulator", () => {
     const csvs = (await findProfiles(join(root, "steps"))).stepCsvs;
     expect(csvs).toHaveLength(1);
     expect(csvs[0]).toContain(`execution_stats_${requests}_`);
-    const stepRows = parseStepPhases(
-      await readFile(csvs[0] as string, "utf8"),
-      csvs[0] as string,
-      warn,
-    );
+    const stepRows = await withEngine((engine) => readStepPhases(engine, csvs[0] as string, warn));
     expect(stepRows).toHaveLength(forward.length);
     const promptTokens = stepRows.reduce((s, r) => s + (r.prefill_tokens as number), 0);
     const decodeTokens = stepRows.reduce((s, r) => s + (r.decode_tokens as number), 0);
@@ -268,7 +267,7 @@ describe("server profiles of the simulator", () => {
       await server.close();
     }
     const [csv] = (await findProfiles(dir)).stepCsvs;
-    const rows = parseStepPhases(await readFile(csv as string, "utf8"), csv as string, warn);
+    const rows = await withEngine((engine) => readStepPhases(engine, csv as string, warn));
     expect(rows.length).toBe(24);
     for (const r of rows) {
       // Modelled ms: the planted split's schedule share of the undelayed step, plus the delay.
