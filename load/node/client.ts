@@ -1,16 +1,17 @@
 /**
- * One request over undici's low-level dispatch API: body chunks are
- * timestamped in the socket's data callback itself, with no stream layer in
- * between, so TTFT and ITL carry as little of our own overhead as possible.
+ * One request on the engine's own HTTP/1.1 connections (`http1-pool.ts`):
+ * body bytes are timestamped in the socket's data callback itself, with no
+ * stream layer in between, so TTFT and ITL carry as little of our own
+ * overhead as possible.
  */
-import type { Dispatcher } from "undici";
 import type { ErrorKind } from "../../formats/request-record.ts";
 import type { ApiKind } from "../workload/bodies.ts";
 import { type ResponseOutcome, ResponseTracker } from "../workload/response-tracker.ts";
 import { nowMs } from "./clock.ts";
+import type { Exchange, ExchangeHandler, Http1Pool } from "./http1-pool.ts";
 
 export interface ClientRequest {
-  dispatcher: Dispatcher;
+  pool: Http1Pool;
   path: string;
   headers: Record<string, string>;
   body: string;
@@ -68,11 +69,34 @@ export function classifySocketError(
   return { kind: "reset", message };
 }
 
+/**
+ * Body bytes → text for the tracker. An SSE read ends in a line end, so it
+ * never cuts a UTF-8 sequence: such a read is decoded on its own
+ * (`Buffer#toString`, several times cheaper than a streaming TextDecoder
+ * call); a read ending inside a multi-byte character (last byte ≥ 0x80)
+ * goes through the streaming decoder, and so does the next one, which
+ * completes it.
+ */
+class BodyDecoder {
+  private readonly decoder = new TextDecoder();
+  private carrying = false;
+
+  decode(bytes: Buffer): string {
+    const endsMidChar = (bytes[bytes.length - 1] ?? 0) >= 0x80;
+    if (!this.carrying && !endsMidChar) return bytes.toString("utf8");
+    this.carrying = endsMidChar;
+    return this.decoder.decode(bytes, { stream: true });
+  }
+
+  flush(): string {
+    return this.carrying ? this.decoder.decode() : "";
+  }
+}
+
 export function sendRequest(req: ClientRequest): InFlightRequest {
   const tracker = new ResponseTracker(req.api, req.stream);
-  const decoder = new TextDecoder();
-  let controller: Dispatcher.DispatchController | null = null;
-  let pendingAbort: Error | null = null;
+  const decoder = new BodyDecoder();
+  let exchange: Exchange | null = null;
   let resolveDone!: (outcome: ResponseOutcome) => void;
   const done = new Promise<ResponseOutcome>((resolve) => {
     resolveDone = resolve;
@@ -87,36 +111,28 @@ export function sendRequest(req: ClientRequest): InFlightRequest {
   const cancel = (kind: ErrorKind, message: string) => {
     if (tracker.finished) return;
     tracker.onFailure(kind, message, nowMs());
-    const reason = new Error(message);
-    if (controller) controller.abort(reason);
-    else pendingAbort = reason;
+    exchange?.abort();
     finish();
   };
 
-  const handler: Dispatcher.DispatchHandler = {
-    onRequestStart(ctrl) {
-      controller = ctrl;
-      if (pendingAbort) ctrl.abort(pendingAbort);
+  const handler: ExchangeHandler = {
+    onHead(head) {
+      tracker.onHeaders(head.status, head.contentType);
     },
-    onResponseStart(_ctrl, statusCode, headers) {
-      const type = headers["content-type"];
-      tracker.onHeaders(statusCode, Array.isArray(type) ? type[0] : type);
+    onBody(bytes, atMs) {
+      tracker.onData(decoder.decode(bytes), atMs);
     },
-    onResponseData(_ctrl, chunk) {
-      const at = nowMs();
-      tracker.onData(decoder.decode(chunk, { stream: true }), at);
-    },
-    onResponseEnd() {
-      const at = nowMs();
+    onComplete(atMs) {
       if (tracker.finished) return;
-      tracker.onData(decoder.decode(), at);
-      tracker.onEnd(at);
+      const rest = decoder.flush();
+      if (rest !== "") tracker.onData(rest, atMs);
+      tracker.onEnd(atMs);
       finish();
     },
-    onResponseError(_ctrl, error) {
+    onError(error, headersReceived, atMs) {
       if (tracker.finished) return;
-      const { kind, message } = classifySocketError(error, tracker.headersReceived);
-      tracker.onFailure(kind, message, nowMs());
+      const { kind, message } = classifySocketError(error, headersReceived);
+      tracker.onFailure(kind, message, atMs);
       finish();
     },
   };
@@ -127,10 +143,7 @@ export function sendRequest(req: ClientRequest): InFlightRequest {
     req.timeoutMs,
   );
   try {
-    req.dispatcher.dispatch(
-      { path: req.path, method: "POST", headers: req.headers, body: req.body, blocking: true },
-      handler,
-    );
+    exchange = req.pool.request({ path: req.path, headers: req.headers, body: req.body }, handler);
   } catch (error) {
     const { kind, message } = classifySocketError(error, false);
     tracker.onFailure(kind, message, nowMs());
