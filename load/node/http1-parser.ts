@@ -61,6 +61,12 @@ export class Http1ResponseParser {
 
   constructor(private readonly events: ResponseEvents) {}
 
+  /** Ready for the next response on the same connection. */
+  reset(): void {
+    this.state = "head";
+    this.pending = null;
+  }
+
   get headComplete(): boolean {
     return this.state !== "head";
   }

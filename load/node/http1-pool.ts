@@ -11,8 +11,8 @@
  */
 import { connect as connectTcp, type Socket } from "node:net";
 import { connect as connectTls } from "node:tls";
-import { nowMs } from "./clock.ts";
-import { Http1ResponseParser, type ResponseHead } from "./http1-parser.ts";
+import { nowMs, readBatchNowMs } from "./clock.ts";
+import { Http1ResponseParser, type ResponseEvents, type ResponseHead } from "./http1-parser.ts";
 
 export interface ExchangeHandler {
   onHead(head: ResponseHead, atMs: number): void;
@@ -24,8 +24,8 @@ export interface ExchangeHandler {
 }
 
 export interface Exchange {
-  /** Stop it: the connection is closed, no handler call follows. */
-  abort(): void;
+  /** Stop `handler`'s exchange if it still runs: the connection is closed, no handler call follows. */
+  abort(handler: ExchangeHandler): void;
 }
 
 export interface PoolRequest {
@@ -42,10 +42,11 @@ class ConnectTimeoutError extends Error {
   readonly code = "UND_ERR_CONNECT_TIMEOUT";
 }
 
-class Connection {
+class Connection implements Exchange, ResponseEvents {
   readonly socket: Socket;
   private handler: ExchangeHandler | null = null;
-  private parser: Http1ResponseParser | null = null;
+  /** One parser per connection, reset per response: nothing allocated per request. */
+  private readonly parser = new Http1ResponseParser(this);
   private keepAlive = false;
   /** The time of the read being parsed. */
   private at = 0;
@@ -76,20 +77,30 @@ class Connection {
   send(head: string, body: string, handler: ExchangeHandler): void {
     this.handler = handler;
     this.keepAlive = false;
-    this.parser = new Http1ResponseParser({
-      onHead: (h) => {
-        this.keepAlive = h.keepAlive;
-        handler.onHead(h, this.at);
-      },
-      onBody: (bytes) => handler.onBody(bytes, this.at),
-      onComplete: () => this.complete(),
-    });
+    this.parser.reset();
     this.socket.write(head + body);
   }
 
+  onHead(head: ResponseHead): void {
+    this.keepAlive = head.keepAlive;
+    this.handler?.onHead(head, this.at);
+  }
+
+  onBody(bytes: Buffer): void {
+    this.handler?.onBody(bytes, this.at);
+  }
+
+  onComplete(): void {
+    const handler = this.handler;
+    this.handler = null;
+    if (this.keepAlive && !this.dead) this.pool.release(this);
+    else this.close();
+    handler?.onComplete(this.at);
+  }
+
   private onData(bytes: Buffer): void {
-    this.at = nowMs();
-    if (this.parser === null) {
+    this.at = readBatchNowMs();
+    if (this.handler === null) {
       // Bytes while idle: nothing asked for them, so the connection is out of step.
       this.close();
       return;
@@ -101,17 +112,8 @@ class Connection {
     }
   }
 
-  private complete(): void {
-    const handler = this.handler;
-    this.handler = null;
-    this.parser = null;
-    if (this.keepAlive && !this.dead) this.pool.release(this);
-    else this.close();
-    handler?.onComplete(this.at);
-  }
-
   private onClose(): void {
-    if (this.handler !== null && this.parser !== null) {
+    if (this.handler !== null) {
       this.at = nowMs();
       if (this.parser.end()) return;
       this.fail(
@@ -122,14 +124,11 @@ class Connection {
 
   private fail(error: Error): void {
     const handler = this.handler;
-    const headersReceived = this.parser?.headComplete ?? false;
-    this.handler = null;
-    this.parser = null;
+    const headersReceived = this.parser.headComplete;
     this.close();
     handler?.onError(error, headersReceived, nowMs());
   }
 
-  /** Abort the exchange `handler` runs, if it still runs here (never the next one's). */
   abort(handler: ExchangeHandler): void {
     if (this.handler === handler) this.close();
   }
@@ -137,7 +136,6 @@ class Connection {
   /** Detach the handler and close (an abort, an error, or an unusable connection). */
   close(): void {
     this.handler = null;
-    this.parser = null;
     if (this.dead) return;
     this.dead = true;
     this.socket.destroy();
@@ -177,9 +175,8 @@ export class Http1Pool {
     let head = `POST ${req.path} HTTP/1.1\r\n${this.hostHeader}`;
     for (const name in req.headers) head += headerLine(name, req.headers[name] as string);
     head += `content-length: ${Buffer.byteLength(req.body)}\r\n\r\n`;
-    const used = conn;
-    used.send(head, req.body, handler);
-    return { abort: () => used.abort(handler) };
+    conn.send(head, req.body, handler);
+    return conn;
   }
 
   release(conn: Connection): void {
