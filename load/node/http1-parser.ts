@@ -83,28 +83,13 @@ export class Http1ResponseParser {
         case "head":
           at = this.readHead(bytes, at);
           break;
-        case "length": {
-          const n = Math.min(this.remaining, bytes.length - at);
-          this.events.onBody(bytes.subarray(at, at + n));
-          this.remaining -= n;
-          at += n;
-          if (this.remaining === 0) this.finish();
+        case "length":
+        case "chunk-data":
+          at = this.readCounted(bytes, at);
           break;
-        }
         case "chunk-size":
           at = this.readChunkSize(bytes, at);
           break;
-        case "chunk-data": {
-          const n = Math.min(this.remaining, bytes.length - at);
-          this.events.onBody(bytes.subarray(at, at + n));
-          this.remaining -= n;
-          at += n;
-          if (this.remaining === 0) {
-            this.state = "chunk-end";
-            this.lineBytes = 0;
-          }
-          break;
-        }
         case "chunk-end":
           at = this.readChunkEnd(bytes, at);
           break;
@@ -128,6 +113,19 @@ export class Http1ResponseParser {
       return true;
     }
     return this.state === "done";
+  }
+
+  /** Body bytes of a known count: the rest of a Content-Length body, or of one chunk. */
+  private readCounted(bytes: Buffer, at: number): number {
+    const n = Math.min(this.remaining, bytes.length - at);
+    this.events.onBody(bytes.subarray(at, at + n));
+    this.remaining -= n;
+    if (this.remaining === 0 && this.state === "length") this.finish();
+    else if (this.remaining === 0) {
+      this.state = "chunk-end";
+      this.lineBytes = 0;
+    }
+    return at + n;
   }
 
   private finish(): void {

@@ -177,10 +177,8 @@ export async function runNodeLoad(opts: LoadRunOptions): Promise<LoadResult> {
     });
   };
 
-  const headers = (requestId: string) => ({
-    ...buildRequestHeaders(opts.apiKey),
-    "x-request-id": requestId,
-  });
+  const baseHeaders = buildRequestHeaders(opts.apiKey);
+  const headers = (requestId: string) => ({ ...baseHeaders, "x-request-id": requestId });
   const sampling = samplingOf(opts);
   const plan = (slot: RequestSlot) => planRequest(opts, prompts, slot, sampling);
 

@@ -88,7 +88,9 @@ class Ticker {
       resolve();
       return;
     }
-    const key = Math.floor(atMs);
+    // A wait due later in a millisecond the ticker already released goes out at the next tick:
+    // filed under its own millisecond it would never be released.
+    const key = this.interval === null ? Math.floor(atMs) : Math.max(Math.floor(atMs), this.next);
     const bucket = this.buckets.get(key);
     if (bucket) bucket.push(resolve);
     else this.buckets.set(key, [resolve]);
