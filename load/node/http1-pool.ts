@@ -11,7 +11,7 @@
  */
 import { connect as connectTcp, type Socket } from "node:net";
 import { connect as connectTls } from "node:tls";
-import { nowMs, readBatchNowMs } from "./clock.ts";
+import { nowMs } from "./clock.ts";
 import { Http1ResponseParser, type ResponseEvents, type ResponseHead } from "./http1-parser.ts";
 
 export interface ExchangeHandler {
@@ -99,7 +99,7 @@ class Connection implements Exchange, ResponseEvents {
   }
 
   private onData(bytes: Buffer): void {
-    this.at = readBatchNowMs();
+    this.at = nowMs();
     if (this.handler === null) {
       // Bytes while idle: nothing asked for them, so the connection is out of step.
       this.close();
