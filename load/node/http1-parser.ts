@@ -12,6 +12,8 @@ export interface ResponseHead {
   contentType: string | undefined;
   /** The connection may carry the next request after this response. */
   keepAlive: boolean;
+  /** The server's `Keep-Alive: timeout=N` hint (ms), or null. */
+  idleTimeoutMs: number | null;
 }
 
 export interface ResponseEvents {
@@ -161,6 +163,7 @@ export class Http1ResponseParser {
     let contentLength: number | null = null;
     let chunked = false;
     let connection = "";
+    let idleTimeoutMs: number | null = null;
     for (let i = 1; i < lines.length; i++) {
       const line = lines[i] as string;
       const colon = line.indexOf(":");
@@ -173,6 +176,10 @@ export class Http1ResponseParser {
         contentLength = Number(value);
       } else if (name === "transfer-encoding") chunked = value.toLowerCase().includes("chunked");
       else if (name === "connection") connection = value.toLowerCase();
+      else if (name === "keep-alive") {
+        const timeout = /timeout=(\d+)/i.exec(value);
+        if (timeout) idleTimeoutMs = Number(timeout[1]) * 1000;
+      }
     }
     // 1xx (100 Continue, 103 Early Hints) precede the real head: skip them.
     if (status >= 100 && status < 200) return;
@@ -182,7 +189,7 @@ export class Http1ResponseParser {
       !untilClose &&
       !connection.includes("close") &&
       (statusLine[1] === "1" || connection.includes("keep-alive"));
-    this.events.onHead({ status, contentType, keepAlive });
+    this.events.onHead({ status, contentType, keepAlive, idleTimeoutMs });
     if (noBody) this.finish();
     else if (chunked) this.startChunkSize();
     else if (contentLength !== null) {

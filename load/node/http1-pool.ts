@@ -4,7 +4,7 @@
  * undici: a streamed token costs one socket read here (a `data` callback,
  * timestamped at once, and a parser pass over a few bytes), where undici's
  * path adds a Readable's read loop, llhttp in WebAssembly and its handler
- * layers, about twice the client CPU per request at thousands of streams
+ * layers: about twice a bare socket's client CPU per streamed request
  * (docs/load.md, "A cheaper path per streamed event"). The pool has no cap:
  * the schedule bounds what is in flight (one connection per closed-loop
  * user, per open-loop request in flight), so the client never queues.
@@ -48,6 +48,9 @@ class Connection implements Exchange, ResponseEvents {
   /** One parser per connection, reset per response: nothing allocated per request. */
   private readonly parser = new Http1ResponseParser(this);
   private keepAlive = false;
+  private idleTimeoutMs: number | null = null;
+  /** When this idle connection should no longer be used (the server may be closing it). */
+  reuseUntilMs = 0;
   /** The time of the read being parsed. */
   private at = 0;
   dead = false;
@@ -83,6 +86,7 @@ class Connection implements Exchange, ResponseEvents {
 
   onHead(head: ResponseHead): void {
     this.keepAlive = head.keepAlive;
+    this.idleTimeoutMs = head.idleTimeoutMs;
     this.handler?.onHead(head, this.at);
   }
 
@@ -93,8 +97,10 @@ class Connection implements Exchange, ResponseEvents {
   onComplete(): void {
     const handler = this.handler;
     this.handler = null;
-    if (this.keepAlive && !this.dead) this.pool.release(this);
-    else this.close();
+    if (this.keepAlive && !this.dead) {
+      this.reuseUntilMs = this.at + idleReuseMs(this.idleTimeoutMs);
+      this.pool.release(this);
+    } else this.close();
     handler?.onComplete(this.at);
   }
 
@@ -143,6 +149,17 @@ class Connection implements Exchange, ResponseEvents {
   }
 }
 
+/**
+ * How long an idle connection is reused. A server closes idle keep-alive
+ * connections (uvicorn, vLLM's server, after 5 s; Node's after 5 s) and a
+ * request sent as the close crosses it fails as a reset. As undici does, a
+ * connection is given up a second before the server's `Keep-Alive: timeout`
+ * hint, or after 4 s without one.
+ */
+function idleReuseMs(hintMs: number | null): number {
+  return hintMs === null ? 4_000 : Math.max(0, hintMs - 1_000);
+}
+
 function headerLine(name: string, value: string): string {
   // A CR or LF in a value would start a header of its own (an API key pasted with a newline, say).
   if (value.includes("\r") || value.includes("\n"))
@@ -166,8 +183,12 @@ export class Http1Pool {
 
   /** Send one request on an idle connection, or a new one. Errors reach `handler.onError`. */
   request(req: PoolRequest, handler: ExchangeHandler): Exchange {
+    const now = nowMs();
     let conn = this.idle.pop();
-    while (conn?.dead) conn = this.idle.pop();
+    while (conn !== undefined && (conn.dead || conn.reuseUntilMs < now)) {
+      conn.close();
+      conn = this.idle.pop();
+    }
     if (conn === undefined) {
       conn = new Connection(this, this.target, this.connectTimeoutMs);
       this.all.add(conn);

@@ -63,7 +63,7 @@ describe("Http1ResponseParser", () => {
           const cuts = cutSeeds.map((c) => c % (bytes.length + 1));
           const parsed = parseSplit(bytes, cuts);
           expect(parsed.heads).toEqual([
-            { status: 200, contentType: "text/event-stream", keepAlive: true },
+            { status: 200, contentType: "text/event-stream", keepAlive: true, idleTimeoutMs: null },
           ]);
           expect(parsed.body).toBe(pieces.join(""));
           expect(parsed.complete).toBe(true);
@@ -75,13 +75,14 @@ describe("Http1ResponseParser", () => {
   it("reads Content-Length bodies and honours Connection: close", () => {
     const body = JSON.stringify({ error: "planted", code: 500 });
     const bytes = Buffer.from(
-      `HTTP/1.1 500 Internal Server Error\r\ncontent-type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
+      `HTTP/1.1 500 Internal Server Error\r\ncontent-type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\nKeep-Alive: timeout=5\r\n\r\n${body}`,
     );
     const parsed = parseSplit(bytes, [3, 40, bytes.length - 2]);
     expect(parsed.heads[0]).toEqual({
       status: 500,
       contentType: "application/json",
       keepAlive: false,
+      idleTimeoutMs: 5000,
     });
     expect(parsed.body).toBe(body);
     expect(parsed.complete).toBe(true);
