@@ -1,16 +1,18 @@
 /**
- * One request over undici's low-level dispatch API: body chunks are
- * timestamped in the socket's data callback itself, with no stream layer in
- * between, so TTFT and ITL carry as little of our own overhead as possible.
+ * One request on the engine's own HTTP/1.1 connections (`http1-pool.ts`):
+ * body bytes are timestamped in the socket's data callback itself, with no
+ * stream layer in between, so TTFT and ITL carry as little of our own
+ * overhead as possible.
  */
-import type { Dispatcher } from "undici";
 import type { ErrorKind } from "../../formats/request-record.ts";
 import type { ApiKind } from "../workload/bodies.ts";
 import { type ResponseOutcome, ResponseTracker } from "../workload/response-tracker.ts";
 import { nowMs } from "./clock.ts";
+import type { ResponseHead } from "./http1-parser.ts";
+import type { Exchange, ExchangeHandler, Http1Pool } from "./http1-pool.ts";
 
 export interface ClientRequest {
-  dispatcher: Dispatcher;
+  pool: Http1Pool;
   path: string;
   headers: Record<string, string>;
   body: string;
@@ -68,73 +70,99 @@ export function classifySocketError(
   return { kind: "reset", message };
 }
 
-export function sendRequest(req: ClientRequest): InFlightRequest {
-  const tracker = new ResponseTracker(req.api, req.stream);
-  const decoder = new TextDecoder();
-  let controller: Dispatcher.DispatchController | null = null;
-  let pendingAbort: Error | null = null;
-  let resolveDone!: (outcome: ResponseOutcome) => void;
-  const done = new Promise<ResponseOutcome>((resolve) => {
-    resolveDone = resolve;
-  });
-  let timer: NodeJS.Timeout | undefined;
+/**
+ * Body bytes → text for the tracker. An SSE read ends in a line end, so it
+ * never cuts a UTF-8 sequence: such a read is decoded on its own
+ * (`Buffer#toString`, several times cheaper than a streaming TextDecoder
+ * call); a read ending inside a multi-byte character (last byte ≥ 0x80)
+ * goes through the streaming decoder, and so does the next one, which
+ * completes it.
+ */
+class BodyDecoder {
+  private readonly decoder = new TextDecoder();
+  private carrying = false;
 
-  const finish = () => {
-    if (timer) clearTimeout(timer);
-    resolveDone(tracker.outcome());
-  };
-
-  const cancel = (kind: ErrorKind, message: string) => {
-    if (tracker.finished) return;
-    tracker.onFailure(kind, message, nowMs());
-    const reason = new Error(message);
-    if (controller) controller.abort(reason);
-    else pendingAbort = reason;
-    finish();
-  };
-
-  const handler: Dispatcher.DispatchHandler = {
-    onRequestStart(ctrl) {
-      controller = ctrl;
-      if (pendingAbort) ctrl.abort(pendingAbort);
-    },
-    onResponseStart(_ctrl, statusCode, headers) {
-      const type = headers["content-type"];
-      tracker.onHeaders(statusCode, Array.isArray(type) ? type[0] : type);
-    },
-    onResponseData(_ctrl, chunk) {
-      const at = nowMs();
-      tracker.onData(decoder.decode(chunk, { stream: true }), at);
-    },
-    onResponseEnd() {
-      const at = nowMs();
-      if (tracker.finished) return;
-      tracker.onData(decoder.decode(), at);
-      tracker.onEnd(at);
-      finish();
-    },
-    onResponseError(_ctrl, error) {
-      if (tracker.finished) return;
-      const { kind, message } = classifySocketError(error, tracker.headersReceived);
-      tracker.onFailure(kind, message, nowMs());
-      finish();
-    },
-  };
-
-  const sendMs = nowMs();
-  timer = setTimeout(
-    () => cancel("timeout", `no complete answer within ${req.timeoutMs} ms`),
-    req.timeoutMs,
-  );
-  try {
-    req.dispatcher.dispatch(
-      { path: req.path, method: "POST", headers: req.headers, body: req.body, blocking: true },
-      handler,
-    );
-  } catch (error) {
-    const { kind, message } = classifySocketError(error, false);
-    tracker.onFailure(kind, message, nowMs());
-    finish();
+  decode(bytes: Buffer): string {
+    const endsMidChar = (bytes[bytes.length - 1] ?? 0) >= 0x80;
+    if (!this.carrying && !endsMidChar) return bytes.toString("utf8");
+    this.carrying = endsMidChar;
+    return this.decoder.decode(bytes, { stream: true });
   }
-  return { sendMs, done, cancel };
+
+  flush(): string {
+    return this.carrying ? this.decoder.decode() : "";
+  }
+}
+
+/**
+ * One request from send to outcome. A class, not closures: a load worker
+ * starts thousands of these a second, and methods on the prototype cost no
+ * allocation (nor tsx's keep-names wrapper) per request.
+ */
+class StreamedRequest implements InFlightRequest, ExchangeHandler {
+  readonly sendMs: number;
+  readonly done: Promise<ResponseOutcome>;
+  private readonly tracker: ResponseTracker;
+  private readonly decoder = new BodyDecoder();
+  private resolveDone!: (outcome: ResponseOutcome) => void;
+  private readonly timer: NodeJS.Timeout;
+  private exchange: Exchange | null = null;
+
+  constructor(req: ClientRequest) {
+    this.tracker = new ResponseTracker(req.api, req.stream);
+    this.done = new Promise<ResponseOutcome>((resolve) => {
+      this.resolveDone = resolve;
+    });
+    this.sendMs = nowMs();
+    this.timer = setTimeout(
+      () => this.cancel("timeout", `no complete answer within ${req.timeoutMs} ms`),
+      req.timeoutMs,
+    );
+    try {
+      this.exchange = req.pool.request(req, this);
+    } catch (error) {
+      const { kind, message } = classifySocketError(error, false);
+      this.tracker.onFailure(kind, message, nowMs());
+      this.finish();
+    }
+  }
+
+  cancel(kind: ErrorKind, message: string): void {
+    if (this.tracker.finished) return;
+    this.tracker.onFailure(kind, message, nowMs());
+    this.exchange?.abort(this);
+    this.finish();
+  }
+
+  onHead(head: ResponseHead): void {
+    this.tracker.onHeaders(head.status, head.contentType);
+  }
+
+  onBody(bytes: Buffer, atMs: number): void {
+    this.tracker.onData(this.decoder.decode(bytes), atMs);
+  }
+
+  onComplete(atMs: number): void {
+    if (this.tracker.finished) return;
+    const rest = this.decoder.flush();
+    if (rest !== "") this.tracker.onData(rest, atMs);
+    this.tracker.onEnd(atMs);
+    this.finish();
+  }
+
+  onError(error: Error, headersReceived: boolean, atMs: number): void {
+    if (this.tracker.finished) return;
+    const { kind, message } = classifySocketError(error, headersReceived);
+    this.tracker.onFailure(kind, message, atMs);
+    this.finish();
+  }
+
+  private finish(): void {
+    clearTimeout(this.timer);
+    this.resolveDone(this.tracker.outcome());
+  }
+}
+
+export function sendRequest(req: ClientRequest): InFlightRequest {
+  return new StreamedRequest(req);
 }

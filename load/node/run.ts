@@ -1,20 +1,14 @@
 /**
  * The Node load engine: drives a closed- or open-loop schedule against an
- * OpenAI-compatible server through one undici keep-alive pool, writes one
+ * OpenAI-compatible server through one keep-alive pool (`http1-pool.ts`), writes one
  * record per request to NDJSON as it finishes, and stops hard at the end of
  * the window (in-flight requests cancelled and recorded, or drained).
  */
-import { Pool } from "undici";
 import { ConfigError } from "../../common/errors.ts";
 import type { ClientGuard, WorkerLag } from "../../formats/raw-layout.ts";
 import type { RequestRecord } from "../../formats/request-record.ts";
 import { clientGuard } from "../client-guard.ts";
-import {
-  type LoadSchedule,
-  OpenArrivals,
-  type OpenLoopSchedule,
-  userStartOffsetMs,
-} from "../workload/arrivals.ts";
+import { OpenArrivals, type OpenLoopSchedule, userStartOffsetMs } from "../workload/arrivals.ts";
 import { API_PATH, buildRequestHeaders } from "../workload/bodies.ts";
 import type { WorkloadParams } from "../workload/params.ts";
 import type { PreparedPromptSet } from "../workload/prompts.ts";
@@ -30,6 +24,7 @@ import { capShare, ownsSlot, type Share, WHOLE } from "../workload/share.ts";
 import { type InFlightRequest, sendRequest } from "./client.ts";
 import { epochUs, monotonicFromEpochMs, nowMs } from "./clock.ts";
 import { GuardProbe } from "./guard-probe.ts";
+import { Http1Pool } from "./http1-pool.ts";
 import { type LiveCounters, LiveCounterTracker } from "./live-counters.ts";
 import { NdjsonWriter } from "./ndjson-writer.ts";
 import { parseTargetUrl } from "./target-url.ts";
@@ -129,27 +124,13 @@ export function validateLoadOptions(opts: LoadRunOptions): void {
   }
 }
 
-function poolSize(schedule: LoadSchedule, share: Share): number | null {
-  if (schedule.mode === "closed") return Math.max(1, Math.ceil(schedule.users / share.count));
-  // Unbounded open loop: one connection per request in flight, never a queue in the client.
-  return schedule.maxConcurrency === undefined ? null : capShare(schedule.maxConcurrency, share);
-}
-
 export async function runNodeLoad(opts: LoadRunOptions): Promise<LoadResult> {
   validateLoadOptions(opts);
   const target = parseTargetUrl(opts.url);
   const path = target.basePath + API_PATH[opts.api];
   const prompts = opts.promptSet.prompts;
   const share = opts.share ?? WHOLE;
-  const pool = new Pool(target.origin, {
-    connections: poolSize(opts.schedule, share),
-    pipelining: 1,
-    keepAliveTimeout: 60_000,
-    // Our own per-request timeout governs; undici's would fire first under a long stream.
-    headersTimeout: 0,
-    bodyTimeout: 0,
-    connect: { timeout: Math.min(opts.timeoutMs, 30_000) },
-  });
+  const pool = new Http1Pool(target.origin, Math.min(opts.timeoutMs, 30_000));
   const writer: RecordSink = opts.sink ?? (await NdjsonWriter.open<RequestRecord>(opts.outFile));
   const probe = new GuardProbe();
 
@@ -203,10 +184,8 @@ export async function runNodeLoad(opts: LoadRunOptions): Promise<LoadResult> {
     });
   };
 
-  const headers = (requestId: string) => ({
-    ...buildRequestHeaders(opts.apiKey),
-    "x-request-id": requestId,
-  });
+  const baseHeaders = buildRequestHeaders(opts.apiKey);
+  const headers = (requestId: string) => ({ ...baseHeaders, "x-request-id": requestId });
   const sampling = samplingOf(opts);
   const plan = (slot: RequestSlot) => planRequest(opts, prompts, slot, sampling);
 
@@ -218,7 +197,7 @@ export async function runNodeLoad(opts: LoadRunOptions): Promise<LoadResult> {
   ): Promise<{ record: RequestRecord; endMs: number }> => {
     counters.inFlight++;
     const req = sendRequest({
-      dispatcher: pool,
+      pool,
       path,
       headers: headers(requestId),
       body,
@@ -371,7 +350,7 @@ export async function runNodeLoad(opts: LoadRunOptions): Promise<LoadResult> {
     clearTimeout(windowTimer);
     if (progressTimer) clearInterval(progressTimer);
     opts.signal?.removeEventListener("abort", onAbort);
-    await pool.destroy().catch(() => undefined);
+    pool.destroy();
     lag = probe.stop();
   }
   const client = clientGuard([lag]);

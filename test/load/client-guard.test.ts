@@ -15,8 +15,10 @@ let cleanup: () => Promise<void>;
 let server: PlantedProcess;
 beforeAll(async () => {
   ({ dir, cleanup } = await tempDir());
-  // Instant answers: every stream is back at once, so only the client can hold it up.
-  server = await startPlantedProcess({ ttftMs: 0, itlMs: 0, tokens: 16 });
+  // Instant answers from two processes: every stream is back at once and the server outpaces
+  // one client worker (the client's own HTTP/1.1 is cheap enough that one server process could
+  // keep it waiting), so only the client can hold it up.
+  server = await startPlantedProcess({ ttftMs: 0, itlMs: 0, tokens: 16 }, 2);
 });
 afterAll(async () => {
   await server.stop();
