@@ -264,9 +264,14 @@ describe("error kinds", () => {
     const settled = (await readRecords(file)).filter((r) => r.error_kind !== "cancelled");
     expect(settled.length).toBeGreaterThan(0);
     for (const r of settled) {
-      expect(r).toMatchObject({ ok: false, http_status: 200 });
+      expect(r.ok).toBe(false);
       expect(["reset", "truncated"]).toContain(r.error_kind);
+      // The kernel drops bytes not yet read when the RST lands, the head included: a client that
+      // had read nothing knows no status and no first token, and must say so (null, not 200).
+      if (r.http_status === null) expect(r).toMatchObject({ error_kind: "reset", ttft_ms: null });
+      else expect(r.http_status).toBe(200);
     }
+    expect(settled.some((r) => r.http_status === 200)).toBe(true);
     expect(settled.filter((r) => r.error_kind === "reset").length).toBeGreaterThan(
       settled.length / 2,
     );

@@ -253,7 +253,9 @@ export async function startPlantedServer(options: PlantedServerOptions): Promise
       if (i === 0) stat.firstTextUs = writtenUs;
       if (options.keepBodies !== false) stat.textWritesUs.push(writtenUs);
       if (i === 1 && fault === "reset-mid") {
-        req.socket.resetAndDestroy();
+        // Give the client time to read what is out: a RST discards unread bytes, head included.
+        await new Promise((r) => setTimeout(r, 20));
+        if (!req.socket.destroyed) req.socket.resetAndDestroy();
         return;
       }
       if (i === 1 && fault === "truncate") {
