@@ -134,11 +134,9 @@ async function main(): Promise<void> {
       const label = total >= 1e6 ? `${total / 1e6}M` : String(total);
       const dir = join(work, `campaign-${label}`);
       console.error(`bench aggregate: writing ${label} synthetic records …`);
-      await writeGeneratedCampaign(dir, {
-        campaign: "bench",
-        experiments: 10,
-        requestsPerExperiment: Math.ceil(total / 10),
-      });
+      const experiments = 10;
+      const requestsPerExperiment = Math.ceil(total / experiments);
+      await writeGeneratedCampaign(dir, { campaign: "bench", experiments, requestsPerExperiment });
       const repeats = Number(process.env.VSCALE_BENCH_AGG_REPEATS ?? (total <= 1e6 ? 3 : 1));
       const runs: Record<"ours" | "duck" | "old", ChildResult[]> = { ours: [], duck: [], old: [] };
       for (let r = 1; r <= repeats; r++) {
@@ -151,7 +149,7 @@ async function main(): Promise<void> {
           console.error(`bench aggregate: baseline ${label} (run ${r}/${repeats}) …`);
           await rm(join(dir, "agg"), { recursive: true, force: true });
           const old = await runChild(join(baseline, "bench/aggregate.ts"), ["--aggregate", dir]);
-          runs.old.push({ ...old, ...(await missingRecords(dir, Math.ceil(total / 10) * 10)) });
+          runs.old.push({ ...old, ...(await missingRecords(dir, requestsPerExperiment * experiments)) });
         }
       }
       const ours = best(runs.ours);

@@ -6,11 +6,13 @@
  * recording stats otherwise), so with caching off there is no rate; the
  * setting itself then says why.
  */
+import { FACTORS } from "../../config/factors.ts";
 import { VLLM_METRICS } from "../../formats/vllm-metrics.ts";
 import type { Scrape } from "./server-figures.ts";
 
-const ON = "--enable-prefix-caching";
-const OFF = "--no-enable-prefix-caching";
+/** The factor's own flag, and argparse's BooleanOptionalAction negation of it. */
+const ON = FACTORS.enable_prefix_caching.flag;
+const OFF = ON.replace(/^--/, "--no-");
 
 /**
  * The `enable_prefix_caching` label of `vllm:cache_config_info` (vLLM

@@ -49,6 +49,7 @@ export interface StepTotals {
 }
 
 const num = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null);
+const bool = (v: unknown): boolean | null => (typeof v === "boolean" ? v : null);
 
 /**
  * The profile sinks of aggregation, also keeping each experiment's step-phase
@@ -95,7 +96,7 @@ export class StepTotalsSinks extends ProfileSinks {
 export function signalsOf(row: Row, steps: StepTotals | null): Signals {
   const share = (part: number) => (steps && steps.stepS > 0 ? part / steps.stepS : null);
   return {
-    clientLimited: typeof row.client_limited === "boolean" ? row.client_limited : null,
+    clientLimited: bool(row.client_limited),
     gpuUtilMean: num(row.gpu_util_mean),
     kvCacheUsageMax: num(row.server_kv_cache_usage_max),
     preemptions: num(row.server_preemptions),
@@ -109,7 +110,6 @@ export function signalsOf(row: Row, steps: StepTotals | null): Signals {
     batchTokensMean: steps && steps.tokenSteps > 0 ? steps.tokens / steps.tokenSteps : null,
     promptPrefixShare: num(row.prompt_prefix_share),
     prefixHitRate: num(row.server_prefix_hit_rate),
-    prefixCaching:
-      typeof row.server_prefix_caching === "boolean" ? row.server_prefix_caching : null,
+    prefixCaching: bool(row.server_prefix_caching),
   };
 }
