@@ -41,13 +41,21 @@ export interface PromptFacts {
   prefixShare: number | null;
 }
 
+/** promptPrefixShare() per prepared set: a campaign hands the same set to every experiment and repeat using it. */
+const prefixShares = new WeakMap<PreparedPromptSet, number>();
+
 /** The facts experiment.json records about the prompt set that was sent. */
 export function promptFacts(set: PreparedPromptSet): PromptFacts {
+  let prefixShare = prefixShares.get(set);
+  if (prefixShare === undefined) {
+    prefixShare = promptPrefixShare(set.prompts);
+    prefixShares.set(set, prefixShare);
+  }
   return {
     source: set.source,
     count: set.prompts.length,
     tokensEstimated: set.tokensEstimated,
-    prefixShare: promptPrefixShare(set.prompts),
+    prefixShare,
   };
 }
 
