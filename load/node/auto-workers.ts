@@ -9,6 +9,7 @@
  */
 import { availableParallelism } from "node:os";
 import type { LoadSchedule } from "../workload/arrivals.ts";
+import { scenarioOf } from "../workload/scenarios.ts";
 
 export type WorkersSetting = "auto" | number;
 
@@ -23,7 +24,7 @@ export function resolveWorkers(
   opts: { schedule: LoadSchedule; targetCores: number; cores?: number },
 ): number {
   // prefill-only runs on one worker (workers.ts says why); config/scenario-check.ts refuses more.
-  if (opts.schedule.mode === "closed" && opts.schedule.scenario === "prefill-only") return 1;
+  if (scenarioOf(opts.schedule) === "prefill-only") return 1;
   if (setting !== "auto") return setting;
   const free = Math.max(1, (opts.cores ?? availableParallelism()) - opts.targetCores);
   // A worker with no user to run would only cost its start-up.

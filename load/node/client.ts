@@ -37,7 +37,6 @@ const CONNECT_CODES = new Set([
   "ENETUNREACH",
   "EAI_AGAIN",
   "UND_ERR_CONNECT_TIMEOUT",
-  "UND_ERR_CONNECT",
 ]);
 
 function errorCodes(error: unknown): string[] {
@@ -59,9 +58,6 @@ export function classifySocketError(
   const codes = errorCodes(error);
   const text = error instanceof Error ? error.message : String(error);
   const message = `${codes[0] ?? "error"}: ${text}`.slice(0, 200);
-  if (codes.some((c) => c === "UND_ERR_HEADERS_TIMEOUT" || c === "UND_ERR_BODY_TIMEOUT")) {
-    return { kind: "timeout", message };
-  }
   if (!headersReceived && codes.some((c) => CONNECT_CODES.has(c)))
     return { kind: "connect", message };
   if (codes.includes("ECONNRESET") || codes.includes("EPIPE")) return { kind: "reset", message };

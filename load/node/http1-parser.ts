@@ -73,10 +73,6 @@ export class Http1ResponseParser {
     return this.state !== "head";
   }
 
-  get complete(): boolean {
-    return this.state === "done";
-  }
-
   /** Feed one read. Throws Http1ProtocolError on malformed input or bytes after the response. */
   push(bytes: Buffer): void {
     let at = 0;

@@ -34,7 +34,7 @@ export interface PoolRequest {
   body: string;
 }
 
-/** A socket closed (or was ended by the peer) with no error: `code` for classifySocketError. */
+/** A socket closed (or was ended by the peer) with no error: `code` names it in the record's error_message (undici's name for it). */
 class SocketClosedError extends Error {
   readonly code = "UND_ERR_SOCKET";
 }

@@ -1,5 +1,5 @@
 /**
- * One load worker thread: its own event loop and undici pool running its
+ * One load worker thread: its own event loop and HTTP/1.1 connection pool (http1-pool.ts) running its
  * share of the schedule (runNodeLoad with `share`), records serialised here
  * and handed to the parent in batches, so the parent only appends text.
  */

@@ -1,6 +1,6 @@
 /**
  * The Node engine on several cores: N worker threads, each with its own event
- * loop and undici pool, each running its share of the users or arrivals
+ * loop and HTTP/1.1 connection pool (http1-pool.ts), each running its share of the users or arrivals
  * (`workload/share.ts`: the same seed gives the same requests whatever N is).
  * Records stream into the one `requests.ndjson`; live counters and Ctrl-C
  * cover every worker; the saturation guard takes the worst worker.
