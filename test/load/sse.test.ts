@@ -51,6 +51,24 @@ describe("SseParser", () => {
     );
   });
 
+  it("reads a read holding exactly one `data:` event (its one-slice path) as the line walk does", () => {
+    // Whole pushes of `data: …\n\n` take the one-slice path; one character per push never can.
+    const read = fc.oneof(
+      dataLine.map((d) => `data: ${d}\n\n`),
+      fc.tuple(fc.nat(99), dataLine).map(([id, d]) => `id: ${id}\ndata: ${d}\n\n`),
+    );
+    fc.assert(
+      fc.property(fc.array(read, { minLength: 1, maxLength: 8 }), (reads) => {
+        const whole = new SseParser();
+        const byChar = new SseParser();
+        const text = reads.join("");
+        expect(reads.flatMap((r) => whole.push(r))).toEqual(
+          [...text].flatMap((c) => byChar.push(c)),
+        );
+      }),
+    );
+  });
+
   it("joins multi-line data and ignores comments, retry and unknown fields", () => {
     const parser = new SseParser();
     const events = parser.push(": hi\nretry: 10\nfoo: bar\ndata: a\ndata:b\n\n");
