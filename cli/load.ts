@@ -24,7 +24,7 @@ import { runLoad } from "../load/node/workers.ts";
 import { completeSegmentedRun, writeSegmentInfo } from "../load/segments.ts";
 import { formatSummary, summarizeRequestsFile } from "../load/summary.ts";
 import type { LoadSchedule } from "../load/workload/arrivals.ts";
-import { scenarioSchedule } from "../load/workload/scenarios.ts";
+import { scenarioOf, scenarioSchedule } from "../load/workload/scenarios.ts";
 import { parseSegment, type Share, WHOLE } from "../load/workload/share.ts";
 import { type ScenarioFigures, scenarioFigures, WaveStats } from "../stats/scenario-figures.ts";
 
@@ -223,7 +223,7 @@ function progressLine(c: LiveCounters): string {
 function formatScenarioFigures(sched: LoadSchedule, f: ScenarioFigures): string {
   const ms = (x: number | null, digits: number) => (x === null ? "-" : x.toFixed(digits));
   const batch = sched.mode === "closed" ? sched.users : 0;
-  return sched.mode === "closed" && sched.scenario === "prefill-only"
+  return scenarioOf(sched) === "prefill-only"
     ? `prefill     ${ms(f.prefill_ms_per_token, 4)} ms per prompt token, wave p50 ${ms(f.prefill_wave_ms_p50, 1)} ms (waves of ${batch})`
     : `decode      step ${ms(f.decode_step_ms, 2)} ms at batch ${batch} (ITL p50)`;
 }
@@ -311,7 +311,7 @@ export async function runLoadCommand(flags: LoadFlags): Promise<void> {
     const waves = new WaveStats(window);
     const summary = await summarizeRequestsFile(outFile, window.startUs, window.endUs, waves);
     const figures = scenarioFigures({
-      scenario: sched.mode === "closed" ? (sched.scenario ?? null) : null,
+      scenario: scenarioOf(sched),
       batchSize: sched.mode === "closed" ? sched.users : null,
       waves,
       itlP50Ms: summary.latency.itlMs.p50,

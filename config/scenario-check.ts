@@ -80,8 +80,10 @@ export function checkScenario(
       path: scenarioPath,
     });
   if (load.batch_size === undefined) need("batch_size");
-  if (scenario === "prefill-only") checkPrefillOnly(file, load, f, where, fail);
-  if (scenario === "prefill-only" && load.prompt_tokens === undefined) need("prompt_tokens");
+  if (scenario === "prefill-only") {
+    checkPrefillOnly(file, load, f, where, fail);
+    if (load.prompt_tokens === undefined) need("prompt_tokens");
+  }
   return { ...load, prompt_tokens: load.prompt_tokens ?? DECODE_PROMPT_TOKENS };
 }
 
