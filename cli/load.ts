@@ -18,6 +18,7 @@ import { resolveCliPrompts } from "../load/cli-prompts.ts";
 import { describeClientGuard } from "../load/client-guard.ts";
 import { resolveWorkers } from "../load/node/auto-workers.ts";
 import { firstServedModel } from "../load/node/models.ts";
+import { targetPrefixCaching } from "../load/node/prefix-caching.ts";
 import { preparePromptSet } from "../load/node/prompt-files.ts";
 import type { LiveCounters } from "../load/node/run.ts";
 import { runLoad } from "../load/node/workers.ts";
@@ -261,6 +262,11 @@ export async function runLoadCommand(flags: LoadFlags): Promise<void> {
     ? { ...scenarioPromptSet(scenario.promptTokens), baseDir: process.cwd() }
     : await resolveCliPrompts(flags.prompts as string, flags.matrix);
   const model = flags.model ?? (await firstServedModel(flags.url, apiKey));
+  if (scenarioOf(sched) === "prefill-only" && (await targetPrefixCaching(flags.url, apiKey))) {
+    process.stderr.write(
+      "vscale load: warning: the target has prefix caching on: prefill-only resends its prompts, so later waves hit the cache and prefill_ms_per_token reads low; start the server with --no-enable-prefix-caching\n",
+    );
+  }
   const promptSet = await preparePromptSet(choice.name, choice.spec, {
     baseDir: choice.baseDir,
     seed,
