@@ -149,7 +149,10 @@ async function main(): Promise<void> {
           console.error(`bench aggregate: baseline ${label} (run ${r}/${repeats}) …`);
           await rm(join(dir, "agg"), { recursive: true, force: true });
           const old = await runChild(join(baseline, "bench/aggregate.ts"), ["--aggregate", dir]);
-          runs.old.push({ ...old, ...(await missingRecords(dir, requestsPerExperiment * experiments)) });
+          runs.old.push({
+            ...old,
+            ...(await missingRecords(dir, requestsPerExperiment * experiments)),
+          });
         }
       }
       const ours = best(runs.ours);
