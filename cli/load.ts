@@ -18,7 +18,6 @@ import { resolveCliPrompts } from "../load/cli-prompts.ts";
 import { describeClientGuard } from "../load/client-guard.ts";
 import { resolveWorkers } from "../load/node/auto-workers.ts";
 import { firstServedModel } from "../load/node/models.ts";
-import { targetPrefixCaching } from "../load/node/prefix-caching.ts";
 import { preparePromptSet } from "../load/node/prompt-files.ts";
 import type { LiveCounters } from "../load/node/run.ts";
 import { runLoad } from "../load/node/workers.ts";
@@ -28,6 +27,7 @@ import type { LoadSchedule } from "../load/workload/arrivals.ts";
 import { scenarioOf, scenarioSchedule } from "../load/workload/scenarios.ts";
 import { parseSegment, type Share, WHOLE } from "../load/workload/share.ts";
 import { type ScenarioFigures, scenarioFigures, WaveStats } from "../stats/scenario-figures.ts";
+import { targetPrefixCaching } from "./target-prefix-caching.ts";
 
 interface LoadFlags {
   url: string;

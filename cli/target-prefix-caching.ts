@@ -7,9 +7,9 @@
  * Null when the target exports no such metric (not vLLM, or unreachable).
  */
 import { request } from "undici";
-import { prefixCachingOf } from "../../analysis/aggregate/prefix-cache.ts";
-import { parsePrometheusText } from "../../analysis/aggregate/prometheus-text.ts";
-import { parseTargetUrl } from "./target-url.ts";
+import { prefixCachingOf } from "../analysis/aggregate/prefix-cache.ts";
+import { parsePrometheusText } from "../analysis/aggregate/prometheus-text.ts";
+import { parseTargetUrl } from "../load/node/target-url.ts";
 
 export async function targetPrefixCaching(
   baseUrl: string,
