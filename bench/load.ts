@@ -3,7 +3,10 @@
  * (TTFT 50 ms, ITL 10 ms, 20 tokens: each stream's ideal is one request per
  * 0.24 s), the setting of issue 12's peer table. For each streams × workers
  * cell: share of ideal (measured req/s ÷ streams / 0.24 s), TTFT error p50 and
- * p99 (measured − planted), and the saturation guard's figures; then the
+ * p99 (measured − planted), that error taken apart with the server's own
+ * times of each request (its lateness against the plan; request sent → read
+ * by the server; first token written → read by the client, the client's own
+ * share), and the saturation guard's figures; then the
  * events/s one core parses (the cheap text-chunk path against a full
  * JSON.parse of every event, the path before it).
  *
@@ -20,7 +23,7 @@ import { ResponseTracker } from "../load/workload/response-tracker.ts";
 import { SseParser } from "../load/workload/sse.ts";
 import { quantileSorted } from "../stats/quantile.ts";
 import { readRecords } from "../test/load/helpers.ts";
-import { startPlantedProcess } from "../test/load/planted-process.ts";
+import { type PlantedProcess, startPlantedProcess } from "../test/load/planted-process.ts";
 import type { Plan } from "../test/load/planted-server.ts";
 import { type BenchRow, printBenchRows } from "./report.ts";
 
@@ -37,7 +40,15 @@ const DURATION_MS = Number(process.env.VSCALE_BENCH_LOAD_WINDOW_MS ?? "4000");
 const ISSUE_SHARE: Record<number, number> = { 16: 0.96, 128: 0.96, 512: 0.87, 2048: 0.44 };
 const MACHINE = `${availableParallelism()} cores`;
 
-async function cell(url: string, streams: number, workers: number, dir: string) {
+/** p50 and p99 of `values` (ms), NaN when there are none. */
+function p50p99(values: number[]): [number, number] {
+  if (values.length === 0) return [Number.NaN, Number.NaN];
+  const sorted = values.sort((a, b) => a - b);
+  return [quantileSorted(sorted, 0.5), quantileSorted(sorted, 0.99)];
+}
+
+async function cell(server: PlantedProcess, streams: number, workers: number, dir: string) {
+  const url = server.url;
   const out = join(dir, `r-${streams}-${workers}.ndjson`);
   const result = await runLoad({
     url,
@@ -64,10 +75,31 @@ async function cell(url: string, streams: number, workers: number, dir: string) 
     workers,
   });
   const summary = await summarizeRequestsFile(out, result.windowStartUs, result.windowEndUs);
-  const ttfts = (await readRecords(out))
-    .filter((r) => r.ok && !r.warmup && r.ttft_ms !== null)
-    .map((r) => (r.ttft_ms as number) - PLAN.ttftMs)
-    .sort((a, b) => a - b);
+  const measured = (await readRecords(out)).filter((r) => r.ok && !r.warmup && r.ttft_ms !== null);
+  const ttfts = measured.map((r) => (r.ttft_ms as number) - PLAN.ttftMs).sort((a, b) => a - b);
+  // The same requests as the server saw them (joined on x-request-id; epoch µs on both sides,
+  // one host's clock): where the TTFT error arose.
+  const seen = new Map((await server.takeStats()).map((s) => [s.requestId, s]));
+  const lateness: number[] = [];
+  const toServer: number[] = [];
+  const toClient: number[] = [];
+  for (const r of measured) {
+    const s = seen.get(r.request_id as string);
+    if (!s || s.firstTextUs === null) continue;
+    const startUs = r.start_us as number;
+    lateness.push((s.firstTextUs - s.receivedUs) / 1000 - PLAN.ttftMs);
+    toServer.push((s.receivedUs - startUs) / 1000);
+    toClient.push((startUs + (r.ttft_ms as number) * 1000 - s.firstTextUs) / 1000);
+  }
+  const parts: [string, string, number[]][] = [
+    ["server lateness", "server's first-token write − received − planted TTFT", lateness],
+    ["sent → server read", "server's receipt − client's send", toServer],
+    [
+      "client read delay",
+      "client's first-token read − server's write (the client's share)",
+      toClient,
+    ],
+  ];
   const share = (summary.reqPerS ?? 0) / (streams / E2E_S);
   const g = result.client;
   const tag = `@${streams} streams ×${workers}w`;
@@ -97,6 +129,28 @@ async function cell(url: string, streams: number, workers: number, dir: string) 
       peerName: "measured − planted",
       note,
     },
+    ...parts.flatMap(([part, peerName, values]) => {
+      const [p50, p99] = p50p99(values);
+      const partNote = `${values.length} of ${ttfts.length} joined; ${note}`;
+      return [
+        {
+          name: `load: ${part} p50 ${tag}`,
+          figure: p50,
+          unit: "ms",
+          peer: null,
+          peerName,
+          note: partNote,
+        },
+        {
+          name: `load: ${part} p99 ${tag}`,
+          figure: p99,
+          unit: "ms",
+          peer: null,
+          peerName,
+          note: partNote,
+        },
+      ];
+    }),
     {
       name: `load: guard loop lag p99 ${tag}`,
       figure: g?.loop_lag_ms_p99 ?? Number.NaN,
@@ -190,7 +244,7 @@ try {
   for (const streams of STREAMS) {
     for (const workers of WORKERS) {
       console.error(`bench/load: ${streams} streams, ${workers} worker(s) …`);
-      printBenchRows(await cell(server.url, streams, workers, dir));
+      printBenchRows(await cell(server, streams, workers, dir));
     }
   }
 } finally {

@@ -8,6 +8,11 @@
  * (docs/load.md, "A cheaper path per streamed event"). The pool has no cap:
  * the schedule bounds what is in flight (one connection per closed-loop
  * user, per open-loop request in flight), so the client never queues.
+ * Plain TCP sockets read through `onread` into one buffer the thread's
+ * connections share, not `data` events: no Buffer allocated and no stream
+ * machinery per read (docs/load.md measures it). Safe because every read is
+ * parsed, decoded into a string and done with before its callback returns
+ * (the parser copies the head bytes it carries over).
  */
 import { connect as connectTcp, type Socket } from "node:net";
 import { connect as connectTls } from "node:tls";
@@ -42,6 +47,9 @@ class ConnectTimeoutError extends Error {
   readonly code = "UND_ERR_CONNECT_TIMEOUT";
 }
 
+/** One read buffer for the thread: a read is consumed before the next can land in it. */
+const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
+
 class Connection implements Exchange, ResponseEvents {
   readonly socket: Socket;
   private handler: ExchangeHandler | null = null;
@@ -65,13 +73,24 @@ class Connection implements Exchange, ResponseEvents {
     this.socket =
       target.protocol === "https:"
         ? connectTls({ host, port, servername: host, ALPNProtocols: ["http/1.1"] })
-        : connectTcp({ host, port });
+        : connectTcp({
+            host,
+            port,
+            onread: {
+              buffer: READ_BUFFER,
+              callback: (n: number, buffer: Uint8Array) => {
+                this.onData((buffer as Buffer).subarray(0, n));
+                return true; // keep reading (false would pause the socket)
+              },
+            },
+          });
     this.socket.setNoDelay(true);
     this.socket.setTimeout(connectTimeoutMs, () =>
       this.fail(new ConnectTimeoutError(`no connection within ${connectTimeoutMs} ms`)),
     );
     this.socket.once("connect", () => this.socket.setTimeout(0));
-    this.socket.on("data", (bytes: Buffer) => this.onData(bytes));
+    // TLS sockets have no `onread`: they deliver `data` events.
+    if (target.protocol === "https:") this.socket.on("data", (bytes: Buffer) => this.onData(bytes));
     this.socket.on("error", (error) => this.fail(error));
     this.socket.on("end", () => this.onClose());
     this.socket.on("close", () => this.onClose());
