@@ -44,7 +44,7 @@ export interface PlantedServerOptions {
 
 export interface RequestStat {
   requestId: string;
-  /** Epoch µs when the first text chunk was written. */
+  /** Epoch µs when the first text chunk was written (taken just before the write). */
   firstTextUs: number | null;
   /** Epoch µs of every text chunk's write (tests keep them; the bench does not). */
   textWritesUs: number[];
@@ -65,7 +65,7 @@ export interface PlantedServer {
   close(): Promise<void>;
 }
 
-const epochUs = () => Math.round((performance.timeOrigin + performance.now()) * 1000);
+const epochUs = (atMs = performance.now()) => Math.round((performance.timeOrigin + atMs) * 1000);
 
 /**
  * One timer for every stream (non-precise waits): waits are bucketed by the
@@ -199,7 +199,9 @@ export async function startPlantedServer(options: PlantedServerOptions): Promise
       firstTextUs: null,
       textWritesUs: [],
       endUs: null,
-      receivedUs: epochUs(),
+      // The instant the waits count from, not a second reading: a preemption in between (the
+      // process shares its cores) would shift every time measured against it.
+      receivedUs: epochUs(receivedMs),
     };
     stats.push(stat);
     const plan = options.plan(body, index);
@@ -247,9 +249,11 @@ export async function startPlantedServer(options: PlantedServerOptions): Promise
       if (res.destroyed) return;
       // The head is out and the response is chunked (no length): the frame is the chunk. Faults
       // keep http's own writes, whose order with their resets and cut-offs the fault tests hold.
+      // Stamped just before the write: after it, the client (woken on another core) can read the
+      // token before this process runs again to take the time.
+      const writtenUs = epochUs();
       if (fault === "none") res.socket?.write(TEXT_FRAME[api]);
       else res.write(TEXT_CHUNK[api]);
-      const writtenUs = epochUs();
       if (i === 0) stat.firstTextUs = writtenUs;
       if (options.keepBodies !== false) stat.textWritesUs.push(writtenUs);
       if (i === 1 && fault === "reset-mid") {
