@@ -166,6 +166,16 @@ async function cell(server: PlantedProcess, streams: number, workers: number, di
       note,
     },
     {
+      // What the client's read delay (above, from the server's own stamps) would be, as the
+      // guard sees it alone: the two should rise together.
+      name: `load: guard read wait p99 ${tag}`,
+      figure: g?.read_wait_ms_p99 ?? Number.NaN,
+      unit: "ms",
+      peer: toClient.length > 0 ? p50p99(toClient)[1] : null,
+      peerName: "client read delay p99",
+      note,
+    },
+    {
       name: `load: guard CPU ${tag}`,
       figure: g?.cpu_pct ?? Number.NaN,
       unit: "%",

@@ -170,6 +170,11 @@ function summaryColumns(): ColumnDef[] {
       "float64",
       "send lag p99 (ms), worst worker: actual − scheduled send (open loop), reply end → next send less think time (closed loop)",
     ),
+    col(
+      "client_read_wait_ms_p99",
+      "float64",
+      "how long a ready socket read waited behind the others of its poll phase, p99 (ms), worst worker; null for k6 and records written before it",
+    ),
     col("client_cpu_pct", "float64", "event-loop utilisation of the busiest load worker (%)"),
     col("client_workers", "int64", "load worker threads that ran"),
     col(

@@ -126,6 +126,11 @@ export const WorkerLagSchema = z.strictObject({
   /** Event-loop utilisation of the worker's thread (%): the CPU its one thread used. */
   cpu_pct: z.number().nullable(),
   send_lag_samples: z.number().int().min(0),
+  /**
+   * p99 of how long a socket read waited behind the reads before it in its
+   * poll phase (ms, load/node/read-wait.ts); absent in records written before it.
+   */
+  read_wait_ms_p99: z.number().nullable().optional(),
 });
 export type WorkerLag = z.infer<typeof WorkerLagSchema>;
 
@@ -138,6 +143,8 @@ export const ClientGuardSchema = z.strictObject({
   loop_lag_ms_p99: z.number().nullable(),
   send_lag_ms_p99: z.number().nullable(),
   cpu_pct: z.number().nullable(),
+  /** The worst worker's read wait p99 (ms); absent in records written before it. */
+  read_wait_ms_p99: z.number().nullable().optional(),
   /** The client, not the server, may have limited this run: its figures are suspect. */
   limited: z.boolean(),
   /** Which thresholds were passed, e.g. "send lag p99 42.0 ms > 10 ms". */

@@ -13,8 +13,15 @@ import type { ClientGuard, WorkerLag } from "../formats/raw-layout.ts";
  * what a request's timing inherits directly (a TTFT is late by the loop's
  * delay); 10 ms is the TTFT error the load goal allows at 512 streams. A loop
  * busy 85% of the time has no slack left for bursts: its delay grows next.
+ * A read that waits behind the others of its poll phase is stamped late by
+ * that wait, which the loop's delay does not see (node/read-wait.ts).
  */
-export const CLIENT_LIMITS = { loopLagMsP99: 10, sendLagMsP99: 10, cpuPct: 85 } as const;
+export const CLIENT_LIMITS = {
+  loopLagMsP99: 10,
+  sendLagMsP99: 10,
+  readWaitMsP99: 10,
+  cpuPct: 85,
+} as const;
 
 function worst(values: readonly (number | null)[]): number | null {
   let max: number | null = null;
@@ -26,6 +33,7 @@ export function clientGuard(workers: readonly WorkerLag[]): ClientGuard {
   const loop = worst(workers.map((w) => w.loop_lag_ms_p99));
   const send = worst(workers.map((w) => w.send_lag_ms_p99));
   const cpu = worst(workers.map((w) => w.cpu_pct));
+  const read = worst(workers.map((w) => w.read_wait_ms_p99 ?? null));
   const reasons: string[] = [];
   const over = (value: number | null, limit: number, what: string, unit: string) => {
     if (value !== null && value > limit)
@@ -33,12 +41,14 @@ export function clientGuard(workers: readonly WorkerLag[]): ClientGuard {
   };
   over(loop, CLIENT_LIMITS.loopLagMsP99, "event-loop delay p99", " ms");
   over(send, CLIENT_LIMITS.sendLagMsP99, "send lag p99", " ms");
+  over(read, CLIENT_LIMITS.readWaitMsP99, "read wait p99", " ms");
   over(cpu, CLIENT_LIMITS.cpuPct, "worker CPU", "%");
   return {
     workers: workers.length,
     loop_lag_ms_p99: loop,
     send_lag_ms_p99: send,
     cpu_pct: cpu,
+    read_wait_ms_p99: read,
     limited: reasons.length > 0,
     reasons,
     per_worker: [...workers],
@@ -48,7 +58,7 @@ export function clientGuard(workers: readonly WorkerLag[]): ClientGuard {
 /** One phrase for the console line and the report. */
 export function describeClientGuard(g: ClientGuard): string {
   const f = (x: number | null, unit: string) => (x === null ? "-" : `${x.toFixed(1)}${unit}`);
-  const figures = `loop lag p99 ${f(g.loop_lag_ms_p99, " ms")}, send lag p99 ${f(g.send_lag_ms_p99, " ms")}, CPU ${f(g.cpu_pct, "%")} (${g.workers} worker${g.workers === 1 ? "" : "s"})`;
+  const figures = `loop lag p99 ${f(g.loop_lag_ms_p99, " ms")}, send lag p99 ${f(g.send_lag_ms_p99, " ms")}, read wait p99 ${f(g.read_wait_ms_p99 ?? null, " ms")}, CPU ${f(g.cpu_pct, "%")} (${g.workers} worker${g.workers === 1 ? "" : "s"})`;
   return g.limited
     ? `CLIENT-LIMITED: ${g.reasons.join("; ")}; the figures measure the client, add workers`
     : `client ok: ${figures}`;
@@ -59,6 +69,7 @@ export function clientColumns(g: ClientGuard | undefined): Record<string, number
   return {
     client_loop_lag_ms_p99: g?.loop_lag_ms_p99 ?? null,
     client_send_lag_ms_p99: g?.send_lag_ms_p99 ?? null,
+    client_read_wait_ms_p99: g?.read_wait_ms_p99 ?? null,
     client_cpu_pct: g?.cpu_pct ?? null,
     client_workers: g?.workers ?? null,
     client_limited: g?.limited ?? null,

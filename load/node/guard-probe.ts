@@ -1,7 +1,9 @@
 /**
  * One worker's own lag, measured while it runs: the event loop's delay
  * (`monitorEventLoopDelay`, how late a timer fires), the send lag (how late
- * requests go out compared with when they were due) and its CPU. CPU is the
+ * requests go out compared with when they were due), the read wait (how long
+ * a ready socket waits behind the others of its poll phase, `read-wait.ts`)
+ * and its CPU. CPU is the
  * thread's event-loop utilisation, the share of wall time its loop was busy:
  * `process.cpuUsage()` is process-wide in worker threads and Node 20 has no
  * per-thread counter, while a load worker is one thread whose busy time is
@@ -14,6 +16,7 @@ import {
   performance,
 } from "node:perf_hooks";
 import type { WorkerLag } from "../../formats/raw-layout.ts";
+import { readWait } from "./read-wait.ts";
 
 /** Timer resolution of the delay monitor (ms): fine enough for a 10 ms threshold. */
 const LOOP_RESOLUTION_MS = 5;
@@ -26,6 +29,7 @@ export class GuardProbe {
   start(): void {
     this.loop.enable();
     this.elu = performance.eventLoopUtilization();
+    readWait.start();
   }
 
   /**
@@ -38,6 +42,7 @@ export class GuardProbe {
   enterWindow(): void {
     this.loop.reset();
     this.elu = performance.eventLoopUtilization();
+    readWait.start();
   }
 
   /** A request went out `lagMs` after it was due. */
@@ -60,6 +65,7 @@ export class GuardProbe {
       send_lag_ms_p99: this.send.count > 0 ? round(this.send.percentile(99) / 1000) : null,
       cpu_pct: elu ? round(elu.utilization * 100) : null,
       send_lag_samples: this.send.count,
+      read_wait_ms_p99: readWait.stop(),
     };
   }
 }

@@ -18,6 +18,7 @@ import { connect as connectTcp, type Socket } from "node:net";
 import { connect as connectTls } from "node:tls";
 import { nowMs } from "./clock.ts";
 import { Http1ResponseParser, type ResponseEvents, type ResponseHead } from "./http1-parser.ts";
+import { readWait } from "./read-wait.ts";
 
 export interface ExchangeHandler {
   onHead(head: ResponseHead, atMs: number): void;
@@ -125,6 +126,7 @@ class Connection implements Exchange, ResponseEvents {
 
   private onData(bytes: Buffer): void {
     this.at = nowMs();
+    readWait.read(this.at);
     if (this.handler === null) {
       // Bytes while idle: nothing asked for them, so the connection is out of step.
       this.close();

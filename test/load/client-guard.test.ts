@@ -41,6 +41,7 @@ describe("saturation guard", () => {
     expect(g.limited).toBe(true);
     expect(g.reasons.length).toBeGreaterThan(0);
     expect(g.cpu_pct).toBeGreaterThan(CLIENT_LIMITS.cpuPct);
+    expect(g.read_wait_ms_p99).not.toBeNull();
   });
 
   // On a host whose cores other processes hold, even a light run's timers fire late and the
@@ -57,6 +58,7 @@ describe("saturation guard", () => {
     const g = result.client!;
     expect(result.counters.completed).toBeGreaterThan(20);
     expect(g.send_lag_ms_p99).not.toBeNull();
+    expect(g.read_wait_ms_p99).not.toBeNull();
     expect(g.reasons).toEqual([]);
     expect(g.limited).toBe(false);
   });
@@ -90,6 +92,11 @@ describe("saturation guard", () => {
     expect(g.send_lag_ms_p99).toBe(CLIENT_LIMITS.sendLagMsP99 + 1);
     expect(clientGuard([{ ...calm, loop_lag_ms_p99: 50 }]).reasons[0]).toMatch(/event-loop/);
     expect(clientGuard([{ ...calm, cpu_pct: 99 }]).reasons[0]).toMatch(/CPU/);
+    const behind = clientGuard([calm, { ...calm, read_wait_ms_p99: 19.2 }]);
+    expect(behind.reasons).toEqual([`read wait p99 19.2 ms > ${CLIENT_LIMITS.readWaitMsP99} ms`]);
+    expect(behind.read_wait_ms_p99).toBe(19.2);
+    // Workers from records written before the read wait: unknown, not a pass.
+    expect(clientGuard([calm]).read_wait_ms_p99).toBeNull();
     // Missing figures are unknown, never a pass made of zeros.
     expect(clientGuard([{ ...calm, cpu_pct: null }]).cpu_pct).toBeNull();
   });

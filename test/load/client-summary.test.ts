@@ -23,7 +23,13 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "vscale-client-summary-"));
   const requests = [syntheticRequest({ start_us: T0_US + 1000, end_us: T0_US + 200_000 })];
   const hot = clientGuard([
-    { loop_lag_ms_p99: 35, send_lag_ms_p99: 80, cpu_pct: 99, send_lag_samples: 900 },
+    {
+      loop_lag_ms_p99: 35,
+      send_lag_ms_p99: 80,
+      cpu_pct: 99,
+      send_lag_samples: 900,
+      read_wait_ms_p99: 12.5,
+    },
     { loop_lag_ms_p99: 2, send_lag_ms_p99: 1, cpu_pct: 40, send_lag_samples: 800 },
   ]);
   await writeSyntheticExperiment(dir, {
@@ -44,11 +50,16 @@ describe("client_* summary columns", () => {
       experiment_id: "hot",
       client_loop_lag_ms_p99: 35,
       client_send_lag_ms_p99: 80,
+      client_read_wait_ms_p99: 12.5,
       client_cpu_pct: 99,
       client_limited: true,
     });
     expect(Number(hot?.client_workers)).toBe(2);
-    expect(old).toMatchObject({ client_limited: null, client_cpu_pct: null });
+    expect(old).toMatchObject({
+      client_limited: null,
+      client_cpu_pct: null,
+      client_read_wait_ms_p99: null,
+    });
     expect(logs.join("\n")).toMatch(/old.*no client figures/);
   });
 });
