@@ -3,11 +3,12 @@
  * read once by DuckDB's own NDJSON reader with explicit column types
  * (generated from `formats/agg-tables.ts` REQUESTS_TABLE and
  * `formats/request-record.ts`) and copied straight to a staging Parquet file
- * in the engine's scratch folder. The window figures read back only their
- * columns from it (`request-figures.ts`, columnar and cheap), and
- * `requests.parquet` is one `COPY` of every staged file (`writeRequestsParquet`).
- * A table in between cost a second full write and, past the memory limit, a
- * spill (measured in bench/aggregate.ts: 2.0–2.5× the bare DuckDB conversion).
+ * (zstd) in the engine's scratch folder. The window figures read back only
+ * their columns from it (`request-figures.ts`, columnar and cheap), and
+ * `requests.parquet` is the staged files' compressed pages joined as they are
+ * (`writeRequestsParquet`, `parquet-merge.ts`): every record is compressed
+ * once. A table in between cost a second full write and, past the memory
+ * limit, a spill (measured in bench/aggregate.ts: 2.0–2.5× the bare DuckDB conversion).
  *
  * DuckDB's reader is lax where the record schema is strict (it rounds 1.5
  * into an integer column and has no line numbers for rejects on JSON), so the
@@ -36,6 +37,7 @@ import {
 } from "./duck.ts";
 import { readNdjson, type Warn } from "./ndjson-lines.ts";
 import { writeNdjson } from "./ndjson-write.ts";
+import { mergeParquet } from "./parquet-merge.ts";
 
 const SHAPE = RequestRecordSchema.shape as Record<string, z.ZodType>;
 const FIELDS = Object.keys(SHAPE);
@@ -139,11 +141,11 @@ function stageSql(file: string, exp: ExperimentRequests, out: string): string {
     ),
     "itl_gaps_ms",
   ];
-  // Uncompressed: the staged file is read twice and deleted; zstd here measured slower.
+  // zstd: these bytes become requests.parquet's as they are (mergeParquet).
   return `COPY (SELECT ${select.join(", ")}
     FROM read_json(${sqlString(file)}, format = 'newline_delimited', columns = ${JSON_COLUMNS})
     WHERE CASE WHEN ${RULES} THEN true ELSE error('record breaks the schema') END)
-    TO ${sqlString(out)} (FORMAT parquet, COMPRESSION uncompressed)`;
+    TO ${sqlString(out)} (FORMAT parquet, COMPRESSION zstd)`;
 }
 
 /** The good lines of `file`, checked by zod with a warning per bad line, as a new NDJSON file. */
@@ -189,8 +191,8 @@ export async function stageRequests(
 
 /**
  * `requests.parquet` from the staged files, in their order (experiments in
- * discovery order, lines in file order: DuckDB's Parquet scan keeps it under
- * `preserve_insertion_order`), written in parallel.
+ * discovery order, lines in file order), their compressed pages copied as
+ * they are (`parquet-merge.ts`) without the gaps.
  */
 export async function writeRequestsParquet(
   engine: Engine,
@@ -198,10 +200,12 @@ export async function writeRequestsParquet(
   path: string,
   options: CopyOptions,
 ): Promise<void> {
-  const columns = REQUESTS_TABLE.columns.map((c) => sqlName(c.name));
-  const select =
-    staged.length === 0
-      ? `SELECT ${REQUESTS_TABLE.columns.map((c) => `NULL::${duckType(c.type)} AS ${sqlName(c.name)}`).join(", ")} LIMIT 0`
-      : `SELECT ${columns.join(", ")} FROM read_parquet([${staged.map(sqlString).join(", ")}])`;
-  await engine.copyToParquet(select, path, options);
+  if (staged.length > 0) {
+    await mergeParquet(staged, path, { drop: Object.keys(LIST_TYPE), metadata: options.metadata });
+    return;
+  }
+  const empty = REQUESTS_TABLE.columns.map(
+    (c) => `NULL::${duckType(c.type)} AS ${sqlName(c.name)}`,
+  );
+  await engine.copyToParquet(`SELECT ${empty.join(", ")} LIMIT 0`, path, options);
 }
