@@ -13,7 +13,7 @@
  * out: they hold absolute offsets inside their own encoded bodies, and
  * DuckDB reads the file without them. Bloom filters are copied with their chunk.
  */
-import { open } from "node:fs/promises";
+import { type FileHandle, open } from "node:fs/promises";
 
 const T = {
   TRUE: 1,
@@ -267,7 +267,7 @@ function optionalI64(s: Struct, id: number): bigint | null {
 const MAGIC = new TextEncoder().encode("PAR1");
 const text = new TextDecoder();
 
-async function readFooter(file: Awaited<ReturnType<typeof open>>, path: string): Promise<Struct> {
+async function readFooter(file: FileHandle, path: string): Promise<Struct> {
   const { size } = await file.stat();
   const tail = Buffer.alloc(8);
   await file.read(tail, 0, 8, size - 8);
@@ -319,7 +319,7 @@ function schemaKey(schema: List): string {
   return Buffer.from(w.result()).toString("base64");
 }
 
-export interface MergeOptions {
+export interface JoinOptions {
   /** Top-level columns left out. */
   drop?: readonly string[];
   /** The footer's key/value metadata; the first input's when absent. */
@@ -342,130 +342,158 @@ function keyValues(metadata: Record<string, string>): List {
 }
 
 /**
- * Writes `out`: the rows of `inputs` in order. Every input must have the same
- * columns; the footer's other fields (created_by, column orders) are the first input's.
+ * `out` written as the rows of the files added, in the order added: `add()`
+ * copies a file's column chunks at once (so the copying can run while the
+ * next files are still being written), `finish()` writes the footer. Every
+ * file must have the same columns; the footer's other fields (created_by,
+ * column orders) are the first file's.
  */
-export async function mergeParquet(
-  inputs: readonly string[],
-  out: string,
-  options: MergeOptions = {},
-): Promise<void> {
-  const drop = options.drop ?? [];
-  if (inputs.length === 0) throw new Error("mergeParquet: no input files");
-  const target = await open(out, "w");
-  try {
+export class ParquetJoin {
+  private position = BigInt(MAGIC.length);
+  private totalRows = 0n;
+  private schema: List | null = null;
+  private firstPath = "";
+  private firstMeta: Struct | null = null;
+  private readonly rowGroups: Struct[] = [];
+  private readonly drop: readonly string[];
+
+  private constructor(
+    private readonly target: FileHandle,
+    private readonly options: JoinOptions,
+  ) {
+    this.drop = options.drop ?? [];
+  }
+
+  static async create(out: string, options: JoinOptions = {}): Promise<ParquetJoin> {
+    const target = await open(out, "w");
     await target.write(MAGIC);
-    let position = BigInt(MAGIC.length);
-    let totalRows = 0n;
-    let schema: List | null = null;
-    let firstMeta: Struct | null = null;
-    const rowGroups: Struct[] = [];
-    for (const path of inputs) {
-      const source = await open(path, "r");
-      try {
-        const meta = await readFooter(source, path);
-        let fileSchema = field<List>(meta, FILE.schema, "schema");
-        let orders = meta.get(FILE.columnOrders)?.value as List | undefined;
-        for (const name of drop) {
-          const without = schemaWithout(fileSchema, name);
-          fileSchema = without.schema;
-          if (orders !== undefined)
-            orders = { ...orders, items: orders.items.filter((_, i) => without.keptLeaves[i]) };
-        }
-        if (schema === null) {
-          schema = fileSchema;
-          firstMeta = new Map(meta);
-          if (orders !== undefined)
-            firstMeta.set(FILE.columnOrders, { type: T.LIST, value: orders });
-        } else if (schemaKey(schema) !== schemaKey(fileSchema)) {
-          throw new Error(`${path}: schema differs from ${inputs[0]}'s`);
-        }
-        totalRows += field<bigint>(meta, FILE.numRows, "num_rows");
-        for (const group of field<List>(meta, FILE.rowGroups, "row groups").items as Struct[]) {
-          const columns: Struct[] = [];
-          let groupStart: bigint | null = null;
-          for (const chunk of field<List>(group, ROW_GROUP.columns, "columns").items as Struct[]) {
-            const cm = field<Struct>(chunk, CHUNK.metaData, "column metadata");
-            const top = text.decode(field<List>(cm, META.path, "path").items[0] as Uint8Array);
-            if (drop.includes(top)) continue;
-            const dict = optionalI64(cm, META.dictionaryPageOffset);
-            const dataPage = field<bigint>(cm, META.dataPageOffset, "data page offset");
-            const start = dict !== null && dict > 0n && dict < dataPage ? dict : dataPage;
-            const length = field<bigint>(cm, META.totalCompressedSize, "compressed size");
-            const bytes = Buffer.alloc(Number(length));
-            await source.read(bytes, 0, bytes.length, Number(start));
-            await target.write(bytes);
-            const shift = position - start;
-            groupStart ??= position;
-            position += length;
-            const newMeta: Struct = new Map(cm);
-            for (const id of [
-              META.dataPageOffset,
-              META.dictionaryPageOffset,
-              META.indexPageOffset,
-            ]) {
-              const v = optionalI64(cm, id);
-              if (v !== null) newMeta.set(id, { type: T.I64, value: v + shift });
-            }
-            const bloom = optionalI64(cm, META.bloomFilterOffset);
-            const bloomLength = cm.get(META.bloomFilterLength)?.value;
-            newMeta.delete(META.bloomFilterOffset);
-            newMeta.delete(META.bloomFilterLength);
-            if (bloom !== null && typeof bloomLength === "number") {
-              const filter = Buffer.alloc(bloomLength);
-              await source.read(filter, 0, bloomLength, Number(bloom));
-              await target.write(filter);
-              newMeta.set(META.bloomFilterOffset, { type: T.I64, value: position });
-              newMeta.set(META.bloomFilterLength, { type: T.I32, value: bloomLength });
-              position += BigInt(bloomLength);
-            }
-            const newChunk: Struct = new Map(chunk);
-            newChunk.set(CHUNK.metaData, { type: T.STRUCT, value: newMeta });
-            const fileOffset = optionalI64(chunk, CHUNK.fileOffset);
-            if (fileOffset !== null)
-              newChunk.set(CHUNK.fileOffset, { type: T.I64, value: fileOffset + shift });
-            for (const id of [
-              CHUNK.offsetIndexOffset,
-              CHUNK.offsetIndexLength,
-              CHUNK.columnIndexOffset,
-              CHUNK.columnIndexLength,
-            ])
-              newChunk.delete(id);
-            columns.push(newChunk);
-          }
-          const newGroup: Struct = new Map(group);
-          newGroup.set(ROW_GROUP.columns, {
-            type: T.LIST,
-            value: { kind: "list", elemType: T.STRUCT, items: columns },
-          });
-          if (newGroup.has(ROW_GROUP.fileOffset) && groupStart !== null)
-            newGroup.set(ROW_GROUP.fileOffset, { type: T.I64, value: groupStart });
-          if (newGroup.has(ROW_GROUP.ordinal))
-            newGroup.set(ROW_GROUP.ordinal, { type: T.I16, value: rowGroups.length });
-          rowGroups.push(newGroup);
-        }
-      } finally {
-        await source.close();
-      }
+    return new ParquetJoin(target, options);
+  }
+
+  /** True until a file is added. */
+  get empty(): boolean {
+    return this.schema === null;
+  }
+
+  async add(path: string): Promise<void> {
+    const source = await open(path, "r");
+    try {
+      await this.copy(source, path);
+    } finally {
+      await source.close();
     }
-    const meta: Struct = new Map(firstMeta!);
-    meta.set(FILE.schema, { type: T.LIST, value: schema! });
-    meta.set(FILE.numRows, { type: T.I64, value: totalRows });
-    if (options.metadata !== undefined)
-      meta.set(FILE.keyValues, { type: T.LIST, value: keyValues(options.metadata) });
-    meta.set(FILE.rowGroups, {
-      type: T.LIST,
-      value: { kind: "list", elemType: T.STRUCT, items: rowGroups },
-    });
-    const w = new Writer();
-    w.struct(meta);
-    const footer = w.result();
-    const length = Buffer.alloc(4);
-    length.writeUInt32LE(footer.length);
-    await target.write(footer);
-    await target.write(length);
-    await target.write(MAGIC);
-  } finally {
-    await target.close();
+  }
+
+  private async copy(source: FileHandle, path: string): Promise<void> {
+    const meta = await readFooter(source, path);
+    let schema = field<List>(meta, FILE.schema, "schema");
+    let orders = meta.get(FILE.columnOrders)?.value as List | undefined;
+    for (const name of this.drop) {
+      const without = schemaWithout(schema, name);
+      schema = without.schema;
+      if (orders !== undefined)
+        orders = { ...orders, items: orders.items.filter((_, i) => without.keptLeaves[i]) };
+    }
+    if (this.schema === null) {
+      this.schema = schema;
+      this.firstPath = path;
+      this.firstMeta = new Map(meta);
+      if (orders !== undefined)
+        this.firstMeta.set(FILE.columnOrders, { type: T.LIST, value: orders });
+    } else if (schemaKey(this.schema) !== schemaKey(schema)) {
+      throw new Error(`${path}: schema differs from ${this.firstPath}'s`);
+    }
+    this.totalRows += field<bigint>(meta, FILE.numRows, "num_rows");
+    for (const group of field<List>(meta, FILE.rowGroups, "row groups").items as Struct[]) {
+      const columns: Struct[] = [];
+      let groupStart: bigint | null = null;
+      for (const chunk of field<List>(group, ROW_GROUP.columns, "columns").items as Struct[]) {
+        const cm = field<Struct>(chunk, CHUNK.metaData, "column metadata");
+        const top = text.decode(field<List>(cm, META.path, "path").items[0] as Uint8Array);
+        if (this.drop.includes(top)) continue;
+        const dict = optionalI64(cm, META.dictionaryPageOffset);
+        const dataPage = field<bigint>(cm, META.dataPageOffset, "data page offset");
+        const start = dict !== null && dict > 0n && dict < dataPage ? dict : dataPage;
+        const length = field<bigint>(cm, META.totalCompressedSize, "compressed size");
+        const shift = this.position - start;
+        groupStart ??= this.position;
+        await this.copyBytes(source, start, length);
+        const newMeta: Struct = new Map(cm);
+        for (const id of [META.dataPageOffset, META.dictionaryPageOffset, META.indexPageOffset]) {
+          const v = optionalI64(cm, id);
+          if (v !== null) newMeta.set(id, { type: T.I64, value: v + shift });
+        }
+        const bloom = optionalI64(cm, META.bloomFilterOffset);
+        const bloomLength = cm.get(META.bloomFilterLength)?.value;
+        newMeta.delete(META.bloomFilterOffset);
+        newMeta.delete(META.bloomFilterLength);
+        if (bloom !== null && typeof bloomLength === "number") {
+          newMeta.set(META.bloomFilterOffset, { type: T.I64, value: this.position });
+          newMeta.set(META.bloomFilterLength, { type: T.I32, value: bloomLength });
+          await this.copyBytes(source, bloom, BigInt(bloomLength));
+        }
+        const newChunk: Struct = new Map(chunk);
+        newChunk.set(CHUNK.metaData, { type: T.STRUCT, value: newMeta });
+        const fileOffset = optionalI64(chunk, CHUNK.fileOffset);
+        if (fileOffset !== null)
+          newChunk.set(CHUNK.fileOffset, { type: T.I64, value: fileOffset + shift });
+        for (const id of [
+          CHUNK.offsetIndexOffset,
+          CHUNK.offsetIndexLength,
+          CHUNK.columnIndexOffset,
+          CHUNK.columnIndexLength,
+        ])
+          newChunk.delete(id);
+        columns.push(newChunk);
+      }
+      const newGroup: Struct = new Map(group);
+      newGroup.set(ROW_GROUP.columns, {
+        type: T.LIST,
+        value: { kind: "list", elemType: T.STRUCT, items: columns },
+      });
+      if (newGroup.has(ROW_GROUP.fileOffset) && groupStart !== null)
+        newGroup.set(ROW_GROUP.fileOffset, { type: T.I64, value: groupStart });
+      if (newGroup.has(ROW_GROUP.ordinal))
+        newGroup.set(ROW_GROUP.ordinal, { type: T.I16, value: this.rowGroups.length });
+      this.rowGroups.push(newGroup);
+    }
+  }
+
+  private async copyBytes(source: FileHandle, start: bigint, length: bigint): Promise<void> {
+    const bytes = Buffer.allocUnsafe(Number(length));
+    const { bytesRead } = await source.read(bytes, 0, bytes.length, Number(start));
+    if (bytesRead !== bytes.length) throw new Error("parquet: column chunk past the end of file");
+    await this.target.write(bytes);
+    this.position += length;
+  }
+
+  /** Writes the footer and closes the file; at least one file must have been added. */
+  async finish(): Promise<void> {
+    try {
+      if (this.firstMeta === null || this.schema === null)
+        throw new Error("ParquetJoin: no file added");
+      const meta: Struct = new Map(this.firstMeta);
+      meta.set(FILE.schema, { type: T.LIST, value: this.schema });
+      meta.set(FILE.numRows, { type: T.I64, value: this.totalRows });
+      if (this.options.metadata !== undefined)
+        meta.set(FILE.keyValues, { type: T.LIST, value: keyValues(this.options.metadata) });
+      meta.set(FILE.rowGroups, {
+        type: T.LIST,
+        value: { kind: "list", elemType: T.STRUCT, items: this.rowGroups },
+      });
+      const w = new Writer();
+      w.struct(meta);
+      const footer = w.result();
+      const length = Buffer.alloc(4);
+      length.writeUInt32LE(footer.length);
+      await this.target.write(Buffer.concat([footer, length, MAGIC]));
+    } finally {
+      await this.target.close();
+    }
+  }
+
+  /** Closes the file unfinished (the caller removes it). */
+  async abandon(): Promise<void> {
+    await this.target.close();
   }
 }

@@ -1,5 +1,5 @@
 /**
- * `mergeParquet` (analysis/aggregate/parquet-merge.ts) copies column chunks
+ * `ParquetJoin` (analysis/aggregate/parquet-merge.ts) copies column chunks
  * as written and rewrites only the footer, so every offset it moves must
  * land: the merged file, read by DuckDB's own reader, must hold the inputs'
  * rows in input order, with dictionary pages, bloom filters (a point lookup
@@ -9,7 +9,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { mergeParquet } from "../../analysis/aggregate/parquet-merge.ts";
+import { type JoinOptions, ParquetJoin } from "../../analysis/aggregate/parquet-merge.ts";
 import { duckQuery } from "./duckdb-read.ts";
 
 let dir: string;
@@ -36,12 +36,22 @@ async function write(name: string, from: number, n: number): Promise<string> {
   return path;
 }
 
-describe("mergeParquet", () => {
+async function joinFiles(
+  inputs: readonly string[],
+  out: string,
+  options?: JoinOptions,
+): Promise<void> {
+  const joined = await ParquetJoin.create(out, options);
+  for (const input of inputs) await joined.add(input);
+  await joined.finish();
+}
+
+describe("ParquetJoin", () => {
   it("holds every input's rows in input order, readable by DuckDB with its filters", async () => {
     const inputs = [await write("a.parquet", 0, 5000), await write("b.parquet", 9000, 0)];
     inputs.push(await write("c.parquet", 20000, 3000));
     const out = join(dir, "merged.parquet");
-    await mergeParquet(inputs, out, { drop: ["gaps"], metadata: { "vscale.x": "1" } });
+    await joinFiles(inputs, out, { drop: ["gaps"], metadata: { "vscale.x": "1" } });
 
     // Row i of the file (file_row_number: its position, whatever the scan's threads) is the
     // i-th row of a.parquet, then of c.parquet (b.parquet is empty).
@@ -77,7 +87,7 @@ describe("mergeParquet", () => {
   it("keeps the list column when nothing is dropped", async () => {
     const inputs = [await write("a.parquet", 0, 10), await write("b.parquet", 10, 10)];
     const out = join(dir, "merged.parquet");
-    await mergeParquet(inputs, out);
+    await joinFiles(inputs, out);
     const rows = await duckQuery(
       `SELECT id, gaps::VARCHAR AS gaps FROM read_parquet('${out}') WHERE id IN (5, 11, 15)`,
     );
@@ -92,6 +102,9 @@ describe("mergeParquet", () => {
     const a = await write("a.parquet", 0, 10);
     const b = join(dir, "b.parquet");
     await duckQuery(`COPY (SELECT 1 AS id) TO '${b}' (FORMAT parquet)`);
-    await expect(mergeParquet([a, b], join(dir, "m.parquet"))).rejects.toThrow(/schema differs/);
+    const joined = await ParquetJoin.create(join(dir, "m.parquet"));
+    await joined.add(a);
+    await expect(joined.add(b)).rejects.toThrow(/schema differs/);
+    await joined.abandon();
   });
 });
