@@ -141,11 +141,12 @@ function stageSql(file: string, exp: ExperimentRequests, out: string): string {
     ),
     "itl_gaps_ms",
   ];
-  // zstd: these bytes become requests.parquet's as they are (RequestsParquet).
+  // zstd: these bytes become requests.parquet's as they are (RequestsParquet). Level 1
+  // (DuckDB's default is 3): 0.3–0.5 CPU-s less per 1M records, the file ~5 % larger.
   return `COPY (SELECT ${select.join(", ")}
     FROM read_json(${sqlString(file)}, format = 'newline_delimited', columns = ${JSON_COLUMNS})
     WHERE CASE WHEN ${RULES} THEN true ELSE error('record breaks the schema') END)
-    TO ${sqlString(out)} (FORMAT parquet, COMPRESSION zstd)`;
+    TO ${sqlString(out)} (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1)`;
 }
 
 /** The good lines of `file`, checked by zod with a warning per bad line, as a new NDJSON file. */
