@@ -2,8 +2,9 @@
  * `aggregate()`: raw campaign folders → `results/agg/` Parquet tables and a CSV
  * summary, on one embedded DuckDB (`duck.ts`): requests are read by DuckDB's
  * NDJSON reader and staged as Parquet (`request-table.ts`), STAGED_AHEAD
- * experiments ahead of the one whose figures are being computed, the other tables are
- * appended row by row, and every file is written by DuckDB's `COPY … TO`.
+ * experiments ahead of the one whose figures are being computed, and joined
+ * into `requests.parquet` as they are (pages copied, not re-encoded); the
+ * other tables are appended row by row and written by DuckDB's `COPY … TO`.
  * Every output is written under a temporary name and renamed only after all
  * of them are complete, so a crash or kill mid-way leaves the previous
  * outputs as they were.
