@@ -75,7 +75,7 @@ class Reader {
       case T.TRUE:
       case T.FALSE:
         // Only inside lists and maps: a byte of its own (in a struct the type says it).
-        return this.byte() === 1;
+        return this.byte() === T.TRUE;
       case T.BYTE:
         return (this.byte() << 24) >> 24;
       case T.I16:
@@ -159,7 +159,8 @@ class Writer {
     switch (type) {
       case T.TRUE:
       case T.FALSE:
-        this.chunks.push(value === true ? 1 : 0);
+        // Inside lists and maps: a byte of its own, 1 true and 2 false (as Thrift's own writers).
+        this.chunks.push(value === true ? T.TRUE : T.FALSE);
         return;
       case T.BYTE:
         this.chunks.push(Number(value) & 0xff);
