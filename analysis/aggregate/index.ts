@@ -2,8 +2,9 @@
  * `aggregate()`: raw campaign folders → `results/agg/` Parquet tables and a CSV
  * summary, on one embedded DuckDB (`duck.ts`): requests are read by DuckDB's
  * NDJSON reader and staged as Parquet (`request-table.ts`), STAGED_AHEAD
- * experiments ahead of the one whose figures are being computed, the other tables are
- * appended row by row, and every file is written by DuckDB's `COPY … TO`.
+ * experiments ahead of the one whose figures are being computed, and joined
+ * into `requests.parquet` as they are (pages copied, not re-encoded); the
+ * other tables are appended row by row and written by DuckDB's `COPY … TO`.
  * Every output is written under a temporary name and renamed only after all
  * of them are complete, so a crash or kill mid-way leaves the previous
  * outputs as they were.
@@ -38,7 +39,7 @@ import { RowTable } from "./parquet-file.ts";
 import { aggregateProfiles } from "./profiles.ts";
 import { discoverExperiments } from "./raw-experiments.ts";
 import { DEFAULT_SLO, type Slo } from "./request-stats.ts";
-import { writeRequestsParquet } from "./request-table.ts";
+import { RequestsParquet } from "./request-table.ts";
 import { tableCsv } from "./table-csv.ts";
 
 export { DEFAULT_SLO } from "./request-stats.ts";
@@ -123,6 +124,8 @@ export async function aggregate(opts: AggregateOptions): Promise<AggregateResult
   const engine = await Engine.open();
   // The experiments staged ahead, awaited before the engine closes whatever happens.
   const ahead: Promise<StagedExperiment>[] = [];
+  // Open from before the first experiment to its finish(); closed unfinished on a failure.
+  let requestsOut: RequestsParquet | null = null;
   try {
     const staging = await Promise.all(Array.from({ length: STAGED_AHEAD }, () => engine.session()));
     const sinks = {
@@ -137,7 +140,11 @@ export async function aggregate(opts: AggregateOptions): Promise<AggregateResult
     };
     const profileSinks = new StepTotalsSinks(engine, outDir);
     const summaryRows: Row[] = [];
-    const stagedRequests: string[] = [];
+    const requestsTarget = join(outDir, REQUESTS_TABLE.file);
+    const requestsTmp = tempPathFor(requestsTarget);
+    staged.push({ tmp: requestsTmp, target: requestsTarget });
+    const requestsFile = await RequestsParquet.create(engine, requestsTmp, { metadata });
+    requestsOut = requestsFile;
     const stage = (expNo: number) => {
       const exp = experiments[expNo];
       if (exp === undefined) return;
@@ -153,8 +160,8 @@ export async function aggregate(opts: AggregateOptions): Promise<AggregateResult
         // Its session is free again: it takes the next experiment not yet staged.
         stage(expNo + STAGED_AHEAD);
         log(`aggregating ${campaign}/${experimentId}`);
-        for (const part of requests.staged ?? []) stagedRequests.push(part.requests.path);
         const row = await aggregateExperiment(exp, requests, sinks, slo, log);
+        for (const part of requests.staged ?? []) await requestsFile.add(part.requests);
         await aggregateProfiles(exp.dir, { campaign, experimentId }, profileSinks, log);
         // After its profiles: the class reads the step phases too (analysis/why/).
         const { bottleneck, evidence } = classify(
@@ -176,10 +183,8 @@ export async function aggregate(opts: AggregateOptions): Promise<AggregateResult
       );
       if (rows === 0) log(`${path}: no step CSVs, profilemate sessions or chrome traces found`);
     }
-    const requestsTarget = join(outDir, REQUESTS_TABLE.file);
-    const requestsTmp = tempPathFor(requestsTarget);
-    staged.push({ tmp: requestsTmp, target: requestsTarget });
-    await writeRequestsParquet(engine, stagedRequests, requestsTmp, { metadata });
+    requestsOut = null;
+    await requestsFile.finish();
     for (const table of [sinks.gpu, sinks.serverMetrics, ...profileSinks.all()]) {
       staged.push({ tmp: table.tmpPath, target: table.target });
       await table.commit({ metadata });
@@ -203,6 +208,7 @@ export async function aggregate(opts: AggregateOptions): Promise<AggregateResult
     log(`wrote ${files.length} files to ${outDir} (${experiments.length} experiments)`);
     return { outDir, experiments: experiments.length, skipped, files };
   } catch (error) {
+    await requestsOut?.abandon();
     await Promise.all(staged.map(({ tmp }) => rm(tmp, { force: true })));
     throw error;
   } finally {

@@ -17,8 +17,8 @@ import {
   type DuckDBDataChunk,
   DuckDBDoubleVector,
   DuckDBListVector,
-  DuckDBVarCharVector,
 } from "@duckdb/node-api";
+import { ErrorKind } from "../../formats/request-record.ts";
 import type { WindowRecord } from "../../stats/request-window.ts";
 import { type Session, sqlString } from "./duck.ts";
 import type { RequestStats, Window } from "./request-stats.ts";
@@ -31,13 +31,21 @@ import type { RequestStats, Window } from "./request-stats.ts";
  */
 const orNaN = (column: string) => `coalesce(${column}::DOUBLE, 'NaN'::DOUBLE)`;
 
+/**
+ * `error_kind` as its position in ErrorKind's options (0: null): a string
+ * per record, and the only column left with a validity mask, cost 0.1 CPU-s
+ * per 1M records in decoding and garbage. The staging rules allow no other value.
+ */
+const KINDS: readonly (string | null)[] = [null, ...ErrorKind.options];
+const ERROR_KIND_CODE = `coalesce(list_position([${ErrorKind.options.map(sqlString).join(", ")}], error_kind), 0)::DOUBLE`;
+
 /** The columns read, in the order the loop takes them. */
 const COLUMNS = [
   "start_us::DOUBLE",
   "end_us::DOUBLE",
   "coalesce(ok, false)",
   "coalesce(warmup, false)",
-  "error_kind::VARCHAR",
+  ERROR_KIND_CODE,
   orNaN("ttft_ms"),
   orNaN("tpot_ms"),
   orNaN("e2e_ms"),
@@ -78,7 +86,7 @@ export async function addRequestFigures(
     const end = vector(chunk!, 1, DuckDBDoubleVector);
     const ok = vector(chunk!, 2, DuckDBBooleanVector);
     const warmup = vector(chunk!, 3, DuckDBBooleanVector);
-    const errorKind = vector(chunk!, 4, DuckDBVarCharVector);
+    const errorKind = vector(chunk!, 4, DuckDBDoubleVector);
     const ttft = vector(chunk!, 5, DuckDBDoubleVector);
     const tpot = vector(chunk!, 6, DuckDBDoubleVector);
     const e2e = vector(chunk!, 7, DuckDBDoubleVector);
@@ -93,7 +101,7 @@ export async function addRequestFigures(
       r.end_us = end.getItem(i)!;
       r.ok = ok.getItem(i) === true;
       r.warmup = warmup.getItem(i) === true;
-      r.error_kind = errorKind.getItem(i);
+      r.error_kind = KINDS[errorKind.getItem(i)!] ?? null;
       r.ttft_ms = nullIfNaN(ttft.getItem(i)!);
       r.tpot_ms = nullIfNaN(tpot.getItem(i)!);
       r.e2e_ms = nullIfNaN(e2e.getItem(i)!);
