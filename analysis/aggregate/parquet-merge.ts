@@ -9,7 +9,11 @@
  *
  * The footer is Thrift's compact protocol (parquet-format's parquet.thrift),
  * decoded into a generic field tree so that fields this module does not know
- * pass through unchanged. Page indexes (column and offset indexes) are left
+ * pass through unchanged. Written by hand: no Node library joins Parquet
+ * files without re-encoding them (DuckDB, parquet-wasm and hyparquet-writer
+ * all decode and write every value), and the Thrift libraries need code
+ * generated from parquet.thrift whose structs would drop fields added to the
+ * format after it; the compact protocol is a page of rules. Page indexes (column and offset indexes) are left
  * out: they hold absolute offsets inside their own encoded bodies, and
  * DuckDB reads the file without them. Bloom filters are copied with their chunk.
  */
@@ -235,7 +239,13 @@ class Writer {
 // Field ids of parquet.thrift.
 const FILE = { schema: 2, numRows: 3, rowGroups: 4, keyValues: 5, columnOrders: 7 } as const;
 const SCHEMA = { name: 4, numChildren: 5 } as const;
-const ROW_GROUP = { columns: 1, fileOffset: 5, ordinal: 7 } as const;
+const ROW_GROUP = {
+  columns: 1,
+  totalByteSize: 2,
+  fileOffset: 5,
+  totalCompressedSize: 6,
+  ordinal: 7,
+} as const;
 const CHUNK = {
   fileOffset: 2,
   metaData: 3,
@@ -246,6 +256,7 @@ const CHUNK = {
 } as const;
 const META = {
   path: 3,
+  totalUncompressedSize: 6,
   totalCompressedSize: 7,
   dataPageOffset: 9,
   indexPageOffset: 10,
@@ -408,6 +419,9 @@ export class ParquetJoin {
     for (const group of field<List>(meta, FILE.rowGroups, "row groups").items as Struct[]) {
       const columns: Struct[] = [];
       let groupStart: bigint | null = null;
+      // The group's sizes are its kept chunks' (a dropped column's bytes are not in the file).
+      let uncompressed = 0n;
+      let compressed = 0n;
       for (const chunk of field<List>(group, ROW_GROUP.columns, "columns").items as Struct[]) {
         const cm = field<Struct>(chunk, CHUNK.metaData, "column metadata");
         const top = text.decode(field<List>(cm, META.path, "path").items[0] as Uint8Array);
@@ -416,6 +430,8 @@ export class ParquetJoin {
         const dataPage = field<bigint>(cm, META.dataPageOffset, "data page offset");
         const start = dict !== null && dict > 0n && dict < dataPage ? dict : dataPage;
         const length = field<bigint>(cm, META.totalCompressedSize, "compressed size");
+        compressed += length;
+        uncompressed += field<bigint>(cm, META.totalUncompressedSize, "uncompressed size");
         const shift = this.position - start;
         groupStart ??= this.position;
         await this.copyBytes(source, start, length);
@@ -452,6 +468,9 @@ export class ParquetJoin {
         type: T.LIST,
         value: { kind: "list", elemType: T.STRUCT, items: columns },
       });
+      newGroup.set(ROW_GROUP.totalByteSize, { type: T.I64, value: uncompressed });
+      if (newGroup.has(ROW_GROUP.totalCompressedSize))
+        newGroup.set(ROW_GROUP.totalCompressedSize, { type: T.I64, value: compressed });
       if (newGroup.has(ROW_GROUP.fileOffset) && groupStart !== null)
         newGroup.set(ROW_GROUP.fileOffset, { type: T.I64, value: groupStart });
       if (newGroup.has(ROW_GROUP.ordinal))

@@ -77,6 +77,13 @@ describe("ParquetJoin", () => {
     );
     expect(Number(groups[0]!.g)).toBeGreaterThan(2);
     expect(Number(groups[0]!.blooms)).toBeGreaterThan(0);
+    // Each row group's size is its kept chunks', not the input's with the dropped column.
+    const sizes = await duckQuery(
+      `SELECT count(*) FILTER (WHERE bytes <> chunks) AS off FROM (SELECT row_group_id,
+          any_value(row_group_bytes) AS bytes, sum(total_uncompressed_size) AS chunks
+        FROM parquet_metadata('${out}') GROUP BY row_group_id)`,
+    );
+    expect(sizes).toEqual([{ off: 0n }]);
     // A lookup DuckDB prunes by statistics and bloom filters: both must point at the right bytes.
     const hits = await duckQuery(
       `SELECT count(*) AS n, sum(x) AS sx FROM read_parquet('${out}') WHERE key = 'k3' AND id >= 20000`,
