@@ -4,10 +4,14 @@
  * land: the merged file, read by DuckDB's own reader, must hold the inputs'
  * rows in input order, with dictionary pages, bloom filters (a point lookup
  * reads them), several row groups, an empty input and a dropped list column.
+ * hyparquet, a reader of its own (no DuckDB code), reads the footer and pages
+ * too: a footer DuckDB tolerates but the format forbids would fail there.
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from "hyparquet";
+import { compressors } from "hyparquet-compressors";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type JoinOptions, ParquetJoin } from "../../analysis/aggregate/parquet-merge.ts";
 import { duckQuery } from "./duckdb-read.ts";
@@ -44,6 +48,34 @@ async function joinFiles(
   const joined = await ParquetJoin.create(out, options);
   for (const input of inputs) await joined.add(input);
   await joined.finish();
+}
+
+/** Every row of `path` as hyparquet reads it, with the footer's row count and row-group sizes. */
+async function hyparquetRead(path: string) {
+  const file = await asyncBufferFromFile(path);
+  const metadata = await parquetMetadataAsync(file);
+  const rows = await parquetReadObjects({ file, metadata, compressors });
+  const groups = metadata.row_groups.map((g) => ({
+    rows: Number(g.num_rows),
+    bytes: Number(g.total_byte_size),
+    chunks: g.columns.reduce((n, c) => n + Number(c.meta_data?.total_uncompressed_size ?? 0), 0),
+  }));
+  return { numRows: Number(metadata.num_rows), groups, rows };
+}
+
+/** The inputs' rows in input order as DuckDB reads each file, less `drop`. */
+async function inputRows(inputs: readonly string[], drop: string): Promise<unknown[]> {
+  const rows: unknown[] = [];
+  for (const input of inputs)
+    rows.push(
+      ...(await duckQuery(
+        `SELECT * EXCLUDE (${drop}) FROM read_parquet('${input}', file_row_number = true) ORDER BY file_row_number`,
+      )),
+    );
+  return rows.map((r) => {
+    const { file_row_number: _n, ...rest } = r as Record<string, unknown>;
+    return rest;
+  });
 }
 
 describe("ParquetJoin", () => {
@@ -89,6 +121,12 @@ describe("ParquetJoin", () => {
       `SELECT count(*) AS n, sum(x) AS sx FROM read_parquet('${out}') WHERE key = 'k3' AND id >= 20000`,
     );
     expect(hits).toEqual([{ n: 429n, sx: 4_611_750 }]);
+
+    const other = await hyparquetRead(out);
+    expect(other.numRows).toBe(8000);
+    expect(other.rows).toEqual(await inputRows(inputs, "gaps"));
+    expect(other.groups.reduce((n, g) => n + g.rows, 0)).toBe(8000);
+    for (const g of other.groups) expect(g.bytes).toBe(g.chunks);
   });
 
   it("keeps the list column when nothing is dropped", async () => {
@@ -103,6 +141,13 @@ describe("ParquetJoin", () => {
       { id: 11n, gaps: "[11.0, 12.0]" },
       { id: 15n, gaps: null },
     ]);
+    const other = await hyparquetRead(out);
+    const gaps = other.rows.map((r) => (r as { gaps: number[] | null }).gaps);
+    expect(gaps[11]).toEqual([11, 12]);
+    expect(gaps[15]).toBeNull();
+    expect(other.rows.map((r) => (r as { id: bigint }).id)).toEqual(
+      Array.from({ length: 20 }, (_, i) => BigInt(i)),
+    );
   });
 
   it("refuses inputs whose columns differ", async () => {
