@@ -173,7 +173,7 @@ function summaryColumns(): ColumnDef[] {
     col(
       "client_read_wait_ms_p99",
       "float64",
-      "how long a ready socket read waited behind the others of its poll phase, p99 (ms), worst worker; null for k6 and records written before it",
+      "how long a socket read's bytes can have waited before the worker read them (behind its poll phase's other reads, or a busy loop's turn), p99 (ms), worst worker; null for k6 and records written before it",
     ),
     col("client_cpu_pct", "float64", "event-loop utilisation of the busiest load worker (%)"),
     col("client_workers", "int64", "load worker threads that ran"),

@@ -127,8 +127,8 @@ export const WorkerLagSchema = z.strictObject({
   cpu_pct: z.number().nullable(),
   send_lag_samples: z.number().int().min(0),
   /**
-   * p99 of how long a socket read waited behind the reads before it in its
-   * poll phase (ms, load/node/read-wait.ts); absent in records written before it.
+   * p99 of how long a socket read's bytes can have waited before the worker
+   * read them (ms, load/node/read-wait.ts); absent in records written before it.
    */
   read_wait_ms_p99: z.number().nullable().optional(),
 });

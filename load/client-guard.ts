@@ -13,7 +13,7 @@ import type { ClientGuard, WorkerLag } from "../formats/raw-layout.ts";
  * what a request's timing inherits directly (a TTFT is late by the loop's
  * delay); 10 ms is the TTFT error the load goal allows at 512 streams. A loop
  * busy 85% of the time has no slack left for bursts: its delay grows next.
- * A read that waits behind the others of its poll phase is stamped late by
+ * A read whose bytes waited behind the loop's other work is stamped late by
  * that wait, which the loop's delay does not see (node/read-wait.ts).
  */
 export const CLIENT_LIMITS = {

@@ -2,7 +2,7 @@
  * One worker's own lag, measured while it runs: the event loop's delay
  * (`monitorEventLoopDelay`, how late a timer fires), the send lag (how late
  * requests go out compared with when they were due), the read wait (how long
- * a ready socket waits behind the others of its poll phase, `read-wait.ts`)
+ * a read's bytes can have waited before the worker read them, `read-wait.ts`)
  * and its CPU. CPU is the
  * thread's event-loop utilisation, the share of wall time its loop was busy:
  * `process.cpuUsage()` is process-wide in worker threads and Node 20 has no
