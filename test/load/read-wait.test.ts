@@ -24,7 +24,7 @@ function spin(ms: number): void {
 }
 
 describe("ReadWait", () => {
-  it("counts each read from its poll phase's first, and a new phase from zero", () => {
+  it("counts each read of one poll phase from the phase's first read", () => {
     const w = new ReadWait();
     w.start();
     // One synchronous run stands for one poll phase: no check phase runs between these reads.
