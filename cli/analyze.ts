@@ -6,7 +6,7 @@
  */
 import { aggregate } from "../analysis/aggregate/index.ts";
 import { formatCapacity, writeCapacity } from "../analysis/capacity/index.ts";
-import { type FitResult, fitPaths, runFits } from "../analysis/fit/index.ts";
+import { ciMethodLabel, type FitResult, fitPaths, runFits } from "../analysis/fit/index.ts";
 import { readSummary } from "../analysis/fit/summary.ts";
 import { buildReport } from "../analysis/report/index.ts";
 import { goodputThresholds, type SloSpec } from "../config/slo.ts";
@@ -23,11 +23,16 @@ function fmt(value: number | null | undefined): string {
   return value === null || value === undefined || !Number.isFinite(value) ? "-" : value.toFixed(4);
 }
 
-/** One line per group: `s = 0.0812  95% CI [0.071, 0.093]  (users=8, 3 points)`. */
+/**
+ * One line per group, the interval saying how it was made:
+ * `s = 0.0812  95% CI [0.0710, 0.0930] (runs resampled within each N)  (users=8, 12 points)`.
+ */
 export function formatSequentialFractions(fits: FitResult): string[] {
   const lines = [`sequential fraction s (Amdahl) of ${fits.metric}, per group:`];
   for (const g of fits.groups) {
-    const ci = g.amdahl.ci ? `  95% CI [${fmt(g.amdahl.ci.low)}, ${fmt(g.amdahl.ci.high)}]` : "";
+    const ci = g.amdahl.ci
+      ? `  95% CI [${fmt(g.amdahl.ci.low)}, ${fmt(g.amdahl.ci.high)}] (${ciMethodLabel(g.amdahl.ci.method)})`
+      : `  no CI (${g.amdahl.ciNote ?? "not computed"})`;
     lines.push(`  ${g.label || g.group}: s = ${fmt(g.amdahl.s)}${ci}  (${g.points.length} points)`);
   }
   for (const s of fits.skipped) lines.push(`  ${s.group}: not fitted (${s.reason})`);

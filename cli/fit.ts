@@ -8,6 +8,7 @@ import {
   type RunFitsOptions,
   runFits,
 } from "../analysis/fit/index.ts";
+import type { CiMode } from "../analysis/fit/bootstrap.ts";
 import { METRICS, type Metric, readSummary } from "../analysis/fit/summary.ts";
 import { ConfigError } from "../common/errors.ts";
 import { parseSloFlag, type SloSpec } from "../config/slo.ts";
@@ -27,6 +28,7 @@ interface FitFlags {
   by?: string;
   bootstrap: number;
   seed: number;
+  ci: string;
   excludeClientLimited: boolean;
   slo?: string;
 }
@@ -51,6 +53,11 @@ export function withFitOptions(command: Command): Command {
       DEFAULT_BOOTSTRAP,
     )
     .option("--seed <S>", "bootstrap seed", wholeNumber("--seed"), DEFAULT_SEED)
+    .option(
+      "--ci <method>",
+      "CI on s: runs (resample repeats within each N; no interval without repeats) or residual (where a group has no repeats, resample the fit's residuals: assumes Amdahl holds, labelled)",
+      "runs",
+    )
     .option(
       "--exclude-client-limited",
       "leave out experiments the load's saturation guard flagged (summary client_limited)",
@@ -98,6 +105,7 @@ export function fitOptionsFrom(flags: FitFlags): RunFitsOptions {
       .filter((s) => s !== ""),
     bootstrap: flags.bootstrap,
     seed: flags.seed,
+    ci: flags.ci as CiMode,
     excludeClientLimited: flags.excludeClientLimited,
   };
 }

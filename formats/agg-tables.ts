@@ -116,6 +116,16 @@ function summaryColumns(): ColumnDef[] {
     col("mode", "dict", "load mode: `closed` or `open`"),
     col("api", "dict", "`chat` or `completions`"),
     col("model", "dict", "model name served"),
+    col(
+      "load_users",
+      "int64",
+      "closed loop: concurrent users this experiment ran (`per_gpu` resolved: users per GPU × gpus); null for an open loop. The fit reads a group's load scaling from it (Gustafson only where it grows in proportion to N)",
+    ),
+    col(
+      "load_rate",
+      "float64",
+      "open loop: mean request rate offered (req/s, `per_gpu` resolved); null for a closed loop",
+    ),
     col("window_s", "float64", "length of the measurement window (s), warm-up excluded"),
     col("requests_ok", "int64", "successful requests finished in the window"),
     col("requests_failed", "int64", "failed requests finished in the window (cancelled excluded)"),

@@ -19,6 +19,7 @@ const FIT_DERIVED = "analysis/fit/fit-group.ts fitPoints()";
 const FIT_USL = "analysis/fit/usl.ts fitUsl()";
 const FIT_KF = "analysis/fit/karp-flatt.ts karpFlatt()";
 const FIT_GUSTAFSON = "analysis/fit/gustafson.ts fitGustafson()";
+const FIT_USL_CLAIM = "analysis/fit/usl-claim.ts uslClaim()";
 
 const fc = <N extends string>(
   name: N,
@@ -46,10 +47,20 @@ export const FIT_VALUE_COLUMNS = [
   fc("gpus_measured", "string", "those GPU counts, `;`-separated", FIT_POINTS),
   fc("dropped_points", "int64", "points left out: missing, NaN or zero throughput", FIT_POINTS),
   fc("s", "float64", "Amdahl sequential fraction (0 ≤ s ≤ 1)", FIT_AMDAHL),
-  fc("s_ci_low", "float64", "95% bootstrap interval for s, low end", FIT_CI),
+  fc(
+    "s_ci_low",
+    "float64",
+    "95% bootstrap interval for s, low end (null without repeats unless `--ci residual`: see ci_note)",
+    FIT_CI,
+  ),
   fc("s_ci_high", "float64", "95% bootstrap interval for s, high end", FIT_CI),
   fc("bootstrap_b", "int64", "bootstrap replicates behind the interval", FIT_CI),
-  fc("ci_method", "string", "`within-n` (repeats resampled) or `residual`", FIT_CI),
+  fc(
+    "ci_method",
+    "string",
+    "how the interval was made: `within-n` (runs resampled within each GPU count) or `residual` (the fit's residuals resampled, only with `--ci residual` where a group has no repeats: it assumes Amdahl holds); null when there is no interval",
+    FIT_CI,
+  ),
   fc(
     "bootstrap_seed",
     "int64",
@@ -57,8 +68,13 @@ export const FIT_VALUE_COLUMNS = [
     FIT_OPTIONS,
   ),
   fc("x1", "float64", "fitted single-GPU throughput X₁", FIT_AMDAHL),
-  fc("s_linear", "float64", "s of the linearised fit (unconstrained)", FIT_AMDAHL),
-  fc("superlinear", "bool", "the data scale better than linearly (s clipped at 0)", FIT_AMDAHL),
+  fc("s_linear", "float64", "s of the linearised fit (unconstrained): a cross-check", FIT_AMDAHL),
+  fc(
+    "superlinear",
+    "bool",
+    "the reported fit's s sits at its bound 0: the data scale linearly or better",
+    FIT_AMDAHL,
+  ),
   fc("r2", "float64", "R² of the Amdahl fit", FIT_AMDAHL),
   fc("rmse", "float64", "RMSE of the Amdahl fit (metric units)", FIT_AMDAHL),
   fc("ceiling_speedup", "float64", "speedup ceiling 1/s (null when s = 0)", FIT_DERIVED),
@@ -68,22 +84,41 @@ export const FIT_VALUE_COLUMNS = [
   fc("usl_lambda", "float64", "USL λ (single-GPU throughput)", FIT_USL),
   fc("usl_sigma", "float64", "USL σ (contention)", FIT_USL),
   fc("usl_kappa", "float64", "USL κ (coherency)", FIT_USL),
-  fc("usl_peak_gpus", "float64", "USL peak N* = √((1 − σ)/κ); null when κ = 0", FIT_USL),
+  fc(
+    "usl_peak_gpus",
+    "float64",
+    "USL peak N* = √((1 − σ)/κ), claimed: null unless usl_shown and N* lies within [smallest N, 2 × largest N]",
+    FIT_USL_CLAIM,
+  ),
   fc("usl_r2", "float64", "R² of the USL fit", FIT_USL),
   fc("usl_rmse", "float64", "RMSE of the USL fit", FIT_USL),
+  fc(
+    "usl_shown",
+    "bool",
+    "USL may be shown: ≥ 5 distinct GPU counts and its AICc below Amdahl's by more than 2 (otherwise its parameters are kept but not shown)",
+    FIT_USL_CLAIM,
+  ),
+  fc("aicc_amdahl", "float64", "AICc of the Amdahl fit on all points", FIT_USL_CLAIM),
+  fc("aicc_usl", "float64", "AICc of the USL fit on all points", FIT_USL_CLAIM),
   fc("karp_flatt_trend", "string", "`rising`, `falling`, `flat` or `n/a`", FIT_KF),
   fc("karp_flatt_baseline", "string", "X(1) measured at N = 1, or `fitted` X₁", FIT_KF),
   fc("karp_flatt", "string", "e(N) per GPU count, `N:e` `;`-separated", FIT_KF),
   fc(
+    "load_scaling",
+    "string",
+    "how the group's offered load moved with N: `weak` (the same per GPU), `strong` (the same), `unknown`",
+    "analysis/fit/gustafson.ts loadScaling()",
+  ),
+  fc(
     "gustafson_s",
     "float64",
-    "Gustafson's serial fraction: S(N) = N − s(N − 1) fitted to the scaled speedups (weak scaling)",
+    "Gustafson's serial fraction: S(N) = N − s(N − 1) fitted to the scaled speedups; null unless load_scaling is `weak` (a note flags s outside [0, 1])",
     FIT_GUSTAFSON,
   ),
   fc(
     "scaled_speedup",
     "string",
-    "X(N)/X(1) per GPU count above 1, `N:S` `;`-separated (Gustafson's scaled speedup under weak scaling)",
+    "X(N)/X(1) per GPU count above 1, `N:S` `;`-separated (Gustafson's scaled speedup); empty unless load_scaling is `weak`",
     FIT_GUSTAFSON,
   ),
   fc(
@@ -101,6 +136,12 @@ export const FIT_VALUE_COLUMNS = [
   ),
   fc("bootstrap", "int64", "bootstrap replicates asked for (`--bootstrap`)", FIT_OPTIONS, false),
   fc("seed", "int64", "bootstrap seed asked for (`--seed`)", FIT_OPTIONS, false),
+  fc(
+    "ci",
+    "string",
+    "CI method asked for (`--ci`): `runs` (repeats resampled; no interval without them) or `residual` (residuals where a group has no repeats); null in older files (= `residual`, their only fallback)",
+    FIT_OPTIONS,
+  ),
   fc(
     "exclude_client_limited",
     "bool",

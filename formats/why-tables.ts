@@ -25,7 +25,7 @@ export const WHY_COLUMNS: ColumnDef[] = [
   col(
     "explained",
     "float64",
-    "s_server / s_fit: how much of the fitted s the step timings account for",
+    "s_server / s_fit: the step timings' serial fraction as a multiple of the fitted s (above 1 when the steps show more than the throughput)",
   ),
   col("sentence", "string", "the report's one-line reading of the two", false),
 ];

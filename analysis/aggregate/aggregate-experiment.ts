@@ -259,6 +259,9 @@ export async function aggregateExperiment(
     mode: info.load.mode,
     api: info.load.api,
     model: info.server.model,
+    // The load as it ran: how it moved with N tells weak from strong scaling (analysis/fit/compute.ts).
+    load_users: info.load.users,
+    load_rate: info.load.rate,
     ...requestColumns,
     ...scenario,
     ...gpu,

@@ -34,9 +34,13 @@ export function fitAmdahlLinear(points: readonly ScalingPoint[]): LinearAmdahl {
 
 export interface AmdahlFit extends AmdahlParams, GoodnessOfFit {
   iterations: number;
-  /** The linearised estimate of s (unconstrained), for the cross-check and the super-linear flag. */
+  /** The linearised estimate of s (unconstrained): the start and a cross-check, never a flag. */
   sLinear: number;
-  /** True when the data scale better than linearly: s is clipped at 0, not hidden. */
+  /**
+   * True when this fit's s sits at its bound 0: the data scale linearly or
+   * better, and s is clipped there, not estimated. Judged on the reported fit
+   * (not the linearised one), so the flag and the s printed beside it agree.
+   */
   superlinear: boolean;
 }
 
@@ -71,6 +75,9 @@ function atBoundIfBetter(points: readonly ScalingPoint[], fitted: AmdahlParams):
   }
   return best;
 }
+
+/** s this close to 0 is the bound itself (projected LM stops just inside it). */
+const AT_ZERO = 1e-6;
 
 /** LM on throughput divided by `throughputScale`, so tolerances are scale-free. */
 export function fitAmdahl(
@@ -114,6 +121,6 @@ export function fitAmdahl(
     ...goodnessOfFit(points, (n) => amdahlThroughput(params, n)),
     iterations: result.iterations,
     sLinear: linear.s,
-    superlinear: linear.s < 0,
+    superlinear: params.s <= AT_ZERO,
   };
 }

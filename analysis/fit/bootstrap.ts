@@ -1,7 +1,10 @@
 /**
  * A 95% confidence interval for Amdahl's s by a seeded bootstrap that
- * resamples points within each N (the design is fixed: which GPU counts ran
- * is not random, only the throughput measured at each).
+ * resamples runs within each N (the design is fixed: which GPU counts ran
+ * is not random, only the throughput measured at each). The run is the unit
+ * of replication: what varies between two runs of one configuration is what
+ * the interval must cover, so without repeats at every N there is no
+ * interval unless the residual bootstrap is asked for (`--ci residual`).
  *
  * Two small-sample corrections, because campaigns have 2–5 repeats per N and a
  * plain percentile bootstrap under-covers there:
@@ -18,11 +21,23 @@ import { createRng } from "../../stats/rng.ts";
 import { type AmdahlParams, amdahlThroughput, fitAmdahl } from "./amdahl.ts";
 import type { ScalingPoint } from "./points.ts";
 
+/**
+ * `runs`: resample repeats within each N, no interval without them (the default);
+ * `residual`: where a group has no repeats, resample the fit's residuals instead (labelled).
+ */
+export const CI_MODES = ["runs", "residual"] as const;
+export type CiMode = (typeof CI_MODES)[number];
+
 export interface BootstrapOptions {
   /** Number of bootstrap replicates B. */
   replicates: number;
   seed: number;
+  /** Default `runs`. */
+  mode?: CiMode;
 }
+
+/** Why there is no interval when a group has no repeats (the default). */
+export const NO_REPEATS_REASON = "no repeats: run repeats ≥ 2";
 
 export interface SInterval {
   low: number;
@@ -65,7 +80,7 @@ function effectiveDf(
 export function bootstrapS(
   points: readonly ScalingPoint[],
   estimate: AmdahlParams,
-  { replicates, seed }: BootstrapOptions,
+  { replicates, seed, mode = "runs" }: BootstrapOptions,
 ): BootstrapResult {
   const strata = new Map<number, number[]>();
   for (const p of points) strata.set(p.n, [...(strata.get(p.n) ?? []), p.x]);
@@ -76,7 +91,20 @@ export function bootstrapS(
   });
   const df = points.length - groups.length;
   if (replicates < 20) return { ok: false, reason: `bootstrap B=${replicates} is too small` };
-  if (df < 1) return residualBootstrap(points, estimate, { replicates, seed });
+  if (df < 1)
+    return mode === "residual"
+      ? residualBootstrap(points, estimate, { replicates, seed })
+      : { ok: false, reason: `${NO_REPEATS_REASON} (or --ci residual for an interval that assumes Amdahl holds)` };
+  // A GPU count with one run has no spread to resample: it would enter every
+  // replicate at its measured value and narrow the interval it cannot inform.
+  const single = groups.filter((g) => g.deviations.length < 2).map((g) => g.n);
+  if (single.length > 0 && mode === "residual")
+    return residualBootstrap(points, estimate, { replicates, seed });
+  if (single.length > 0)
+    return {
+      ok: false,
+      reason: `one run at N = ${single.join(", ")}: run repeats ≥ 2 at every GPU count`,
+    };
 
   const rng = createRng(seed);
   const estimates = new Float64Array(replicates);
@@ -109,8 +137,8 @@ export function bootstrapS(
 }
 
 /**
- * Without repeats there is nothing to resample within N, so resample the fit's
- * relative residuals instead (noise in throughput is multiplicative). This
+ * Only when asked for (`--ci residual`). Without repeats there is nothing to
+ * resample within N, so resample the fit's relative residuals instead (noise in throughput is multiplicative). This
  * leans on the model being right, so it is the weaker interval and says so:
  * `method` tells the reader which one they got. Residuals are inflated by
  * √(n/(n − 2)) (two parameters were fitted) and the percentile interval is

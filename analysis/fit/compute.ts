@@ -5,7 +5,9 @@
  */
 import { ConfigError } from "../../common/errors.ts";
 import { hashString } from "../../stats/hash.ts";
+import { CI_MODES, type CiMode } from "./bootstrap.ts";
 import { fitPoints } from "./fit-group.ts";
+import { type LoadScaling, loadScaling } from "./gustafson.ts";
 import { checkByColumns, defaultGroupColumns, groupLabels, groupRows } from "./group.ts";
 import type { FitOptions, FitResult, GroupFit, SkippedGroup } from "./model.ts";
 import { METRICS, type Metric, type Summary, type SummaryRow } from "./summary.ts";
@@ -16,6 +18,8 @@ export interface FitRequest {
   by?: string[];
   bootstrap?: number;
   seed?: number;
+  /** `runs` (default): the CI on s resamples repeats, none without them; `residual`: residuals where a group has no repeats. */
+  ci?: CiMode;
   /** Leave out experiments the saturation guard flagged (summary `client_limited`). */
   excludeClientLimited?: boolean;
 }
@@ -25,7 +29,11 @@ export const DEFAULT_BOOTSTRAP = 1000;
 export const DEFAULT_SEED = 1;
 
 /** The checks that need no summary: made before any file is read. */
-export function checkFitRequest(request: FitRequest): { metric: Metric; bootstrap: number } {
+export function checkFitRequest(request: FitRequest): {
+  metric: Metric;
+  bootstrap: number;
+  ci: CiMode;
+} {
   const metric = request.metric ?? DEFAULT_METRIC;
   if (!METRICS.includes(metric))
     throw new ConfigError(`unknown metric "${metric}"`, {
@@ -37,12 +45,18 @@ export function checkFitRequest(request: FitRequest): { metric: Metric; bootstra
     throw new ConfigError("expected a whole number of bootstrap replicates ≥ 0", {
       field: "--bootstrap",
     });
-  return { metric, bootstrap };
+  const ci = request.ci ?? "runs";
+  if (!CI_MODES.includes(ci))
+    throw new ConfigError(`unknown CI method "${ci}"`, {
+      field: "--ci",
+      hint: `expected one of ${CI_MODES.join(", ")}`,
+    });
+  return { metric, bootstrap, ci };
 }
 
 /** The options a fit of this summary will use, checked (bad ones are ConfigErrors: exit 2). */
 export function resolveFitOptions(summary: Summary, request: FitRequest): FitOptions {
-  const { metric, bootstrap } = checkFitRequest(request);
+  const { metric, bootstrap, ci } = checkFitRequest(request);
   if (!summary.columns.includes(metric))
     throw new ConfigError(`the summary has no column "${metric}"`, {
       file: summary.file,
@@ -57,11 +71,33 @@ export function resolveFitOptions(summary: Summary, request: FitRequest): FitOpt
     by,
     bootstrap,
     seed: request.seed ?? DEFAULT_SEED,
+    ci,
     excludeClientLimited: request.excludeClientLimited ?? false,
   };
 }
 
 const limited = (r: SummaryRow) => r.client_limited === true;
+
+const numberOrNull = (v: unknown): number | null =>
+  typeof v === "number" && Number.isFinite(v) ? v : null;
+
+/**
+ * How the group's offered load moved with N, from the load each experiment
+ * ran (`load_users` / `load_rate`, `per_gpu` resolved; the `users` / `rate`
+ * factor columns in summaries written before them).
+ */
+function groupScaling(rows: readonly SummaryRow[]): LoadScaling {
+  const users = rows.map((r) => numberOrNull(r.load_users ?? r.users));
+  if (users.every((u) => u !== null))
+    return loadScaling(
+      rows.map((r, i) => ({ n: r.gpus, load: users[i] as number })),
+      true,
+    );
+  return loadScaling(
+    rows.map((r) => ({ n: r.gpus, load: numberOrNull(r.load_rate ?? r.rate) })),
+    false,
+  );
+}
 
 export function computeFits(summary: Summary, request: FitRequest): FitResult {
   const options = resolveFitOptions(summary, request);
@@ -83,6 +119,8 @@ export function computeFits(summary: Summary, request: FitRequest): FitResult {
     const result = fitPoints(points, {
       bootstrap: options.bootstrap,
       seed: hashString(group.id, options.seed),
+      ci: options.ci,
+      scaling: groupScaling(rows),
     });
     if (!result.ok) {
       skipped.push({ group: group.id, key: group.key, reason: result.reason });

@@ -7,6 +7,7 @@
 import { z } from "zod";
 import { DataError } from "../../common/errors.ts";
 import type { TableRow } from "../../formats/read-table.ts";
+import { CI_MODES } from "./bootstrap.ts";
 import type { FitOptions, FitResult, GroupFit, GroupKey, SkippedGroup } from "./model.ts";
 import { METRICS } from "./summary.ts";
 
@@ -19,6 +20,7 @@ const OptionsSchema = z.looseObject({
   by: z.string(),
   bootstrap: z.number().int(),
   seed: z.number().int(),
+  ci: z.enum(CI_MODES).nullable().optional(),
   exclude_client_limited: z.boolean().nullable().optional(),
   status: z.enum(["fitted", "skipped"]),
   reason: text,
@@ -49,6 +51,11 @@ const FittedSchema = z.looseObject({
   usl_peak_gpus: num,
   usl_r2: num,
   usl_rmse: num,
+  // Absent in fit tables written before USL was selected by AICc: decoded as not shown.
+  usl_shown: z.boolean().nullable().optional(),
+  aicc_amdahl: num.optional(),
+  aicc_usl: num.optional(),
+  load_scaling: z.enum(["weak", "strong", "unknown"]).nullable().optional(),
   karp_flatt_trend: z.enum(["rising", "falling", "flat", "n/a"]),
   karp_flatt_baseline: z.enum(["measured", "fitted"]),
   karp_flatt: z.string(),
@@ -135,6 +142,9 @@ function fittedGroup(row: TableRow, key: GroupKey, file: string, at: number): Gr
       peakN: r.usl_peak_gpus,
       r2: real(r.usl_r2),
       rmse: real(r.usl_rmse),
+      shown: r.usl_shown ?? false,
+      aiccAmdahl: r.aicc_amdahl ?? null,
+      aiccUsl: r.aicc_usl ?? null,
     },
     karpFlatt: {
       baseline: r.karp_flatt_baseline,
@@ -142,6 +152,7 @@ function fittedGroup(row: TableRow, key: GroupKey, file: string, at: number): Gr
       points: pairs(r.karp_flatt).map(([n, e]) => ({ n, e })),
     },
     gustafson: {
+      scaling: r.load_scaling ?? "unknown",
       s: r.gustafson_s ?? null,
       points: pairs(r.scaled_speedup ?? "").map(([n, speedup]) => ({ n, speedup })),
     },
@@ -175,6 +186,7 @@ export function decodeFitRows(
     by: first.by === "" ? [] : first.by.split(","),
     bootstrap: first.bootstrap,
     seed: first.seed,
+    ci: first.ci ?? "residual",
     excludeClientLimited: first.exclude_client_limited ?? false,
   };
   const groups: GroupFit[] = [];

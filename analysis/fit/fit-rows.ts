@@ -33,8 +33,9 @@ type FitRow = Record<FitColumnName, Cell>;
 
 function optionCells(
   result: FitResult,
-): Pick<FitRow, "metric" | "by" | "bootstrap" | "seed" | "exclude_client_limited"> {
+): Pick<FitRow, "metric" | "by" | "bootstrap" | "seed" | "ci" | "exclude_client_limited"> {
   return {
+    ci: result.ci,
     exclude_client_limited: result.excludeClientLimited,
     metric: result.metric,
     by: result.by.join(","),
@@ -76,6 +77,10 @@ function fittedRow(result: FitResult, g: GroupFit): FitRow {
     usl_peak_gpus: n(usl.peakN),
     usl_r2: n(usl.r2),
     usl_rmse: n(usl.rmse),
+    usl_shown: usl.shown,
+    aicc_amdahl: n(usl.aiccAmdahl),
+    aicc_usl: n(usl.aiccUsl),
+    load_scaling: g.gustafson.scaling,
     karp_flatt_trend: karpFlatt.trend,
     karp_flatt_baseline: karpFlatt.baseline,
     // Full precision (String(e) round-trips): the report draws e(N) from this column.

@@ -5,8 +5,8 @@
  * fitted by least squares through the measured S (a line through (1, 1) in
  * N, so one closed form: s = Σ(N − S)(N − 1) / Σ(N − 1)²). Under strong
  * scaling (a fixed load) the same numbers are Amdahl's speedup read the
- * other way, which is why the fit reports both and the matrix says which
- * scaling ran.
+ * other way, so the fit reports Gustafson's s only for groups whose load
+ * grew with N (loadScaling() below, from the summary's load columns).
  */
 import { meansByN, type ScalingPoint } from "./points.ts";
 
@@ -28,4 +28,30 @@ export function fitGustafson(points: readonly ScalingPoint[], fittedX1: number):
     den += (n - 1) ** 2;
   }
   return { s: den > 0 ? num / den : null, points: scaled };
+}
+
+/**
+ * How a group's offered load moved with N: `weak` when the load per GPU is
+ * the same at every N (Gustafson's premise), `strong` when the load is the
+ * same at every N (a fixed problem: Amdahl's), `unknown` otherwise (a load
+ * not recorded, or grown out of proportion to N). Users are whole numbers, so
+ * `per_gpu` × N may be off by half a user.
+ */
+export type LoadScaling = "weak" | "strong" | "unknown";
+
+export function loadScaling(
+  loads: readonly { n: number; load: number | null }[],
+  /** Users (whole numbers) rather than a rate. */
+  whole: boolean,
+): LoadScaling {
+  if (loads.length === 0 || loads.some((l) => l.load === null || !Number.isFinite(l.load)))
+    return "unknown";
+  const known = loads as readonly { n: number; load: number }[];
+  if (new Set(known.map((l) => l.n)).size < 2) return "unknown";
+  const close = (a: number, b: number) =>
+    Math.abs(a - b) <= Math.max(whole ? 0.5 : 0, 1e-6 * Math.abs(b));
+  const first = known[0] as { n: number; load: number };
+  if (known.every((l) => close(l.load, first.load))) return "strong";
+  const perGpu = first.load / first.n;
+  return known.every((l) => close(l.load, perGpu * l.n)) ? "weak" : "unknown";
 }

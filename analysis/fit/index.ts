@@ -23,7 +23,7 @@ export {
   DEFAULT_SEED,
   type FitRequest,
 } from "./compute.ts";
-export { formatFitTable } from "./format-table.ts";
+export { ciMethodLabel, formatFitTable } from "./format-table.ts";
 export type { FitResult, GroupFit, SkippedGroup } from "./model.ts";
 
 export interface RunFitsOptions extends FitRequest {
@@ -67,6 +67,7 @@ function sameOptions(a: FitOptions, b: FitOptions): boolean {
     a.metric === b.metric &&
     a.bootstrap === b.bootstrap &&
     a.seed === b.seed &&
+    a.ci === b.ci &&
     a.excludeClientLimited === b.excludeClientLimited &&
     a.by.join(",") === b.by.join(",")
   );
@@ -80,7 +81,8 @@ async function staleness(
   summaryFile: string,
 ): Promise<string | null> {
   if (!stored) return "no fit tables with recorded options";
-  if (!sameOptions(stored, wanted)) return "fitted with other --metric/--by/--bootstrap/--seed";
+  if (!sameOptions(stored, wanted))
+    return "fitted with other --metric/--by/--bootstrap/--seed/--ci";
   const [fits, summary] = await Promise.all([
     stat(fitPaths(resultsDir).parquet),
     stat(summaryFile),

@@ -6,7 +6,8 @@
  * summary lines and the report. Only what those outputs use is in it, so a
  * result read back from the tables equals the one that was written.
  */
-import type { SInterval } from "./bootstrap.ts";
+import type { CiMode, SInterval } from "./bootstrap.ts";
+import type { LoadScaling } from "./gustafson.ts";
 import type { ScalingPoint } from "./points.ts";
 import type { Metric } from "./summary.ts";
 
@@ -16,10 +17,14 @@ export type GroupKey = Record<string, GroupValue>;
 export interface AmdahlSummary {
   s: number;
   x1: number;
-  /** 95% bootstrap interval for s; null with `ciNote` when it cannot be computed. */
+  /**
+   * 95% bootstrap interval for s, `method` saying how it was made; null with
+   * `ciNote` when it cannot be (by default: no repeats).
+   */
   ci: SInterval | null;
   ciNote: string | null;
   sLinear: number;
+  /** This fit's s is at its bound 0 (amdahl.ts). */
   superlinear: boolean;
   r2: number;
   rmse: number;
@@ -32,14 +37,23 @@ export interface AmdahlSummary {
   predicted: number;
 }
 
+/**
+ * The USL fit's parameters are kept for every group; `shown` says whether it
+ * may be shown (usl-claim.ts: it beats Amdahl by AICc with ≥ 5 distinct N),
+ * and a reader draws or prints USL only then.
+ */
 export interface UslSummary {
   lambda: number;
   sigma: number;
   kappa: number;
-  /** N at peak throughput, null when κ = 0. */
+  /** Peak N* claimed: null unless USL is shown and N* lies within [N min, 2 × N max]. */
   peakN: number | null;
   r2: number;
   rmse: number;
+  shown: boolean;
+  /** AICc of the Amdahl and USL fits on all points (null with too few points). */
+  aiccAmdahl: number | null;
+  aiccUsl: number | null;
 }
 
 export interface KarpFlattSummary {
@@ -49,8 +63,13 @@ export interface KarpFlattSummary {
   points: { n: number; e: number }[];
 }
 
-/** Gustafson's reading of the same points (gustafson.ts): what weak scaling is judged by. */
+/**
+ * Gustafson's reading of the same points (gustafson.ts): what weak scaling is
+ * judged by. `s` and `points` are filled only for a `weak` group (its load
+ * grew in proportion to N); a fixed-load group gets none.
+ */
 export interface GustafsonSummary {
+  scaling: LoadScaling;
   s: number | null;
   points: { n: number; speedup: number }[];
 }
@@ -90,6 +109,8 @@ export interface FitOptions {
   by: string[];
   bootstrap: number;
   seed: number;
+  /** How the CI on s may be made (`--ci`): `runs` (default) or `residual` where a group has no repeats. */
+  ci: CiMode;
   /** Experiments whose summary row says `client_limited` were left out (`--exclude-client-limited`). */
   excludeClientLimited: boolean;
 }

@@ -59,14 +59,34 @@ export interface Why {
 const num = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null);
 const p3 = (v: number) => v.toFixed(3);
 
-/** The sentence: the two estimates and the share of s the measured causes explain. */
-export function whySentence(fitS: number | null, server: ServerSerial): string {
+/**
+ * The sentence: the two estimates side by side, and a reading that stays true
+ * whichever is larger (a ratio, not a share "accounted for"): agreement when
+ * their 95% intervals overlap, else which one is larger and what that means.
+ */
+export function whySentence(
+  fitS: number | null,
+  server: ServerSerial,
+  fitCi: { low: number; high: number } | null = null,
+): string {
   if (server.s === null)
     return "No server-side serial fraction: no step timings at N = 1 and N > 1 with shapes in common (run with load.profile).";
-  const srv = `server-side s = ${p3(server.s)}${server.low !== null && server.high !== null ? ` [${p3(server.low)}, ${p3(server.high)}]` : ""}`;
+  const srvCi =
+    server.low !== null && server.high !== null ? ` [${p3(server.low)}, ${p3(server.high)}]` : "";
+  const srv = `server-side s = ${p3(server.s)}${srvCi}`;
   if (fitS === null || !(fitS > 0)) return `${srv}; no fitted s to compare with.`;
-  const pct = Math.round((100 * server.s) / fitS);
-  return `Step time that does not shrink with N (${srv}) accounts for ${pct}% of the fitted s = ${p3(fitS)}${pct < 80 ? "; the rest lies outside the server's steps (HTTP, tokenisation, the client, queueing)" : ""}.`;
+  const fit = `the fitted s = ${p3(fitS)}${fitCi ? ` [${p3(fitCi.low)}, ${p3(fitCi.high)}]` : ""}`;
+  const head = `Step time that does not shrink with N (${srv}) is ${(server.s / fitS).toFixed(2)}× ${fit}`;
+  const overlap =
+    fitCi !== null &&
+    server.low !== null &&
+    server.high !== null &&
+    server.low <= fitCi.high &&
+    fitCi.low <= server.high;
+  if (overlap) return `${head}: the two agree within their 95% intervals.`;
+  if (server.s < fitS)
+    return `${head}: the server's steps are the smaller part; the rest lies outside them (HTTP, tokenisation, the client, queueing).`;
+  return `${head}: the steps lose more to serial work than the throughput shows (work that overlaps the steps, or a fit pulled down by super-linear effects).`;
 }
 
 function inGroup(g: GroupFit, row: TableRow): boolean {
@@ -128,7 +148,7 @@ export function whyRows(
       s_server_high: server.high,
       comparisons: server.comparisons,
       explained: server.s !== null && fitS !== null && fitS > 0 ? server.s / fitS : null,
-      sentence: whySentence(fitS, server),
+      sentence: whySentence(fitS, server, g.amdahl.ci),
     });
     for (const n of [...new Set(g.distinctN)].sort((a, b) => a - b)) {
       const ids = new Set(g.experiments.filter((id) => nOf.get(id) === n));

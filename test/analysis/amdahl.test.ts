@@ -102,12 +102,19 @@ describe("fitPoints edge cases", () => {
     expect(result.fit.notes.join(" ")).toMatch(/super-linear/);
   });
 
-  it("falls back to a residual bootstrap, and says so, when no N has repeats", () => {
+  it("gives no CI without repeats by default, and says why", () => {
     const result = fitPoints(planted(0.1, 0.02, 3, 1), opts);
-    expect(result.ok).toBe(true);
-    if (!result.ok) return;
+    if (!result.ok) throw new Error(result.reason);
+    expect(result.fit.amdahl.ci).toBeNull();
+    expect(result.fit.amdahl.ciNote).toMatch(/^no repeats: run repeats ≥ 2/);
+    expect(result.fit.notes.join(" ")).toMatch(/no CI for s: no repeats/);
+  });
+
+  it("resamples residuals only when asked (--ci residual), and labels it", () => {
+    const result = fitPoints(planted(0.1, 0.02, 3, 1), { ...opts, ci: "residual" });
+    if (!result.ok) throw new Error(result.reason);
     expect(result.fit.amdahl.ci?.method).toBe("residual");
-    expect(result.fit.notes.join(" ")).toMatch(/no repeats/);
+    expect(result.fit.notes.join(" ")).toMatch(/residuals \(--ci residual, no repeats\)/);
   });
 
   it("reports no CI (with the reason) when there are repeats nowhere and only two points", () => {

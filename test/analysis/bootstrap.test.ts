@@ -51,7 +51,22 @@ describe("bootstrap CI for s", () => {
   });
 });
 
-describe("bootstrap CI for s without repeats (residual bootstrap)", () => {
+describe("bootstrap CI for s without repeats", () => {
+  const points = [1, 2, 4, 8].map((n) => ({ n, x: amdahlThroughput({ x1: 500, s: 0.1 }, n) }));
+
+  it("is none by default: runs are the unit of replication", () => {
+    const ci = bootstrapS(points, fitAmdahl(points), { replicates: 100, seed: 1 });
+    expect(ci).toEqual({ ok: false, reason: expect.stringMatching(/^no repeats: run repeats ≥ 2/) });
+  });
+
+  it("is none when one GPU count has a single run, naming it", () => {
+    const some = [...points, ...points.slice(0, 3).map((p) => ({ n: p.n, x: p.x * 1.01 }))];
+    const ci = bootstrapS(some, fitAmdahl(some), { replicates: 100, seed: 1 });
+    expect(ci).toEqual({ ok: false, reason: expect.stringMatching(/one run at N = 8/) });
+  });
+});
+
+describe("bootstrap CI for s without repeats, residuals asked for (--ci residual)", () => {
   it.each([0.02, 0.1, 0.3])(
     "covers planted s = %s in at least 90 percent of 200 seeded trials with one point per N",
     (s) => {
@@ -64,7 +79,7 @@ describe("bootstrap CI for s without repeats (residual bootstrap)", () => {
           x: amdahlThroughput({ x1: 500, s }, n) * (1 + noise * rng.normal()),
         }));
         const fit = fitAmdahl(points);
-        const ci = bootstrapS(points, fit, { replicates: B, seed: t });
+        const ci = bootstrapS(points, fit, { replicates: B, seed: t, mode: "residual" });
         if (!ci.ok) throw new Error(ci.reason);
         expect(ci.interval.method).toBe("residual");
         if (ci.interval.low <= s && s <= ci.interval.high) covered++;
@@ -78,7 +93,7 @@ describe("bootstrap CI for s without repeats (residual bootstrap)", () => {
       { n: 1, x: 100 },
       { n: 2, x: 190 },
     ];
-    const ci = bootstrapS(points, fitAmdahl(points), { replicates: 100, seed: 1 });
+    const ci = bootstrapS(points, fitAmdahl(points), { replicates: 100, seed: 1, mode: "residual" });
     expect(ci.ok).toBe(false);
   });
 });

@@ -30,10 +30,15 @@ afterAll(async () => {
 
 describe("fit tables", () => {
   it("read back as the FitResult that was written, options included", async () => {
-    const written = await runFits({ resultsDir: dir, bootstrap: 80, seed: 9 });
+    const written = await runFits({ resultsDir: dir, bootstrap: 80, seed: 9, ci: "residual" });
     const read = await readFitTables(dir);
     expect(read).toEqual({ ...written, files: [] });
+    expect(read?.ci).toBe("residual");
     expect(read?.groups.map((g) => g.amdahl.ci?.method)).toEqual(["within-n", "residual"]);
+    // The default: no interval without repeats, and the reason stored beside it.
+    const byDefault = await runFits({ resultsDir: dir, bootstrap: 80, seed: 9 });
+    expect(byDefault.groups.map((g) => g.amdahl.ci?.method ?? null)).toEqual(["within-n", null]);
+    expect((await readFitTables(dir))?.groups[1]?.amdahl.ciNote).toMatch(/^no repeats/);
     expect(read?.skipped).toHaveLength(1);
   });
 

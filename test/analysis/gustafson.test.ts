@@ -60,7 +60,7 @@ describe("weak scaling on the simulator", () => {
       });
       return { n, x: run.outputTokensPerSec };
     });
-    const fit = fitPoints(points, { bootstrap: 0, seed: 1 });
+    const fit = fitPoints(points, { bootstrap: 0, seed: 1, scaling: "weak" });
     if (!fit.ok) throw new Error(fit.reason);
     const expected = gpus.filter((n) => n > 1).map((n) => implied(n) / implied(1));
     fit.fit.gustafson.points.forEach((p, i) => {

@@ -19,6 +19,8 @@ export interface SyntheticRow {
   tp: number;
   dp: number;
   users?: number;
+  /** The load as it ran (defaults to `users`); set it and `users: null` for a `per_gpu` load. */
+  load_users?: number;
   prompt_set?: string;
   output_tokens_per_s: number | null;
   requests_per_s?: number | null;
@@ -62,6 +64,7 @@ export async function writeSyntheticSummary(
       "closed",
       "chat",
       "sim-model",
+      r.load_users ?? r.users ?? 32,
       60,
       r.output_tokens_per_s,
       r.requests_per_s ?? (r.output_tokens_per_s === null ? null : r.output_tokens_per_s / 128),
@@ -82,7 +85,7 @@ export async function writeSyntheticSummary(
         SELECT schema_version::INTEGER AS schema_version, campaign, experiment_id, group_id,
           repeat::INTEGER AS repeat, status, status_reason,
           gpus::BIGINT AS gpus, tp::BIGINT AS tp, dp::BIGINT AS dp, users::BIGINT AS users, prompt_set,
-          engine, mode, api, model, window_s::DOUBLE AS window_s,
+          engine, mode, api, model, load_users::BIGINT AS load_users, window_s::DOUBLE AS window_s,
           output_tokens_per_s::DOUBLE AS output_tokens_per_s,
           requests_per_s::DOUBLE AS requests_per_s, total_tokens_per_s::DOUBLE AS total_tokens_per_s,
           ttft_ms_p50::DOUBLE AS ttft_ms_p50, ttft_ms_p99::DOUBLE AS ttft_ms_p99,
@@ -90,7 +93,7 @@ export async function writeSyntheticSummary(
           client_limited::BOOLEAN AS client_limited
         FROM (VALUES ${values.join(",\n")}) AS t(schema_version, campaign, experiment_id, group_id,
           repeat, status, status_reason, gpus, tp, dp, users, prompt_set, engine, mode, api, model,
-          window_s, output_tokens_per_s, requests_per_s, total_tokens_per_s, ttft_ms_p50,
+          load_users, window_s, output_tokens_per_s, requests_per_s, total_tokens_per_s, ttft_ms_p50,
           ttft_ms_p99, e2e_ms_p50, e2e_ms_p90, client_limited)
         ORDER BY campaign, experiment_id
       ) TO '${file.replaceAll("'", "''")}' (FORMAT parquet)`);
