@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { CAPACITY_METRIC, capacitySummary } from "../analysis/capacity/index.ts";
+import type { CiMode } from "../analysis/fit/bootstrap.ts";
 import {
   DEFAULT_BOOTSTRAP,
   DEFAULT_METRIC,
@@ -8,7 +9,6 @@ import {
   type RunFitsOptions,
   runFits,
 } from "../analysis/fit/index.ts";
-import type { CiMode } from "../analysis/fit/bootstrap.ts";
 import { METRICS, type Metric, readSummary } from "../analysis/fit/summary.ts";
 import { ConfigError } from "../common/errors.ts";
 import { parseSloFlag, type SloSpec } from "../config/slo.ts";

@@ -94,7 +94,10 @@ export function bootstrapS(
   if (df < 1)
     return mode === "residual"
       ? residualBootstrap(points, estimate, { replicates, seed })
-      : { ok: false, reason: `${NO_REPEATS_REASON} (or --ci residual for an interval that assumes Amdahl holds)` };
+      : {
+          ok: false,
+          reason: `${NO_REPEATS_REASON} (or --ci residual for an interval that assumes Amdahl holds)`,
+        };
   // A GPU count with one run has no spread to resample: it would enter every
   // replicate at its measured value and narrow the interval it cannot inform.
   const single = groups.filter((g) => g.deviations.length < 2).map((g) => g.n);

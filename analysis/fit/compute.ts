@@ -7,8 +7,8 @@ import { ConfigError } from "../../common/errors.ts";
 import { hashString } from "../../stats/hash.ts";
 import { CI_MODES, type CiMode } from "./bootstrap.ts";
 import { fitPoints } from "./fit-group.ts";
-import { type LoadScaling, loadScaling } from "./gustafson.ts";
 import { checkByColumns, defaultGroupColumns, groupLabels, groupRows } from "./group.ts";
+import { type LoadScaling, loadScaling } from "./gustafson.ts";
 import type { FitOptions, FitResult, GroupFit, SkippedGroup } from "./model.ts";
 import { METRICS, type Metric, type Summary, type SummaryRow } from "./summary.ts";
 

@@ -9,8 +9,8 @@ import { fitGustafson, type LoadScaling } from "./gustafson.ts";
 import { karpFlatt } from "./karp-flatt.ts";
 import type { GustafsonSummary, PointsFit } from "./model.ts";
 import { cleanPoints, type ScalingPoint } from "./points.ts";
-import { uslClaim } from "./usl-claim.ts";
 import { fitUsl } from "./usl.ts";
+import { uslClaim } from "./usl-claim.ts";
 
 export const MIN_DISTINCT_N = 3;
 

@@ -21,6 +21,11 @@ export interface ClosedLoopOptions {
   durationMs: number;
   /** Only tokens produced at or after this time count towards throughput. */
   warmupMs?: number;
+  /**
+   * When user `u` sends its first request (default 0 for all): a staggered
+   * start, as a load client's spawn rate gives, instead of one lock-step wave.
+   */
+  startMs?(user: number): number;
   onStep?(replica: number, plan: StepPlan, outcome: StepOutcome): void;
 }
 
@@ -66,7 +71,18 @@ export function runClosedLoop(options: ClosedLoopOptions): VirtualRunResult {
     if (inFlight[replica] === null) clocks[replica] = Math.max(clocks[replica] as number, nowMs);
   };
 
-  for (let u = 0; u < users; u++) submit(u, 0);
+  // First sends, latest first so the next one due is popped from the end.
+  const starts = Array.from({ length: users }, (_, u) => ({
+    user: u,
+    at: Math.max(0, options.startMs?.(u) ?? 0),
+  })).sort((a, b) => b.at - a.at || b.user - a.user);
+  const startDue = (limitMs: number): void => {
+    while (starts.length > 0 && (starts[starts.length - 1] as { at: number }).at <= limitMs) {
+      const { user, at } = starts.pop() as { user: number; at: number };
+      submit(user, at);
+    }
+  };
+  startDue(0);
 
   for (;;) {
     // Start a step on every idle replica that has work.
@@ -81,6 +97,12 @@ export function runClosedLoop(options: ClosedLoopOptions): VirtualRunResult {
         next = r;
         nextEnd = plan.startMs + plan.cost.totalMs;
       }
+    }
+    // A user due to start before the next step ends (or while every replica idles) joins now.
+    const due = starts[starts.length - 1];
+    if (due && due.at < nextEnd) {
+      startDue(due.at);
+      continue;
     }
     if (next < 0) break;
     const plan = inFlight[next] as StepPlan;

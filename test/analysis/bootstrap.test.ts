@@ -56,7 +56,10 @@ describe("bootstrap CI for s without repeats", () => {
 
   it("is none by default: runs are the unit of replication", () => {
     const ci = bootstrapS(points, fitAmdahl(points), { replicates: 100, seed: 1 });
-    expect(ci).toEqual({ ok: false, reason: expect.stringMatching(/^no repeats: run repeats ≥ 2/) });
+    expect(ci).toEqual({
+      ok: false,
+      reason: expect.stringMatching(/^no repeats: run repeats ≥ 2/),
+    });
   });
 
   it("is none when one GPU count has a single run, naming it", () => {
@@ -93,7 +96,11 @@ describe("bootstrap CI for s without repeats, residuals asked for (--ci residual
       { n: 1, x: 100 },
       { n: 2, x: 190 },
     ];
-    const ci = bootstrapS(points, fitAmdahl(points), { replicates: 100, seed: 1, mode: "residual" });
+    const ci = bootstrapS(points, fitAmdahl(points), {
+      replicates: 100,
+      seed: 1,
+      mode: "residual",
+    });
     expect(ci.ok).toBe(false);
   });
 });
