@@ -52,6 +52,8 @@ export function loadScaling(
     Math.abs(a - b) <= Math.max(whole ? 0.5 : 0, 1e-6 * Math.abs(b));
   const first = known[0] as { n: number; load: number };
   if (known.every((l) => close(l.load, first.load))) return "strong";
-  const perGpu = first.load / first.n;
+  // From the largest N, where rounding to whole users weighs least.
+  const last = known.reduce((a, b) => (b.n > a.n ? b : a));
+  const perGpu = last.load / last.n;
   return known.every((l) => close(l.load, perGpu * l.n)) ? "weak" : "unknown";
 }

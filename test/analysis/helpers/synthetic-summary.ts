@@ -18,7 +18,8 @@ export interface SyntheticRow {
   gpus: number;
   tp: number;
   dp: number;
-  users?: number;
+  /** The `users` factor; null for a load not given as a factor (a `per_gpu` load). */
+  users?: number | null;
   /** The load as it ran (defaults to `users`); set it and `users: null` for a `per_gpu` load. */
   load_users?: number;
   prompt_set?: string;
@@ -58,7 +59,7 @@ export async function writeSyntheticSummary(
       r.gpus,
       r.tp,
       r.dp,
-      r.users ?? 32,
+      r.users === null ? null : (r.users ?? 32),
       r.prompt_set ?? "short",
       "node",
       "closed",
