@@ -90,6 +90,7 @@ function add(name: string, c: Coverage): void {
 const started = performance.now();
 add("main job (users 32, 3 repeats)", measure(MAIN_JOB_DESIGN));
 add("users 8, 3 repeats", measure({ ...MAIN_JOB_DESIGN, users: 8 }));
+add("users 32, 2 repeats", measure({ ...MAIN_JOB_DESIGN, repeats: 2 }));
 add("main job, N=8 runs 5% low", measure(MAIN_JOB_DESIGN, { bias: 0.05 }));
 const single = { ...MAIN_JOB_DESIGN, repeats: 1 };
 add("1 run per N, --ci residual", measure(single, { ci: "residual" }));
