@@ -13,7 +13,9 @@
  * - the percentile interval is widened about ŝ by t_ν/z (ν = points − distinct
  *   N, the within-N degrees of freedom), since the spread itself is estimated
  *   from few points (the bootstrap analogue of using t instead of z).
- * The planted-truth test in test/analysis/bootstrap.test.ts holds coverage ≥ 90%.
+ * The planted-truth tests in test/analysis/bootstrap.test.ts and
+ * test/analysis/ci-coverage.test.ts (the main job's design on the simulator)
+ * hold coverage ≥ 90%; bench/fit-coverage.ts measures it.
  */
 
 import { quantileSorted, tCritical95 } from "../../stats/quantile.ts";

@@ -103,6 +103,20 @@ function pairs(text: string): [number, number][] {
   });
 }
 
+/** Gustafson's figures only for a weak-scaling group (older tables held them for every group). */
+function gustafsonOf(
+  scaling: GroupFit["gustafson"]["scaling"],
+  s: number | null | undefined,
+  speedups: string | null | undefined,
+): GroupFit["gustafson"] {
+  if (scaling !== "weak") return { scaling, s: null, points: [] };
+  return {
+    scaling,
+    s: s ?? null,
+    points: pairs(speedups ?? "").map(([n, speedup]) => ({ n, speedup })),
+  };
+}
+
 /** The model's non-null numbers were written as null when not finite. */
 const real = (value: number | null): number => value ?? Number.NaN;
 
@@ -139,7 +153,8 @@ function fittedGroup(row: TableRow, key: GroupKey, file: string, at: number): Gr
       lambda: real(r.usl_lambda),
       sigma: real(r.usl_sigma),
       kappa: real(r.usl_kappa),
-      peakN: r.usl_peak_gpus,
+      // Older tables stored every fitted peak: claimed only where USL was shown.
+      peakN: r.usl_shown ? r.usl_peak_gpus : null,
       r2: real(r.usl_r2),
       rmse: real(r.usl_rmse),
       shown: r.usl_shown ?? false,
@@ -151,11 +166,7 @@ function fittedGroup(row: TableRow, key: GroupKey, file: string, at: number): Gr
       trend: r.karp_flatt_trend,
       points: pairs(r.karp_flatt).map(([n, e]) => ({ n, e })),
     },
-    gustafson: {
-      scaling: r.load_scaling ?? "unknown",
-      s: r.gustafson_s ?? null,
-      points: pairs(r.scaled_speedup ?? "").map(([n, speedup]) => ({ n, speedup })),
-    },
+    gustafson: gustafsonOf(r.load_scaling ?? "unknown", r.gustafson_s, r.scaled_speedup),
     notes: stringList(r.notes, "notes", file, at),
   };
 }

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { amdahlThroughput } from "../../analysis/fit/amdahl.ts";
 import { fitPoints } from "../../analysis/fit/fit-group.ts";
 import { loadScaling } from "../../analysis/fit/gustafson.ts";
-import { formatFitTable, runFits } from "../../analysis/fit/index.ts";
+import { formatFitTable, readFitTables, runFits } from "../../analysis/fit/index.ts";
 import type { ScalingPoint } from "../../analysis/fit/points.ts";
 import { uslThroughput } from "../../analysis/fit/usl.ts";
 import { whySentence } from "../../analysis/why/why-table.ts";
@@ -161,6 +161,8 @@ describe("Gustafson only for a load grown with N", () => {
     expect(gustafsonLines[0]).toContain(weak?.label);
     expect(text).toMatch(/Gustafson: not shown for 2 group\(s\)/);
     expect(text).not.toMatch(/peak|lowers throughput/);
+    // The fit tables carry the scaling and Gustafson's figures back as they were.
+    expect(await readFitTables(dir)).toEqual({ ...result, files: [] });
   });
 });
 
