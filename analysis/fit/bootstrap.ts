@@ -143,8 +143,10 @@ export function bootstrapS(
 
 /**
  * Only when asked for (`--ci residual`). Without repeats there is nothing to
- * resample within N, so resample the fit's relative residuals instead (noise in throughput is multiplicative). This
- * leans on the model being right, so it is the weaker interval and says so:
+ * resample within N, so resample the fit's relative residuals instead (noise
+ * in throughput is multiplicative). This leans on the model being right: a
+ * biased point inflates the residuals and widens the interval instead of
+ * moving it, so it is the weaker interval and says so:
  * `method` tells the reader which one they got. Residuals are inflated by
  * √(n/(n − 2)) (two parameters were fitted) and the percentile interval is
  * widened by t_{n−2}/z, as above.
