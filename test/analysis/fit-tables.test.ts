@@ -8,7 +8,8 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { fitPaths, readFitTables, runFits } from "../../analysis/fit/index.ts";
+import { fitPaths, formatFitTable, readFitTables, runFits } from "../../analysis/fit/index.ts";
+import { formatSequentialFractions } from "../../cli/analyze.ts";
 import type { ConfigError } from "../../common/errors.ts";
 import { FIT_VALUE_COLUMNS } from "../../formats/fit-tables.ts";
 import { duckQuery } from "../aggregate/duckdb-read.ts";
@@ -39,6 +40,15 @@ describe("fit tables", () => {
     const byDefault = await runFits({ resultsDir: dir, bootstrap: 80, seed: 9 });
     expect(byDefault.groups.map((g) => g.amdahl.ci?.method ?? null)).toEqual(["within-n", null]);
     expect((await readFitTables(dir))?.groups[1]?.amdahl.ciNote).toMatch(/^no repeats/);
+    // Every printed interval says how it was made: the campaign's last lines and the table.
+    const lines = formatSequentialFractions(written).join("\n");
+    expect(lines).toMatch(/95% CI \[[\d.]+, [\d.]+\] \(runs resampled within each N\)/);
+    expect(lines).toMatch(/\(residuals resampled: assumes Amdahl holds\)/);
+    expect(formatSequentialFractions(byDefault).join("\n")).toMatch(
+      /no CI \(no repeats: run repeats ≥ 2/,
+    );
+    expect(formatFitTable(written)).toMatch(/\]ᵣ/);
+    expect(formatFitTable(byDefault)).toMatch(/none†/);
     expect(read?.skipped).toHaveLength(1);
   });
 
