@@ -61,9 +61,9 @@ export function recommendationsHtml(rows: readonly Recommendation[]): string {
           : []),
       ];
       const first = mine[0] as Recommendation;
-      return `<h3>${escapeHtml(context)}</h3>\n<p>${first.configurations} configuration(s) measured, ${first.candidates} meeting the SLOs in every run.</p>\n<ul class="recommendations">${items.join("")}</ul>`;
+      return `<h3>${escapeHtml(context)}</h3>\n<p>${first.configurations} configuration(s) measured, ${first.candidates} qualifying (every ok run not client-limited, with throughput and e2e p99, within the SLOs).</p>\n<ul class="recommendations">${items.join("")}</ul>`;
     })
     .join("\n");
   const slo = rows[0]?.slo ?? "none";
-  return `<h2>Recommendations</h2>\n<p>For each workload (its load factors: the load is given, not chosen), the server configuration to run per goal, among configurations whose ok, not client-limited runs all meet the SLOs (${escapeHtml(slo === "none" ? "no SLO set" : `SLO ${slo}`)}). "Best" only where the lead over the runner-up is outside the 95% interval of run-to-run noise; "tied" within it; with one run on a side the noise is unmeasured and nothing is chosen (docs/why.md).</p>\n${body}`;
+  return `<h2>Recommendations</h2>\n<p>For each workload (its load factors: the load is given, not chosen), the server configuration to run per goal, among configurations whose ok runs are all measured (not client-limited) and within the SLOs (${escapeHtml(slo === "none" ? "no SLO set" : `SLO ${slo}`)}). "Best" only where the lead over the runner-up is outside the 95% interval of run-to-run noise; "tied" within it; with one run on a side the noise is unmeasured and nothing is chosen (docs/why.md).</p>\n${body}`;
 }

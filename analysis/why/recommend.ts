@@ -121,8 +121,10 @@ const GOAL_DEFS: Record<Goal, GoalDef> = {
   },
   memory: {
     title: "memory",
-    score: (r) => {
-      const kv = num(r.row.num_gpu_blocks) ?? num(r.row.gpu_mem_used_mib_mean);
+    // One unit per workload: KV blocks where every candidate sets them, else memory used.
+    score: (r, all) => {
+      const blocks = all.every((c) => c.runs.every((x) => num(x.row.num_gpu_blocks) !== null));
+      const kv = blocks ? num(r.row.num_gpu_blocks) : num(r.row.gpu_mem_used_mib_mean);
       return kv === null ? null : -kv;
     },
     exact: (r) => num(r.row.num_gpu_blocks) !== null,
@@ -155,15 +157,15 @@ const pct = (v: number) => `${v >= 0 ? "+" : ""}${(100 * v).toFixed(1)}%`;
 
 /** The workloads, each with its configurations (only server factors that vary are named). */
 function workloads(rows: readonly SummaryRow[], slo: Readonly<Record<string, number>>) {
-  const usable = rows.filter((r) => r.status === "ok" && r.client_limited !== true);
+  const ok = rows.filter((r) => r.status === "ok");
   const varying = (names: readonly string[], within: readonly SummaryRow[]) =>
     names.filter((n) => new Set(within.map((r) => String(r[n] ?? ""))).size > 1);
   const shownContext = [
-    ...varying(CONTEXT_COLUMNS, usable),
-    ...LOAD_FACTORS.filter((f) => usable.some((r) => set(r[f]))),
+    ...varying(CONTEXT_COLUMNS, ok),
+    ...LOAD_FACTORS.filter((f) => ok.some((r) => set(r[f]))),
   ];
   const byContext = new Map<string, SummaryRow[]>();
-  for (const row of usable) {
+  for (const row of ok) {
     const key = pairs(row, [...CONTEXT_COLUMNS, ...LOAD_FACTORS]).join(" ");
     byContext.set(key, [...(byContext.get(key) ?? []), row]);
   }
@@ -177,12 +179,13 @@ function workloads(rows: readonly SummaryRow[], slo: Readonly<Record<string, num
     }
     const configs: Config[] = [];
     for (const [key, cfgRows] of byConfig) {
-      const runs = cfgRows.flatMap((row) => {
+      // A client-limited run measured the load client, not this configuration.
+      const measured = cfgRows.filter((r) => r.client_limited !== true);
+      const runs = measured.flatMap((row) => {
         const x = num(row.output_tokens_per_s);
         const p99 = num(row.e2e_ms_p99);
         return x === null || p99 === null ? [] : [{ row, x, p99 }];
       });
-      if (runs.length === 0) continue;
       configs.push({
         key,
         label: pairs(cfgRows[0] as SummaryRow, SERVER_FACTORS)
@@ -190,9 +193,12 @@ function workloads(rows: readonly SummaryRow[], slo: Readonly<Record<string, num
           .join(" "),
         runs,
         // Every run, not most: one run past the SLO is a configuration that can miss it.
-        meetsSlo: cfgRows.every((r) => meetsSlo(r, slo)),
-        x: mean(runs.map((r) => r.x)),
-        p99: mean(runs.map((r) => r.p99)),
+        meetsSlo:
+          runs.length > 0 &&
+          runs.length === measured.length &&
+          measured.every((r) => meetsSlo(r, slo)),
+        x: runs.length > 0 ? mean(runs.map((r) => r.x)) : Number.NaN,
+        p99: runs.length > 0 ? mean(runs.map((r) => r.p99)) : Number.NaN,
       });
     }
     configs.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
@@ -248,7 +254,7 @@ function recommendGoal(
   if (w.candidates.length === 0)
     return {
       ...base,
-      sentence: `${head}: none of the ${w.measured} configuration(s) meets the SLOs (${sloText}) in every run.`,
+      sentence: `${head}: none of the ${w.measured} configuration(s) measured qualifies: none has every ok run not limited by the load client, with throughput and e2e p99, and within the SLOs (${sloText}).`,
     };
   const scored: Scored[] = w.candidates.flatMap((config) => {
     const scores = config.runs.map((r) => def.score(r, w.candidates));
@@ -275,8 +281,10 @@ function recommendGoal(
     e2e_ms_p99: cfg.p99,
     pareto: onFront(cfg, w.candidates),
   };
-  const exactRuns = (x: Scored) => def.exact !== undefined && x.config.runs.every(def.exact);
-  const figure = `${def.show(Math.abs(best.mean), exactRuns(best))}, ${
+  // A configuration value in every candidate: differences are exact, not noisy.
+  const exactGoal =
+    def.exact !== undefined && w.candidates.every((c) => c.runs.every((r) => def.exact?.(r)));
+  const figure = `${def.show(Math.abs(best.mean), exactGoal)}, ${
     best.sd === null
       ? runsText(cfg.runs.length)
       : `mean of ${runsText(cfg.runs.length)}, sd ${def.spread(best.sd)}`
@@ -285,12 +293,12 @@ function recommendGoal(
     return {
       ...row,
       verdict: "only",
-      sentence: `${head}: only ${cfg.label} meets the SLOs with this figure (${figure}); nothing to choose between.`,
+      sentence: `${head}: only ${cfg.label} qualifies with this figure (${figure}); nothing to choose between.`,
     };
   const scale = Math.abs(second.mean);
   const rel = (v: number) => (scale > 0 ? v / scale : null);
   const margin = rel(best.mean - second.mean);
-  const exact = exactRuns(best) && exactRuns(second);
+  const exact = exactGoal;
   const interval = exact ? null : welch(best, second);
   const verdict: Verdict = exact
     ? best.mean > second.mean

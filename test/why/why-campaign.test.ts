@@ -83,7 +83,7 @@ describe("why not linear (planted campaign)", () => {
 
   it("recommends a server configuration per workload and goal, never a load level", async () => {
     const summary = await duckQuery(
-      `SELECT experiment_id, users, output_tokens_per_s AS x, e2e_ms_p99 AS p99 FROM '${join(campaign.results, "agg", "summary.parquet")}' WHERE status = 'ok' AND NOT coalesce(client_limited, false)`,
+      `SELECT experiment_id, users, output_tokens_per_s AS x, e2e_ms_p99 AS p99, coalesce(client_limited, false) AS limited FROM '${join(campaign.results, "agg", "summary.parquet")}' WHERE status = 'ok'`,
     );
     const rows = await csvRows("recommendations.csv");
     // users is the workload: each level is a context, and no choice names it.
@@ -105,16 +105,21 @@ describe("why not linear (planted campaign)", () => {
     // One run per configuration: the highest throughput leads, but nothing is called best.
     const usable = summary
       .filter(
-        (r) => Number(r.users) === 8 && r.x !== null && r.p99 !== null && Number(r.p99) <= 60000,
+        (r) =>
+          Number(r.users) === 8 &&
+          !r.limited &&
+          r.x !== null &&
+          r.p99 !== null &&
+          Number(r.p99) <= 60000,
       )
       .sort((a, b) => Number(b.x) - Number(a.x));
-    expect(String(at8.throughput?.experiments)).toBe(usable[0]?.experiment_id);
-    // The client guard may trip under CPU contention and leave a single configuration.
-    if (usable.length > 1) {
-      expect(at8.throughput?.verdict).toBe("unreplicated");
-      expect(String(at8.throughput?.sentence)).toMatch(/repeat to tell/);
-    } else expect(at8.throughput?.verdict).toBe("only");
-    expect(at8.throughput?.pareto).toBe(true);
+    // The client guard may trip under CPU contention and leave one configuration, or none.
+    expect(at8.throughput?.experiments ?? undefined).toBe(usable[0]?.experiment_id);
+    expect(at8.throughput?.verdict).toBe(
+      usable.length === 0 ? null : usable.length === 1 ? "only" : "unreplicated",
+    );
+    if (usable.length > 1) expect(String(at8.throughput?.sentence)).toMatch(/repeat to tell/);
+    if (usable.length > 0) expect(at8.throughput?.pareto).toBe(true);
   });
 
   it("shows the sections in the report", async () => {
