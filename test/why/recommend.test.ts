@@ -4,7 +4,8 @@
  * (gpus 1, 2), three runs each at users 8 and 32, one at users 64. Planted:
  * at users 8 both GPU counts finish the same requests (a tie) and 2 GPUs hit
  * the prefix cache more; at users 32, 2 GPUs give 1.6× the throughput but 0.8×
- * per GPU. The highest throughput of all is a users level, which the old
+ * per GPU; at users 64 a 4-GPU run the load client limited is no candidate.
+ * The highest throughput of all is a users level, which the old
  * ranking named; the workload must be the context, never the choice, and
  * "best" must need a lead beyond run-to-run noise.
  */
@@ -34,6 +35,8 @@ const PLAN = [
   { users: 32, gpus: 2, repeats: 3, requests: 480, hitRate: null },
   { users: 64, gpus: 1, repeats: 1, requests: 200, hitRate: null },
   { users: 64, gpus: 2, repeats: 1, requests: 400, hitRate: null },
+  // The most tokens/s of its workload, but the load client's guard tripped: it measured the client.
+  { users: 64, gpus: 4, repeats: 1, requests: 900, hitRate: null, limited: true },
 ];
 
 let dir: string;
@@ -47,12 +50,16 @@ beforeAll(async () => {
     for (let repeat = 1; repeat <= p.repeats; repeat++) {
       const experimentId = `g${p.gpus}-tp${p.gpus}-u${p.users}-r${repeat}`;
       const queries = 10_000;
+      const info = syntheticInfo({
+        experimentId,
+        repeat,
+        factors: { gpus: p.gpus, tp: p.gpus, dp: 1, users: p.users },
+      });
+      const limited = "limited" in p && p.limited === true;
       await writeSyntheticExperiment(dir, {
-        info: syntheticInfo({
-          experimentId,
-          repeat,
-          factors: { gpus: p.gpus, tp: p.gpus, dp: 1, users: p.users },
-        }),
+        info: limited
+          ? { ...info, client: { ...info.client!, limited: true, reasons: ["cpu_pct 97 > 90"] } }
+          : info,
         requests: generatedRequests(experimentId, p.requests, seed++),
         ...(p.hitRate === null
           ? {}
@@ -79,9 +86,9 @@ describe("recommendations: server configurations for a fixed workload", () => {
   it("never chooses a load level: the workload is the context", () => {
     const loadFactors = FACTOR_NAMES.filter((f) => FACTORS[f].role === "load");
     // The planted trap: the row with the highest throughput of all is a users level.
-    const top = [...summary.rows].sort(
-      (a, b) => Number(b.output_tokens_per_s) - Number(a.output_tokens_per_s),
-    )[0];
+    const top = summary.rows
+      .filter((r) => r.client_limited === false)
+      .sort((a, b) => Number(b.output_tokens_per_s) - Number(a.output_tokens_per_s))[0];
     expect(top?.users).toBe(32);
     expect([...new Set(recs.map((r) => r.context))]).toEqual(["users=8", "users=32", "users=64"]);
     for (const r of recs) {
@@ -123,7 +130,13 @@ describe("recommendations: server configurations for a fixed workload", () => {
 
   it("chooses nothing from single runs: the noise is not measured", () => {
     const x = rec(64, "throughput");
-    expect(x).toMatchObject({ verdict: "unreplicated", config: "gpus=2 tp=2", runs: 1 });
+    expect(x).toMatchObject({
+      verdict: "unreplicated",
+      config: "gpus=2 tp=2",
+      runs: 1,
+      configurations: 3,
+      candidates: 2,
+    });
     expect(x?.margin_low).toBeNull();
     expect(x?.sentence).toMatch(/one run on a side .* repeat to tell\.$/);
     expect(x?.sentence).not.toMatch(/best/);
