@@ -9,6 +9,7 @@ import { formatCapacity, writeCapacity } from "../analysis/capacity/index.ts";
 import { ciMethodLabel, type FitResult, fitPaths, runFits } from "../analysis/fit/index.ts";
 import { readSummary } from "../analysis/fit/summary.ts";
 import { buildReport } from "../analysis/report/index.ts";
+import { distinctNotes, noteScope } from "../common/distinct-notes.ts";
 import { goodputThresholds, type SloSpec } from "../config/slo.ts";
 
 export interface AnalyzeResult {
@@ -35,7 +36,9 @@ export function formatSequentialFractions(fits: FitResult): string[] {
       : `  no CI (${g.amdahl.ciNote ?? "not computed"})`;
     lines.push(`  ${g.label || g.group}: s = ${fmt(g.amdahl.s)}${ci}  (${g.points.length} points)`);
   }
-  for (const s of fits.skipped) lines.push(`  ${s.group}: not fitted (${s.reason})`);
+  const reasons = distinctNotes(fits.skipped.map((s) => ({ label: s.group, notes: [s.reason] })));
+  for (const n of reasons)
+    lines.push(`  ${noteScope(n, fits.skipped.length, "other groups")}: not fitted (${n.text})`);
   return lines;
 }
 

@@ -4,7 +4,9 @@
  * shows, computed once in analysis/why/why-table.ts. The CSV headers are
  * generated from these columns.
  */
+import { z } from "zod";
 import { type ColumnDef, col } from "./agg-tables.ts";
+import { zodColumns } from "./zod-columns.ts";
 
 export const WHY_FILE = "why.csv";
 export const WHY_POINTS_FILE = "why_points.csv";
@@ -50,16 +52,81 @@ export const WHY_POINT_COLUMNS: ColumnDef[] = [
 
 export const RECOMMENDATIONS_FILE = "recommendations.csv";
 
-export const RECOMMENDATION_COLUMNS: ColumnDef[] = [
-  col("goal", "string", "`throughput`, `latency`, `memory`, `balanced` (seed 002's plans)", false),
-  col("experiment_id", "string", "the recommended experiment; null when no candidate qualifies"),
-  col("config", "string", "its factors, `name=value` joined by spaces"),
-  col("score", "float64", "the goal's score (docs/why.md: higher is better)"),
-  col("output_tokens_per_s", "float64", "its throughput"),
-  col("e2e_ms_p99", "float64", "its p99 end-to-end latency (ms)"),
-  col("pareto", "bool", "on the throughput–p99-latency Pareto front of the candidates"),
-  col("runner_up", "string", "the next-best experiment for this goal"),
-  col("margin", "float64", "(score − runner-up score) / |runner-up score|"),
-  col("candidates", "int64", "experiments meeting the SLOs (ok, not client-limited)", false),
-  col("note", "string", "why there is no recommendation, or what the SLOs were"),
-];
+export const GOALS = [
+  "throughput",
+  "throughput_per_gpu",
+  "latency",
+  "memory",
+  "cache",
+  "balanced",
+] as const;
+export type Goal = (typeof GOALS)[number];
+
+/**
+ * How firm a choice is: `best`, ahead of the runner-up beyond the 95%
+ * interval of run-to-run noise (or by a set configuration value); `tied`,
+ * within it; `unreplicated`, ahead in a comparison where one side has a
+ * single run, so the noise is not measured; `only`, one configuration to
+ * choose from. docs/why.md.
+ */
+export const VERDICTS = ["best", "tied", "unreplicated", "only"] as const;
+export type Verdict = (typeof VERDICTS)[number];
+
+/**
+ * One row of `recommendations.csv` per workload and goal: the server
+ * configuration chosen for that fixed workload. The one schema of the file:
+ * rows are checked against it before they are written, and the header and
+ * column docs are read off it.
+ */
+export const RecommendationRowSchema = z.object({
+  context: z
+    .string()
+    .describe(
+      "the fixed workload: its load factors (and campaign, model, mode where they vary), `name=value` joined by spaces",
+    ),
+  goal: z.enum(GOALS).describe(`one of ${GOALS.map((g) => `\`${g}\``).join(", ")}`),
+  verdict: z
+    .enum(VERDICTS)
+    .nullable()
+    .describe(
+      "`best`, `tied` (within run-to-run noise of the runner-up), `unreplicated` (a side has one run: noise not measured), `only` (one configuration); null with no candidate",
+    ),
+  config: z
+    .string()
+    .nullable()
+    .describe("the chosen server configuration: server factors, `name=value` joined by spaces"),
+  experiments: z.string().nullable().describe("its runs' experiment ids, joined by `; `"),
+  runs: z.int().describe("runs (repeats) of the chosen configuration behind the figures"),
+  score: z.number().nullable().describe("the goal's score, mean over runs (higher is better)"),
+  score_sd: z.number().nullable().describe("its standard deviation over runs (null below 2)"),
+  output_tokens_per_s: z.number().nullable().describe("throughput, mean over runs"),
+  e2e_ms_p99: z.number().nullable().describe("p99 end-to-end latency (ms), mean over runs"),
+  pareto: z
+    .boolean()
+    .nullable()
+    .describe("on the throughput–p99 Pareto front of this workload's configurations (means)"),
+  runner_up: z.string().nullable().describe("the next configuration for this goal"),
+  runner_up_runs: z.int().nullable().describe("its runs"),
+  margin: z
+    .number()
+    .nullable()
+    .describe("(score − runner-up score) / |runner-up score|, from the means"),
+  margin_low: z
+    .number()
+    .nullable()
+    .describe(
+      "95% Welch interval of the difference over runs, low end, in the margin's units (null below 2 runs a side)",
+    ),
+  margin_high: z.number().nullable().describe("its high end"),
+  candidates: z
+    .int()
+    .describe(
+      "configurations of this workload meeting the SLOs in every run (ok, not client-limited)",
+    ),
+  configurations: z.int().describe("configurations of this workload measured"),
+  slo: z.string().describe("the objectives, `name<=limit` joined by `; `, or `none`"),
+  sentence: z.string().describe("the report's reading of the row; it says no more than the row"),
+});
+export type RecommendationRow = z.infer<typeof RecommendationRowSchema>;
+
+export const RECOMMENDATION_COLUMNS: ColumnDef[] = zodColumns(RecommendationRowSchema);

@@ -1,5 +1,6 @@
 /** The human-readable table `vscale fit` prints (and the campaign runner logs). */
 
+import { distinctNotes, noteLine } from "../../common/distinct-notes.ts";
 import { formatTextTable } from "../../common/text-table.ts";
 import type { SInterval } from "./bootstrap.ts";
 import type { FitResult } from "./model.ts";
@@ -103,14 +104,18 @@ export function formatFitTable(result: FitResult): string {
         "",
         `Gustafson: not shown for ${other} group(s) whose load did not grow in proportion to N (strong scaling, or load not recorded).`,
       );
-    const notes = result.groups.flatMap((g) => g.notes.map((n) => `  ${g.label}: ${n}`));
+    const notes = distinctNotes(result.groups).map((n) => `  ${noteLine(n, result.groups.length)}`);
     if (notes.length > 0) lines.push("", "Notes:", ...notes);
     if (result.groups.some((g) => g.amdahl.superlinear))
       lines.push("", "* super-linear data: s clipped at 0 (see notes).");
   }
   if (result.skipped.length > 0) {
     lines.push("", "Skipped:");
-    for (const s of result.skipped) lines.push(`  ${s.group || "all"}: ${s.reason}`);
+    const reasons = distinctNotes(
+      result.skipped.map((s) => ({ label: s.group, notes: [s.reason] })),
+    );
+    for (const n of reasons)
+      lines.push(`  ${noteLine(n, result.skipped.length, "skipped groups")}`);
   }
   if (result.files.length > 0) lines.push("", `Wrote ${result.files.join(", ")}`);
   return lines.join("\n");

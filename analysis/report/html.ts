@@ -2,6 +2,7 @@
  * The report page: a campaign header, the fit table, then every figure's SVG
  * inlined, so the file opens from disk with no network and no scripts.
  */
+import { distinctNotes, noteLine } from "../../common/distinct-notes.ts";
 import { FACTOR_NAMES } from "../../config/schema.ts";
 import type { FitResult } from "../fit/model.ts";
 import type { SummaryRow } from "../fit/summary.ts";
@@ -101,11 +102,12 @@ function fitTableHtml(fits: FitResult): string {
       .map((c) => `<td>${escapeHtml(c)}</td>`)
       .join(""),
   );
-  const skipped = fits.skipped
-    .map((s) => `<li>${escapeHtml(s.group)}: ${escapeHtml(s.reason)}</li>`)
+  // Each note once, naming the groups it applies to: a note true of every group is one bullet.
+  const skipped = distinctNotes(fits.skipped.map((s) => ({ label: s.group, notes: [s.reason] })))
+    .map((n) => `<li>${escapeHtml(noteLine(n, fits.skipped.length, "skipped groups"))}</li>`)
     .join("");
-  const notes = fits.groups
-    .flatMap((g) => g.notes.map((n) => `<li>${escapeHtml(`${g.label}: ${n}`)}</li>`))
+  const notes = distinctNotes(fits.groups)
+    .map((n) => `<li>${escapeHtml(noteLine(n, fits.groups.length))}</li>`)
     .join("");
   return [
     `<p>Metric <code>${escapeHtml(fits.metric)}</code>; 95% CI for s by seeded bootstrap (${ciMethodText(fits)}), B = ${fits.bootstrap}, seed ${fits.seed}.</p>`,

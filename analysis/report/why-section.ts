@@ -35,16 +35,35 @@ export function whySectionHtml(why: Why): string {
   return `<h2>Why not linear</h2>\n<p>Step-phase shares, Karp–Flatt e(N), bottleneck class and top kernels at each N; the server-side serial fraction beside the fitted s (docs/why.md).</p>\n${groups}`;
 }
 
-/** The recommendations table (agg/recommendations.csv's rows). */
+/**
+ * The recommendations: per workload, one sentence per goal (each carries its
+ * figures and runs; agg/recommendations.csv has the numbers), the goals no
+ * configuration has figures for in one line, the objectives stated once.
+ */
 export function recommendationsHtml(rows: readonly Recommendation[]): string {
   if (rows.length === 0) return "";
-  const head =
-    "<tr><th>goal</th><th>experiment</th><th>config</th><th>output tok/s</th><th>e2e p99 ms</th><th>Pareto</th><th>runner-up</th><th>margin</th><th>note</th></tr>";
-  const body = rows
-    .map(
-      (r) =>
-        `<tr><td>${r.goal}</td><td>${escapeHtml(r.experiment_id ?? "–")}</td><td>${escapeHtml(r.config ?? "–")}</td><td>${fmt(r.output_tokens_per_s, 1)}</td><td>${fmt(r.e2e_ms_p99, 1)}</td><td>${r.pareto === null ? "–" : r.pareto ? "yes" : "no"}</td><td>${escapeHtml(r.runner_up ?? "–")}</td><td>${r.margin === null ? "–" : `${(100 * r.margin).toFixed(1)}%`}</td><td>${escapeHtml(r.note ?? "")}</td></tr>`,
-    )
-    .join("");
-  return `<h2>Recommendations</h2>\n<p>Best measured configuration per goal among ok, not client-limited experiments meeting the SLOs (${rows[0]?.candidates ?? 0} candidates; docs/why.md).</p>\n<table class="recommendations">${head}${body}</table>`;
+  const contexts = [...new Set(rows.map((r) => r.context))];
+  const body = contexts
+    .map((context) => {
+      const mine = rows.filter((r) => r.context === context);
+      const lacking = mine.filter((r) => r.verdict === null && r.candidates > 0);
+      const said = mine.filter((r) => !lacking.includes(r));
+      // One sentence when no configuration met the SLOs: it is the same for every goal.
+      const sentences = said.every((r) => r.candidates === 0)
+        ? said.slice(0, 1).map((r) => r.sentence.replace(/^(For [^,]*), [^:]*:/, "$1:"))
+        : said.map((r) => r.sentence);
+      const items = [
+        ...sentences.map((t) => `<li>${escapeHtml(t)}</li>`),
+        ...(lacking.length > 0
+          ? [
+              `<li>No configuration has the figures for: ${escapeHtml(lacking.map((r) => r.goal).join(", "))}.</li>`,
+            ]
+          : []),
+      ];
+      const first = mine[0] as Recommendation;
+      return `<h3>${escapeHtml(context)}</h3>\n<p>${first.configurations} configuration(s) measured, ${first.candidates} qualifying (every ok run not client-limited, with throughput and e2e p99, within the SLOs).</p>\n<ul class="recommendations">${items.join("")}</ul>`;
+    })
+    .join("\n");
+  const slo = rows[0]?.slo ?? "none";
+  return `<h2>Recommendations</h2>\n<p>For each workload (its load factors: the load is given, not chosen), the server configuration to run per goal, among configurations whose ok runs are all measured (not client-limited) and within the SLOs (${escapeHtml(slo === "none" ? "no SLO set" : `SLO ${slo}`)}). "Best" only where the lead over the runner-up is outside the 95% interval of run-to-run noise; "tied" within it; with one run on a side the noise is unmeasured and nothing is chosen (docs/why.md).</p>\n${body}`;
 }

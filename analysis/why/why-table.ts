@@ -13,6 +13,7 @@ import { readOptionalTable, type TableRow } from "../../formats/read-table.ts";
 import {
   RECOMMENDATION_COLUMNS,
   RECOMMENDATIONS_FILE,
+  RecommendationRowSchema,
   WHY_COLUMNS,
   WHY_FILE,
   WHY_POINT_COLUMNS,
@@ -203,13 +204,13 @@ export async function writeWhy(
   return why;
 }
 
-/** `agg/recommendations.csv`: the best experiment per goal under the SLOs (recommend.ts). */
+/** `agg/recommendations.csv`: per workload and goal, the configuration to run (recommend.ts). */
 export async function writeRecommendations(
   resultsDir: string,
   summary: Summary,
   slo: Readonly<Record<string, number>> = {},
 ): Promise<Recommendation[]> {
-  const rows = recommend(summary.rows, slo);
+  const rows = RecommendationRowSchema.array().parse(recommend(summary.rows, slo));
   await writeFileAtomic(
     aggPath(resultsDir, RECOMMENDATIONS_FILE),
     tableCsv(RECOMMENDATION_COLUMNS, rows as never[]),

@@ -4,7 +4,8 @@
  * a tiny token budget. The server-side serial fraction from the step timings
  * and the fitted s must both agree with the planted value; the scarce-KV run
  * is classed `memory`, the tiny budget `scheduling`, the saturated ones
- * `compute`; the recommendations pick the best of the summary per goal; the
+ * `compute`; the recommendations choose among server configurations per
+ * workload (users is the context, never the choice); the
  * report shows both sections.
  */
 import { readFile } from "node:fs/promises";
@@ -80,36 +81,45 @@ describe("why not linear (planted campaign)", () => {
     for (const p of points) expect(Number(p.steps)).toBeGreaterThan(0);
   });
 
-  it("recommends the best measured experiment per goal", async () => {
+  it("recommends a server configuration per workload and goal, never a load level", async () => {
     const summary = await duckQuery(
-      `SELECT experiment_id, output_tokens_per_s AS x, e2e_ms_p99 AS p99 FROM '${join(campaign.results, "agg", "summary.parquet")}' WHERE status = 'ok' AND NOT coalesce(client_limited, false) AND e2e_ms_p99 <= 60000`,
+      `SELECT experiment_id, users, output_tokens_per_s AS x, e2e_ms_p99 AS p99, coalesce(client_limited, false) AS limited FROM '${join(campaign.results, "agg", "summary.parquet")}' WHERE status = 'ok'`,
     );
-    const recs = Object.fromEntries((await csvRows("recommendations.csv")).map((r) => [r.goal, r]));
-    expect(Object.keys(recs).sort()).toEqual([
+    const rows = await csvRows("recommendations.csv");
+    // users is the workload: each level is a context, and no choice names it.
+    expect([...new Set(rows.map((r) => r.context))].sort()).toEqual(
+      [...new Set(summary.map((r) => `users=${r.users}`))].sort(),
+    );
+    for (const r of rows) expect(String(r.config ?? "")).not.toMatch(/users=/);
+    const at8 = Object.fromEntries(
+      rows.filter((r) => r.context === "users=8").map((r) => [r.goal, r]),
+    );
+    expect(Object.keys(at8).sort()).toEqual([
       "balanced",
       "cache",
       "latency",
       "memory",
       "throughput",
+      "throughput_per_gpu",
     ]);
-    const best = [...summary].sort((a, b) => Number(b.x) - Number(a.x));
-    expect(recs.throughput?.experiment_id).toBe(best[0]?.experiment_id);
-    expect(recs.throughput?.runner_up).toBe(best[1]?.experiment_id);
-    expect(Number(recs.throughput?.margin)).toBeCloseTo(
-      (Number(best[0]?.x) - Number(best[1]?.x)) / Number(best[1]?.x),
-      6,
+    // One run per configuration: the highest throughput leads, but nothing is called best.
+    const usable = summary
+      .filter(
+        (r) =>
+          Number(r.users) === 8 &&
+          !r.limited &&
+          r.x !== null &&
+          r.p99 !== null &&
+          Number(r.p99) <= 60000,
+      )
+      .sort((a, b) => Number(b.x) - Number(a.x));
+    // The client guard may trip under CPU contention and leave one configuration, or none.
+    expect(at8.throughput?.experiments ?? undefined).toBe(usable[0]?.experiment_id);
+    expect(at8.throughput?.verdict).toBe(
+      usable.length === 0 ? null : usable.length === 1 ? "only" : "unreplicated",
     );
-    const fastest = [...summary].sort((a, b) => Number(a.p99) - Number(b.p99))[0];
-    expect(recs.latency?.experiment_id).toBe(fastest?.experiment_id);
-    // Only the scarce-KV run sets num_gpu_blocks and the simulator has no GPU memory
-    // samples; that run finishes too few requests for a p99, so no candidate has the figures.
-    const memory = summary.filter((r) => String(r.experiment_id).includes("kv4"));
-    if (memory.length === 0) {
-      expect(recs.memory?.experiment_id).toBeNull();
-      expect(String(recs.memory?.note)).toContain("figures this goal needs");
-    } else expect(String(recs.memory?.experiment_id)).toContain("kv4");
-    expect(recs.throughput?.pareto).toBe(true);
-    expect(Number(recs.throughput?.candidates)).toBe(summary.length);
+    if (usable.length > 1) expect(String(at8.throughput?.sentence)).toMatch(/repeat to tell/);
+    if (usable.length > 0) expect(at8.throughput?.pareto).toBe(true);
   });
 
   it("shows the sections in the report", async () => {
