@@ -24,6 +24,7 @@ import {
   segmentArg,
 } from "../load/k8s/manifests.ts";
 import { preparePromptSet } from "../load/node/prompt-files.ts";
+import { intFlag } from "./flag-values.ts";
 import { loadCheckedPlan } from "./plan.ts";
 
 interface K8sFlags {
@@ -58,11 +59,10 @@ export async function k8sManifests(matrix: string, experimentId: string, flags: 
       hint: "set server.kind: external and server.url to an address the pods can reach",
     });
   }
-  const segments = flags.segments === undefined ? experiment.load.segments : Number(flags.segments);
-  if (!Number.isInteger(segments) || segments < 1)
-    throw new ConfigError(`expected a whole number ≥ 1, got "${flags.segments}"`, {
-      field: "--segments",
-    });
+  const segments =
+    flags.segments === undefined
+      ? experiment.load.segments
+      : intFlag(flags.segments, "--segments", { limit: "segments" });
   const apiKeyEnv = experiment.load.api_key_env;
   if (apiKeyEnv !== undefined && flags.apiKeySecret === undefined)
     throw new ConfigError(`load.api_key_env is ${apiKeyEnv}: name the Secret that holds it`, {
