@@ -3,7 +3,7 @@
  * its result is unchanged (issue 11, item 1), and the API key never reaches a
  * command line or a file (item 16). Real simulator processes throughout.
  */
-import { copyFile, readdir, readFile, writeFile } from "node:fs/promises";
+import { copyFile, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ExperimentInfoSchema, RAW_FILES, StatusSchema } from "../../formats/raw-layout.ts";
@@ -128,6 +128,12 @@ describe("resume with fingerprints", () => {
     const first = await runCli(args);
     expect(first.code, first.stderr).toBe(0);
     expect((await runCli([...args, "--dry-run"])).stdout).toContain("Would run 0 of 1");
+
+    // A damaged experiment folder: the campaign's own analysis warns as `vscale aggregate` does.
+    await rm(join(results, "raw", "fp", "g1-tp1-r1", RAW_FILES.metricsBefore));
+    const analysed = await runCli(args.filter((a) => a !== "--no-analyze"));
+    expect(analysed.code, analysed.stderr).toBe(0);
+    expect(analysed.stderr).toMatch(/vscale: aggregate: .*metrics-before\.prom/);
 
     // The same path, other contents: resume used to call it "already ok".
     const text = await readFile(profile, "utf8");
