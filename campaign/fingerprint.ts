@@ -9,6 +9,7 @@
  * altogether: it changes who may ask, not what the server answers.
  */
 import { createHash } from "node:crypto";
+import { stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import { isVscaleError } from "../common/errors.ts";
 import type { Experiment, Plan, ServerGroup } from "../config/expand.ts";
@@ -26,6 +27,7 @@ export const FINGERPRINT_PARTS = {
   prompts: "prompt set changed",
   seed: "seed changed",
   vscale_version: "vscale version changed",
+  server_files: "a file named in the server args changed",
 } as const;
 export type FingerprintPart = keyof typeof FINGERPRINT_PARTS;
 
@@ -52,9 +54,40 @@ async function promptDigest(plan: Plan, e: Experiment): Promise<string> {
   }
 }
 
+/** `server_files` when the argv names no file: left out of the digest, so results from before it still resume. */
+const NO_SERVER_FILES = "none";
+
 export function fingerprintDigest(parts: Record<FingerprintPart, string>): string {
-  const keys = Object.keys(FINGERPRINT_PARTS) as FingerprintPart[];
+  const keys = (Object.keys(FINGERPRINT_PARTS) as FingerprintPart[]).filter(
+    (k) => !(k === "server_files" && (parts[k] ?? NO_SERVER_FILES) === NO_SERVER_FILES),
+  );
   return sha256(keys.map((k) => `${k}=${parts[k]}`).join("\n"));
+}
+
+/** Above this a file is fingerprinted by size and modification time: model weights can be GBs. */
+const HASH_FILE_MAX_BYTES = 64 << 20;
+
+/**
+ * The files the server's argv names (`--sim-profile p.json`, `--chat-template t.jinja`,
+ * `--flag=path`), resolved as the server resolves them (from the runner's working folder):
+ * their contents change what the server does, so resume must notice an edit. Directories
+ * (a model folder) and arguments that name no existing file are left out.
+ */
+async function serverFilesDigest(argv: readonly string[]): Promise<string> {
+  const entries: string[] = [];
+  for (const arg of argv.slice(1)) {
+    const value = arg.startsWith("--") && arg.includes("=") ? arg.slice(arg.indexOf("=") + 1) : arg;
+    if (value === "" || value.startsWith("-")) continue;
+    const path = resolve(value);
+    const info = await stat(path).catch(() => null);
+    if (info === null || !info.isFile()) continue;
+    const content =
+      info.size > HASH_FILE_MAX_BYTES
+        ? `size:${info.size},mtime:${info.mtimeMs}`
+        : await hashRegularFile(path).catch((error: unknown) => `unreadable:${String(error)}`);
+    entries.push(`${value}=${content}`);
+  }
+  return entries.length === 0 ? NO_SERVER_FILES : sha256(entries.join("\n"));
 }
 
 /** Every experiment's fingerprint (prompt files are hashed once per prompt set). */
@@ -86,6 +119,7 @@ export async function fingerprintPlan(
       prompts: sha256(prompts),
       seed: sha256(String(e.seed)),
       vscale_version: sha256(vscaleVersion()),
+      server_files: await serverFilesDigest(group.argv),
     };
     out.set(e.id, { digest: fingerprintDigest(parts), parts });
   }
@@ -100,7 +134,11 @@ export function fingerprintChanges(
   if (stored === undefined) return ["no fingerprint recorded (an older vscale ran it)"];
   if (stored.digest === current.digest) return [];
   const changes = (Object.keys(FINGERPRINT_PARTS) as FingerprintPart[])
-    .filter((k) => stored.parts[k] !== current.parts[k])
+    .filter(
+      (k) =>
+        (stored.parts[k] ?? (k === "server_files" ? NO_SERVER_FILES : undefined)) !==
+        current.parts[k],
+    )
     .map((k) => FINGERPRINT_PARTS[k]);
   return changes.length > 0 ? changes : ["fingerprint changed"];
 }

@@ -47,11 +47,15 @@ export async function analyzeCampaign(opts: {
   campaign: string;
   /** The matrix's `slo`: goodput thresholds, capacity.csv and the capacity chart. */
   slo?: SloSpec;
+  /** Aggregation's warnings (a damaged input, a figure left empty), as `vscale aggregate` prints them. */
+  warn?: (line: string) => void;
 }): Promise<AnalyzeResult> {
   const goodput = opts.slo ? goodputThresholds(opts.slo) : {};
   const agg = await aggregate({
     resultsDir: opts.resultsDir,
     campaign: opts.campaign,
+    log: opts.warn ?? (() => {}),
+    progress: () => {},
     // An SLO without a TTFT (or TPOT) objective puts no limit on it.
     ...(opts.slo
       ? {

@@ -95,6 +95,8 @@ export async function runCampaignCli(matrix: string, opts: CampaignCliOptions): 
         resultsDir: opts.results,
         campaign: plan.campaign,
         ...(plan.matrix.slo ? { slo: plan.matrix.slo } : {}),
+        // The same warnings `vscale aggregate` prints: a damaged input is never silent here either.
+        warn: (line) => console.error(`vscale: aggregate: ${line}`),
       });
       for (const line of analysis.lines) console.log(line);
     }

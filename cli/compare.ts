@@ -4,6 +4,7 @@ import { comparisonHtml, formatComparison } from "../analysis/compare/format.ts"
 import { writeFileAtomic } from "../common/atomic-write.ts";
 import { ConfigError } from "../common/errors.ts";
 import { sloFrom } from "./fit.ts";
+import { intFlag } from "./flag-values.ts";
 
 function fraction(text: string): number {
   const value = text.endsWith("%") ? Number(text.slice(0, -1)) / 100 : Number(text);
@@ -15,10 +16,7 @@ function fraction(text: string): number {
 }
 
 function whole(text: string): number {
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < 1)
-    throw new ConfigError(`expected a whole number ≥ 1, got "${text}"`, { field: "--bootstrap" });
-  return value;
+  return intFlag(text, "--bootstrap", { limit: "bootstrap" });
 }
 
 export function registerCompare(program: Command): void {

@@ -14,6 +14,7 @@ import {
 import { METRICS, type Metric, readSummary } from "../analysis/fit/summary.ts";
 import { ConfigError } from "../common/errors.ts";
 import { parseSloFlag, type SloSpec } from "../config/slo.ts";
+import { intFlag } from "./flag-values.ts";
 
 function wholeNumber(flag: string) {
   return (text: string): number => {
@@ -51,7 +52,7 @@ export function withFitOptions(command: Command): Command {
     .option(
       "--bootstrap <B>",
       "bootstrap replicates for the CI on s",
-      wholeNumber("--bootstrap"),
+      (text: string) => intFlag(text, "--bootstrap", { min: 0, limit: "bootstrap" }),
       DEFAULT_BOOTSTRAP,
     )
     .option("--seed <S>", "bootstrap seed", wholeNumber("--seed"), DEFAULT_SEED)

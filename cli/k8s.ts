@@ -24,6 +24,7 @@ import {
   segmentArg,
 } from "../load/k8s/manifests.ts";
 import { preparePromptSet } from "../load/node/prompt-files.ts";
+import { intFlag } from "./flag-values.ts";
 import { loadCheckedPlan } from "./plan.ts";
 
 interface K8sFlags {
@@ -36,7 +37,32 @@ interface K8sFlags {
   out?: string;
 }
 
+/** Kubernetes names: a namespace is an RFC 1123 label, a Secret an RFC 1123 subdomain. */
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const DNS_SUBDOMAIN =
+  /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+function checkNames(flags: K8sFlags): void {
+  if (flags.namespace !== undefined && !DNS_LABEL.test(flags.namespace))
+    throw new ConfigError(
+      `expected a namespace of lower-case letters, digits and '-' (at most 63, starting and ending with a letter or digit), got "${flags.namespace}"`,
+      { field: "--namespace" },
+    );
+  if (flags.apiKeySecret !== undefined && !DNS_SUBDOMAIN.test(flags.apiKeySecret))
+    throw new ConfigError(
+      `expected a Secret name of lower-case letters, digits, '-' and '.', got "${flags.apiKeySecret}"`,
+      { field: "--api-key-secret" },
+    );
+}
+
+/** Inside a pod, loopback is the pod itself: the load would never reach the server. */
+function isLoopback(url: string): boolean {
+  const host = new URL(url).hostname.replace(/^\[|\]$/g, "");
+  return host === "localhost" || host === "::1" || /^127\./.test(host) || host === "0.0.0.0";
+}
+
 export async function k8sManifests(matrix: string, experimentId: string, flags: K8sFlags) {
+  checkNames(flags);
   const plan = await loadCheckedPlan(matrix);
   const experiment = plan.experiments.find((e) => e.id === experimentId);
   if (!experiment) {
@@ -58,11 +84,20 @@ export async function k8sManifests(matrix: string, experimentId: string, flags: 
       hint: "set server.kind: external and server.url to an address the pods can reach",
     });
   }
-  const segments = flags.segments === undefined ? experiment.load.segments : Number(flags.segments);
-  if (!Number.isInteger(segments) || segments < 1)
-    throw new ConfigError(`expected a whole number ≥ 1, got "${flags.segments}"`, {
-      field: "--segments",
-    });
+  if (isLoopback(server.url)) {
+    throw new ConfigError(
+      `server.url ${server.url} is loopback: inside a pod that is the pod itself, not the server`,
+      {
+        file: matrix,
+        field: "server.url",
+        hint: "use the server's Service name or an address the pods can reach",
+      },
+    );
+  }
+  const segments =
+    flags.segments === undefined
+      ? experiment.load.segments
+      : intFlag(flags.segments, "--segments", { limit: "segments" });
   const apiKeyEnv = experiment.load.api_key_env;
   if (apiKeyEnv !== undefined && flags.apiKeySecret === undefined)
     throw new ConfigError(`load.api_key_env is ${apiKeyEnv}: name the Secret that holds it`, {

@@ -6,7 +6,8 @@
 import { dirname, join } from "node:path";
 import type { Command } from "commander";
 import { ConfigError } from "../common/errors.ts";
-import { formatDurationMs, parseDurationMs } from "../config/duration.ts";
+import { formatDurationMs } from "../config/duration.ts";
+import { LIMITS } from "../config/limits.ts";
 import {
   type ControlledScenario,
   DECODE_PROMPT_TOKENS,
@@ -27,6 +28,7 @@ import type { LoadSchedule } from "../load/workload/arrivals.ts";
 import { scenarioOf, scenarioSchedule } from "../load/workload/scenarios.ts";
 import { parseSegment, type Share, WHOLE } from "../load/workload/share.ts";
 import { type ScenarioFigures, scenarioFigures, WaveStats } from "../stats/scenario-figures.ts";
+import { durationFlag, intFlag, positiveFlag, rangeFlag } from "./flag-values.ts";
 import { targetPrefixCaching } from "./target-prefix-caching.ts";
 
 interface LoadFlags {
@@ -60,42 +62,6 @@ interface LoadFlags {
   json: boolean;
   workers: string;
   segment?: string;
-}
-
-function number(
-  value: string,
-  flag: string,
-  opts: { integer?: boolean; min?: number } = {},
-): number {
-  const n = Number(value);
-  const min = opts.min ?? 0;
-  if (
-    value.trim() === "" ||
-    !Number.isFinite(n) ||
-    n < min ||
-    (opts.integer && !Number.isInteger(n))
-  ) {
-    throw new ConfigError(
-      `expected ${opts.integer ? "a whole number" : "a number"} ≥ ${min}, got "${value}"`,
-      {
-        field: flag,
-      },
-    );
-  }
-  return n;
-}
-
-function durationMs(value: string, flag: string, opts: { positive?: boolean } = {}): number {
-  const ms = parseDurationMs(value);
-  if (ms === undefined) {
-    throw new ConfigError(`expected a duration such as 30s, 3m or 500ms, got "${value}"`, {
-      field: flag,
-    });
-  }
-  if (opts.positive && ms <= 0) {
-    throw new ConfigError(`expected a duration greater than zero, got "${value}"`, { field: flag });
-  }
-  return ms;
 }
 
 /** `--scenario`'s load (config/schema.ts LoadSchema `scenario`): B users, none of the free loop's flags. */
@@ -136,11 +102,11 @@ function scenarioLoad(flags: LoadFlags): { schedule: LoadSchedule; promptTokens:
     throw new ConfigError(`--scenario ${scenario} needs --prompt-tokens`, {
       field: "--prompt-tokens",
     });
-  const batch = number(flags.batchSize, "--batch-size", { integer: true, min: 1 });
+  const batch = intFlag(flags.batchSize, "--batch-size", { limit: "users" });
   const promptTokens =
     flags.promptTokens === undefined
       ? DECODE_PROMPT_TOKENS
-      : number(flags.promptTokens, "--prompt-tokens", { integer: true, min: 1 });
+      : intFlag(flags.promptTokens, "--prompt-tokens", { limit: "tokens" });
   return { schedule: scenarioSchedule(controlled, batch), promptTokens };
 }
 
@@ -160,14 +126,13 @@ function schedule(flags: LoadFlags): LoadSchedule {
     }
     return {
       mode: "open",
-      rate: number(flags.rate, "--rate", { min: Number.MIN_VALUE }),
+      rate: positiveFlag(flags.rate, "--rate", "rate"),
       arrival,
-      burstiness: number(flags.burstiness, "--burstiness", { min: Number.MIN_VALUE }),
+      burstiness: positiveFlag(flags.burstiness, "--burstiness", "burstiness"),
       ...(flags.maxConcurrency !== undefined
         ? {
-            maxConcurrency: number(flags.maxConcurrency, "--max-concurrency", {
-              integer: true,
-              min: 1,
+            maxConcurrency: intFlag(flags.maxConcurrency, "--max-concurrency", {
+              limit: "users",
             }),
           }
         : {}),
@@ -175,16 +140,16 @@ function schedule(flags: LoadFlags): LoadSchedule {
   }
   return {
     mode: "closed",
-    users: number(flags.users ?? "1", "--users", { integer: true, min: 1 }),
+    users: intFlag(flags.users ?? "1", "--users", { limit: "users" }),
     ...(flags.spawnRate !== undefined
-      ? { spawnRate: number(flags.spawnRate, "--spawn-rate", { min: Number.MIN_VALUE }) }
+      ? { spawnRate: positiveFlag(flags.spawnRate, "--spawn-rate", "spawn_rate") }
       : {}),
-    thinkTimeMs: durationMs(flags.thinkTime, "--think-time"),
+    thinkTimeMs: durationFlag(flags.thinkTime, "--think-time", { allowZero: true }),
   };
 }
 
 function workersFlag(value: string): "auto" | number {
-  return value === "auto" ? "auto" : number(value, "--workers", { integer: true, min: 1 });
+  return value === "auto" ? "auto" : intFlag(value, "--workers", { limit: "workers" });
 }
 
 function segmentFlag(value: string | undefined): Share {
@@ -237,7 +202,7 @@ export async function runLoadCommand(flags: LoadFlags): Promise<void> {
   const apiKey = apiKeyFrom(flags.apiKeyEnv);
   const scenario = scenarioLoad(flags);
   const sched = scenario?.schedule ?? schedule(flags);
-  const seed = number(flags.seed, "--seed", { integer: true });
+  const seed = intFlag(flags.seed, "--seed", { min: 0 });
   const workersSetting = workersFlag(flags.workers);
   const segment = segmentFlag(flags.segment);
   const segmented = segment.count > 1 || flags.segment !== undefined;
@@ -247,11 +212,11 @@ export async function runLoadCommand(flags: LoadFlags): Promise<void> {
   // Every flag is checked before the first network call: bad input is exit 2 even when the
   // server is down.
   const numbers = {
-    warmupMs: durationMs(flags.warmup, "--warmup"),
-    durationMs: durationMs(flags.duration, "--duration", { positive: true }),
-    maxTokens: number(flags.maxTokens, "--max-tokens", { integer: true, min: 1 }),
-    temperature: number(flags.temperature, "--temperature"),
-    timeoutMs: durationMs(flags.timeout, "--timeout", { positive: true }),
+    warmupMs: durationFlag(flags.warmup, "--warmup", { allowZero: true }),
+    durationMs: durationFlag(flags.duration, "--duration"),
+    maxTokens: intFlag(flags.maxTokens, "--max-tokens", { limit: "tokens" }),
+    temperature: rangeFlag(flags.temperature, "--temperature", 0, LIMITS.temperature.max),
+    timeoutMs: durationFlag(flags.timeout, "--timeout"),
   };
   if (scenario === null && flags.prompts === undefined)
     throw new ConfigError("a prompt set is needed", {

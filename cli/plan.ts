@@ -22,7 +22,27 @@ export async function loadCheckedPlan(
   presetName?: string,
 ): Promise<Plan> {
   const preset = presetName === undefined ? undefined : await readPreset(presetName);
-  return loadPlan(matrix, { env, readPromptFile, ...(preset ? { preset } : {}) });
+  try {
+    return await loadPlan(matrix, { env, readPromptFile, ...(preset ? { preset } : {}) });
+  } catch (error) {
+    throw preset && presetName ? withPresetHint(error, presetName, preset) : error;
+  }
+}
+
+/**
+ * An error in a section the preset also fills names what the preset put there: the
+ * matrix line it points at may be fine on its own and clash only with the preset
+ * (`load.mode: closed` under `--preset chat`, whose `load.sweep` needs an open loop).
+ */
+function withPresetHint(error: unknown, name: string, preset: Record<string, unknown>): unknown {
+  if (!(error instanceof ConfigError)) return error;
+  const section = error.location.field?.split(".")[0];
+  const part = section === undefined ? undefined : preset[section];
+  if (section === undefined || part === null || typeof part !== "object") return error;
+  const keys = Array.isArray(part) ? [section] : Object.keys(part).map((k) => `${section}.${k}`);
+  const said = `--preset ${name} sets ${keys.join(", ")} under this file`;
+  const hint = error.location.hint ? `${error.location.hint}; ${said}` : said;
+  return new ConfigError(error.message, { ...error.location, hint }, { cause: error });
 }
 
 /** Shell-like quoting for display only: the argv is never passed through a shell. */

@@ -4,7 +4,7 @@
  * functions the tests also call directly.
  */
 import { Command, CommanderError } from "commander";
-import { isVscaleError } from "../common/errors.ts";
+import { escapeControl, isVscaleError, unexpectedErrorText } from "../common/errors.ts";
 
 // `vscale plan | head` closes our stdout early: that is not an error.
 process.stdout.on("error", (error: NodeJS.ErrnoException) => {
@@ -59,9 +59,10 @@ try {
     process.exit(error.exitCode === 0 ? 0 : 2);
   }
   if (isVscaleError(error)) {
-    console.error(`vscale: ${error.format()}`);
+    // One line, whatever the input held: its newlines are escaped with the rest.
+    console.error(escapeControl(`vscale: ${error.format()}`).replaceAll("\n", "\\n"));
     process.exit(error.exitCode);
   }
-  console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+  console.error(escapeControl(unexpectedErrorText(error)));
   process.exit(1);
 }

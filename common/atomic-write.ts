@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { mkdir, open, rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
+import { asFileError, FileError } from "./errors.ts";
 
 /**
  * A temporary path next to `target` (same directory, so rename(2) is atomic on
@@ -25,12 +26,28 @@ export function parseTempName(name: string): { target: string; pid: number } | n
   return m ? { target: m[1]!, pid: Number(m[2]) } : null;
 }
 
+/** The folder `target` goes in; a file in its way is named as such (mkdir says only EEXIST). */
+async function makeFolderOf(target: string): Promise<void> {
+  try {
+    await mkdir(dirname(target), { recursive: true });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "EEXIST" || code === "ENOTDIR")
+      throw new FileError(
+        `cannot write ${target}: ${dirname(target)} (or a folder above it) is a file, where a folder belongs`,
+        {},
+        { cause: error },
+      );
+    throw asFileError(error, "write", target);
+  }
+}
+
 /**
  * Write a whole file atomically: readers see either the previous content or the
  * new one, never a half-written file, even if we are killed mid-write.
  */
 export async function writeFileAtomic(target: string, data: string | Uint8Array): Promise<void> {
-  await mkdir(dirname(target), { recursive: true });
+  await makeFolderOf(target);
   const tmp = tempPathFor(target);
   try {
     const handle = await open(tmp, "w");
@@ -43,7 +60,7 @@ export async function writeFileAtomic(target: string, data: string | Uint8Array)
     await rename(tmp, target);
   } catch (error) {
     await rm(tmp, { force: true });
-    throw error;
+    throw asFileError(error, "write", target);
   }
 }
 
@@ -56,7 +73,7 @@ export async function withAtomicFile<T>(
   target: string,
   produce: (tmpPath: string) => Promise<T>,
 ): Promise<T> {
-  await mkdir(dirname(target), { recursive: true });
+  await makeFolderOf(target);
   const tmp = tempPathFor(target);
   try {
     const result = await produce(tmp);
@@ -64,7 +81,7 @@ export async function withAtomicFile<T>(
     return result;
   } catch (error) {
     await rm(tmp, { force: true });
-    throw error;
+    throw asFileError(error, "write", target);
   }
 }
 

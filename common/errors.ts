@@ -52,8 +52,80 @@ export class ServerError extends VscaleError {
   readonly exitCode = 1;
 }
 
+/**
+ * A file could not be read or written (a full disk, a missing permission, a
+ * directory where a file belongs): exit 1, one line naming the file. Node's
+ * errors for writes through a handle carry no path, so the writer adds it.
+ */
+export class FileError extends VscaleError {
+  readonly exitCode = 1;
+}
+
+const SYSTEM_WORDS: Record<string, string> = {
+  ENOSPC: "no space left on the device",
+  EDQUOT: "the disk quota is used up",
+  EACCES: "permission denied",
+  EPERM: "operation not permitted",
+  EISDIR: "is a directory, where a file belongs",
+  ENOTDIR: "a part of the path is a file, where a folder belongs",
+  EEXIST: "already exists",
+  EROFS: "the file system is read-only",
+  EMFILE: "too many open files",
+  ENOENT: "no such file or folder",
+};
+
+/** A Node system error (errno `code`), or null. */
+function systemCode(error: unknown): string | null {
+  if (!(error instanceof Error)) return null;
+  const code = (error as NodeJS.ErrnoException).code;
+  return typeof code === "string" && /^E[A-Z]+$/.test(code) ? code : null;
+}
+
+/**
+ * `error` as a FileError naming `file` when it is a system error (ENOSPC,
+ * EACCES, EISDIR …), else `error` unchanged.
+ */
+export function asFileError(error: unknown, verb: "write" | "read", file: string): unknown {
+  if (isVscaleError(error)) return error;
+  const code = systemCode(error);
+  if (code === null) return error;
+  const words = SYSTEM_WORDS[code] ?? (error as Error).message;
+  return new FileError(`cannot ${verb} ${file}: ${words} (${code})`, {}, { cause: error });
+}
+
+/**
+ * The one line the CLI prints for an error it did not make: a system error
+ * names its file and code; anything else is a bug, printed with its stack.
+ */
+export function unexpectedErrorText(error: unknown): string {
+  const code = systemCode(error);
+  if (code !== null) {
+    const path = (error as NodeJS.ErrnoException).path;
+    const words = SYSTEM_WORDS[code] ?? (error as Error).message;
+    return `vscale: ${path ? `${path}: ` : ""}${words} (${code})`;
+  }
+  return error instanceof Error ? (error.stack ?? error.message) : String(error);
+}
+
+/**
+ * Control characters (NUL, ESC …) from input files or values, escaped before
+ * they reach the terminal, where they would be hidden or act on it.
+ */
+export function escapeControl(text: string): string {
+  return text.replace(
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: matching them is the point
+    /[\u0000-\u0008\u000b-\u001f\u007f]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+}
+
 export type { VscaleError };
 
 export function isVscaleError(error: unknown): error is VscaleError {
-  return error instanceof ConfigError || error instanceof DataError || error instanceof ServerError;
+  return (
+    error instanceof ConfigError ||
+    error instanceof DataError ||
+    error instanceof ServerError ||
+    error instanceof FileError
+  );
 }

@@ -11,13 +11,14 @@ import { resolve } from "node:path";
 import type { Assignment, Experiment, Plan, ServerGroup } from "./experiment.ts";
 import { FACTOR_NAMES, type FactorName, type FactorValue, LOAD_FACTORS } from "./factors.ts";
 import { experimentId, experimentSeed, groupId, groupIdSuffix } from "./ids.ts";
+import { LIMITS, overLimitMessage } from "./limits.ts";
 import { checkLoadMode, checkModeFactors } from "./load-mode.ts";
 import { errorAt, type MatrixFile } from "./matrix-file.ts";
 import type { Fail, PathKey } from "./problem.ts";
 import { checkProfileSlice } from "./profile-slice.ts";
 import { checkScenario } from "./scenario-check.ts";
 import { scenarioPromptSet } from "./scenarios.ts";
-import type { LoadConfig, Matrix } from "./schema.ts";
+import type { LoadConfig, Matrix, TokenDist } from "./schema.ts";
 import { serverSecret } from "./secrets.ts";
 import { checkServerSection, resolveServer } from "./server-command.ts";
 import { sweepSteps } from "./sweep.ts";
@@ -91,16 +92,55 @@ function checkPrompts(file: MatrixFile, fail: Fail): void {
       }
       continue;
     }
-    const t = spec.tokens;
-    const lo = t.dist === "fixed" ? undefined : t.min;
-    const hi = t.dist === "fixed" ? undefined : t.max;
-    if (lo !== undefined && hi !== undefined && lo > hi) {
+    for (const key of ["tokens", "output_tokens"] as const) {
+      const t = spec[key];
+      if (t === undefined) continue;
+      const path = ["prompts", name, key];
+      const lo = t.dist === "fixed" ? undefined : t.min;
+      const hi = t.dist === "fixed" ? undefined : t.max;
+      if (lo !== undefined && hi !== undefined && lo > hi) {
+        fail({ message: `min (${lo}) is larger than max (${hi})`, path });
+      }
+      // Shared prefixes (load/workload/prompts.ts) need a length; groups alone would be ignored.
+      if (t.groups !== undefined && t.prefix === undefined) {
+        fail({
+          message: "groups without prefix: the shared prefixes have no length",
+          path: [...path, "groups"],
+          hint: "add prefix: <tokens>, or remove groups",
+        });
+      }
+      if (key === "output_tokens" && t.prefix !== undefined) {
+        fail({
+          message: "prefix applies to prompts, not to output lengths",
+          path: [...path, "prefix"],
+        });
+      }
+    }
+    // The whole set is made as text before the window opens (about chars_per_token bytes a token).
+    const longest = longestTokens(spec.tokens) + (spec.tokens.prefix ?? 0);
+    if (spec.count * longest > LIMITS.prompt_set_tokens.max) {
       fail({
-        message: `min (${lo}) is larger than max (${hi})`,
-        path: ["prompts", name, "tokens"],
+        message: overLimitMessage("prompt_set_tokens", spec.count * longest),
+        path: ["prompts", name, "count"],
+        hint: `${spec.count.toLocaleString("en-US")} prompts of up to ${longest.toLocaleString("en-US")} tokens`,
       });
     }
   }
+}
+
+/** The longest prompt a length distribution can draw (normal without max: mean + 6 std). */
+function longestTokens(t: TokenDist): number {
+  if (t.dist === "fixed") return t.mean;
+  if (t.dist === "uniform") return t.max;
+  return t.max ?? Math.ceil(t.mean + 6 * t.std);
+}
+
+/** Settings that scale with gpus (`{per_gpu: n}`) are checked against their limits once multiplied. */
+function checkResolvedLimits(load: LoadConfig, where: Where, fail: Fail): void {
+  if (load.users !== undefined && load.users > LIMITS.users.max)
+    fail({ message: `users: ${overLimitMessage("users", load.users)}`, path: where });
+  if (load.rate !== undefined && load.rate > LIMITS.rate.max)
+    fail({ message: `rate: ${overLimitMessage("rate", load.rate)}`, path: where });
 }
 
 /**
@@ -160,6 +200,7 @@ function loadFor(file: MatrixFile, f: Experiment["factors"], where: Where, fail:
   if (f.batch_size !== undefined) load.batch_size = f.batch_size as number;
   if (f.prompt_tokens !== undefined) load.prompt_tokens = f.prompt_tokens as number;
   checkModeFactors(load.mode, f, where, fail);
+  checkResolvedLimits(load, where, fail);
   const checked = checkScenario(file, load, f, where, fail);
   if (checked.scenario !== "mixed") return checked;
   if (load.mode === "closed" && load.users === undefined)

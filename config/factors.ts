@@ -7,7 +7,7 @@
  */
 import { z } from "zod";
 import { SCENARIOS } from "./scenarios.ts";
-import { positiveInt, positiveNumber } from "./values.ts";
+import { boundedInt, boundedNumber, positiveInt } from "./values.ts";
 
 /** Column types a factor can have in the aggregate tables (a subset of formats' ColumnType). */
 export type FactorColumnType = "int64" | "float64" | "bool" | "dict";
@@ -53,15 +53,33 @@ export const FACTORS = {
     code: "pp",
     column: "int64",
   },
-  users: { value: positiveInt, role: "load", flag: null, code: "u", column: "int64" },
-  rate: { value: positiveNumber, role: "load", flag: null, code: "rate", column: "float64" },
-  burstiness: { value: positiveNumber, role: "load", flag: null, code: "b", column: "float64" },
+  users: { value: boundedInt("users"), role: "load", flag: null, code: "u", column: "int64" },
+  rate: { value: boundedNumber("rate"), role: "load", flag: null, code: "rate", column: "float64" },
+  burstiness: {
+    value: boundedNumber("burstiness"),
+    role: "load",
+    flag: null,
+    code: "b",
+    column: "float64",
+  },
   prompt_set: { value: z.string().min(1), role: "load", flag: null, code: "", column: "dict" },
-  max_tokens: { value: positiveInt, role: "load", flag: null, code: "mt", column: "int64" },
+  max_tokens: {
+    value: boundedInt("tokens"),
+    role: "load",
+    flag: null,
+    code: "mt",
+    column: "int64",
+  },
   // Controlled batching (load.scenario, config/scenario-check.ts): the scenario, B and C.
   scenario: { value: z.enum(SCENARIOS), role: "load", flag: null, code: "", column: "dict" },
-  batch_size: { value: positiveInt, role: "load", flag: null, code: "bt", column: "int64" },
-  prompt_tokens: { value: positiveInt, role: "load", flag: null, code: "pt", column: "int64" },
+  batch_size: { value: boundedInt("users"), role: "load", flag: null, code: "bt", column: "int64" },
+  prompt_tokens: {
+    value: boundedInt("tokens"),
+    role: "load",
+    flag: null,
+    code: "pt",
+    column: "int64",
+  },
   max_num_seqs: {
     value: positiveInt,
     role: "server",

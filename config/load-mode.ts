@@ -12,7 +12,7 @@ type Mode = LoadConfig["mode"];
 
 /** `load` settings that only one mode reads (LoadSchema documents each). */
 const MODE_SETTINGS: Record<Mode, readonly string[]> = {
-  closed: ["users", "spawn_rate", "think_time"],
+  closed: ["users", "spawn_rate", "think_time", "turns"],
   open: ["rate", "arrival", "burstiness", "max_concurrency"],
 };
 /** Factors that only one mode reads. */

@@ -183,6 +183,17 @@ function issueToError(
   const path = issue.path.filter((k): k is PathKey => typeof k !== "symbol");
   const value = valueAt(raw, path);
 
+  if (issue.code === "invalid_key") {
+    // A record key the key schema refused (a prompt set name): zod's own words are only
+    // "Invalid key in record"; the key schema's issue says what a name may hold.
+    const key = String(path[path.length - 1]);
+    const why = issue.issues[0]?.message ?? "invalid name";
+    return new ConfigError(`${why}, got "${key}"${suffix}`, {
+      file,
+      ...locate(path.slice(0, -1), key),
+      field: fieldName(path),
+    });
+  }
   if (issue.code === "unrecognized_keys") {
     const key = issue.keys[0] as string;
     const allowed = allowedKeysAt(path);
@@ -242,14 +253,16 @@ export function parseMatrix(
   if (yamlError) {
     const pos = lines.linePos(yamlError.pos[0]);
     const firstLine = yamlError.message.split("\n")[0] ?? yamlError.message;
-    throw new ConfigError(
-      `not valid YAML: ${firstLine.replace(/ at line \d+, column \d+:?$/, "")}`,
-      {
-        file,
-        line: pos?.line,
-        column: pos?.col,
-      },
-    );
+    // The yaml library's words for a second document name its own API; say what a matrix is.
+    const what =
+      yamlError.code === "MULTIPLE_DOCS"
+        ? "a second YAML document (`---`): a matrix is one document; put each campaign in its own file"
+        : `not valid YAML: ${firstLine.replace(/ at line \d+, column \d+:?$/, "")}`;
+    throw new ConfigError(what, {
+      file,
+      line: pos?.line,
+      column: pos?.col,
+    });
   }
   let raw: unknown;
   try {

@@ -5,11 +5,19 @@
  */
 import { z } from "zod";
 import { FactorsSchema } from "./factors.ts";
+import { LIMITS } from "./limits.ts";
 import { SCENARIOS } from "./scenarios.ts";
 import { SloSchema } from "./slo.ts";
 import { SweepSchema } from "./sweep.ts";
-import { duration, envVarName, positiveInt, positiveNumber } from "./values.ts";
-import { PerGpuSchema } from "./weak-scaling.ts";
+import {
+  boundedInt,
+  boundedNumber,
+  duration,
+  envVarName,
+  positiveInt,
+  positiveNumber,
+} from "./values.ts";
+import { perGpuSchema } from "./weak-scaling.ts";
 
 // The factors table has its own home; these names stay importable from here.
 export {
@@ -88,24 +96,24 @@ export const LoadSchema = z.strictObject({
    * closed loop: concurrent users (also a factor), or `{per_gpu: n}` for weak
    * scaling: n × gpus users in each experiment (config/weak-scaling.ts).
    */
-  users: z.union([positiveInt, PerGpuSchema]).optional(),
+  users: z.union([boundedInt("users"), perGpuSchema("users")]).optional(),
   /** closed loop: users started per second during ramp-up (Locust's spawn rate); default all at once. */
-  spawn_rate: positiveNumber.optional(),
+  spawn_rate: boundedNumber("spawn_rate").optional(),
   /**
    * closed loop: multi-turn sessions of this many turns; each turn sends the
    * conversation so far (load/workload/sessions.ts). 1 = independent requests.
    */
-  turns: positiveInt.default(1),
+  turns: boundedInt("turns").default(1),
   /** closed loop: pause between a user's requests. */
   think_time: duration({ allowZero: true }).default(0),
   /** open loop: mean requests per second (also a factor), or `{per_gpu: r}` for weak scaling. */
-  rate: z.union([positiveNumber, PerGpuSchema]).optional(),
+  rate: z.union([boundedNumber("rate"), perGpuSchema("rate")]).optional(),
   /** open loop: inter-arrival distribution, as `vllm bench serve` offers. */
   arrival: z.enum(["constant", "poisson", "gamma"]).default("poisson"),
   /** gamma arrivals: shape factor; 1 = Poisson, < 1 burstier, > 1 smoother. */
-  burstiness: positiveNumber.default(1),
+  burstiness: boundedNumber("burstiness").default(1),
   /** open loop: cap on requests in flight; arrivals beyond it wait. */
-  max_concurrency: positiveInt.optional(),
+  max_concurrency: boundedInt("users").optional(),
   /**
    * Controlled batching (load/workload/scenarios.ts; also a factor): `mixed` is the free-running
    * load above; `prefill-only` sends waves of exactly batch_size prompts of prompt_tokens tokens
@@ -115,18 +123,18 @@ export const LoadSchema = z.strictObject({
    */
   scenario: z.enum(SCENARIOS).default("mixed"),
   /** prefill-only, decode-only: B, the requests of a wave or the streams kept running (also a factor). */
-  batch_size: positiveInt.optional(),
+  batch_size: boundedInt("users").optional(),
   /**
    * prefill-only (required), decode-only (default 16): C, every prompt's length in tokens (also a
    * factor); the experiment gets a synthetic fixed-length set of C-token prompts (config/scenarios.ts).
    */
-  prompt_tokens: positiveInt.optional(),
+  prompt_tokens: boundedInt("tokens").optional(),
   duration: duration(),
   warmup: duration({ allowZero: true }).default(0),
-  max_tokens: positiveInt.default(128),
+  max_tokens: boundedInt("tokens").default(128),
   stream: z.boolean().default(true),
   ignore_eos: z.boolean().default(true),
-  temperature: z.number().min(0).default(0),
+  temperature: z.number().min(0).max(LIMITS.temperature.max).default(0),
   /** Per-request timeout. */
   timeout: duration().default(120_000),
   api: z.enum(["chat", "completions"]).default("chat"),
@@ -140,13 +148,15 @@ export const LoadSchema = z.strictObject({
    * needs (load/node/auto-workers.ts), never more than the closed loop's users.
    */
   workers: z
-    .union([z.literal("auto"), positiveInt], { error: "expected auto or a whole number ≥ 1" })
+    .union([z.literal("auto"), boundedInt("workers")], {
+      error: "expected auto or a whole number ≥ 1",
+    })
     .default("auto"),
   /**
    * Machines that share each experiment's load (k6's execution segments):
    * `vscale k8s` runs segment i of N on pod i; a local campaign runs all of them.
    */
-  segments: positiveInt.default(1),
+  segments: boundedInt("segments").default(1),
   /** k6 engine: stream with xk6-sse (`load/k6/chat-sse.ts`) for TTFT and ITL; needs a k6 built with it. */
   k6_sse: z.boolean().default(false),
   /** A rate sweep to saturation (config/sweep.ts); needs mode: open. */
@@ -166,24 +176,27 @@ export const LoadSchema = z.strictObject({
  * Prefix sharing (prompt lengths only): every prompt starts with one of
  * `groups` shared prefixes of `prefix` tokens; the drawn length is the part after it.
  */
-const prefixShape = { prefix: positiveInt.optional(), groups: positiveInt.optional() };
+const prefixShape = {
+  prefix: boundedInt("tokens").optional(),
+  groups: boundedInt("prompt_count").optional(),
+};
 
 export const TokenDistSchema = z.discriminatedUnion(
   "dist",
   [
-    z.strictObject({ dist: z.literal("fixed"), mean: positiveInt, ...prefixShape }),
+    z.strictObject({ dist: z.literal("fixed"), mean: boundedInt("tokens"), ...prefixShape }),
     z.strictObject({
       dist: z.literal("uniform"),
-      min: positiveInt,
-      max: positiveInt,
+      min: boundedInt("tokens"),
+      max: boundedInt("tokens"),
       ...prefixShape,
     }),
     z.strictObject({
       dist: z.literal("normal"),
-      mean: positiveNumber,
-      std: z.number().min(0),
-      min: positiveInt.optional(),
-      max: positiveInt.optional(),
+      mean: boundedNumber("tokens"),
+      std: z.number().min(0).max(LIMITS.tokens.max),
+      min: boundedInt("tokens").optional(),
+      max: boundedInt("tokens").optional(),
       ...prefixShape,
     }),
   ],
@@ -206,7 +219,7 @@ export const SyntheticPromptSetSchema = z.strictObject({
   /** Output length (`max_tokens`) per prompt, drawn from this seeded distribution; default: `load.max_tokens`. */
   output_tokens: TokenDistSchema.optional(),
   /** How many distinct prompts to generate. */
-  count: positiveInt.default(256),
+  count: boundedInt("prompt_count").default(256),
   /** Used when the server has no `/tokenize` to calibrate against; recorded as an estimate. */
   chars_per_token: positiveNumber.default(4),
 });

@@ -13,15 +13,15 @@
  *   (campaign/sweep-steps.ts) and stops early on over-saturation.
  */
 import { z } from "zod";
-import { positiveInt } from "./values.ts";
+import { boundedInt } from "./values.ts";
 
 export const SweepSchema = z.strictObject({
   /** K: open-loop rates between the synchronous and the throughput rate. */
-  rates: positiveInt,
+  rates: boundedInt("sweep_rates"),
   /** Arrivals of the rate steps. */
   arrival: z.enum(["constant", "poisson"]).default("constant"),
   /** Users of the throughput step. */
-  max_users: positiveInt.default(256),
+  max_users: boundedInt("users").default(256),
   /**
    * Over-saturated when the achieved request rate is below this fraction of
    * the offered rate while the backlog (sent − finished in the window) grows.

@@ -4,13 +4,9 @@
  */
 import { z } from "zod";
 import { formatDurationMs, parseDurationMs } from "./duration.ts";
+import { LIMITS, type LimitName, MAX_DURATION_MS, overLimitMessage } from "./limits.ts";
 
-/**
- * The longest duration a matrix may give. Node's timers hold at most 2^31 − 1 ms
- * (24.8 days); a longer delay fires at once, so `duration: 600h` used to close the
- * window immediately. A day per window is already far beyond any scaling run.
- */
-export const MAX_DURATION_MS = 24 * 3_600_000;
+export { MAX_DURATION_MS };
 
 /** `30s`, `3m`, `1m30s`, `500ms` → milliseconds (> 0 unless `allowZero`, ≤ MAX_DURATION_MS). */
 export function duration(opts: { allowZero?: boolean } = {}) {
@@ -53,6 +49,20 @@ export const positiveInt = z
 export const positiveNumber = z
   .number({ error: "expected a number" })
   .positive({ error: "expected a number > 0" });
+
+/** A whole number ≥ 1 within its row of config/limits.ts. */
+export function boundedInt(limit: LimitName) {
+  return positiveInt.max(LIMITS[limit].max, {
+    error: (issue) => overLimitMessage(limit, Number(issue.input)),
+  });
+}
+
+/** A number > 0 within its row of config/limits.ts. */
+export function boundedNumber(limit: LimitName) {
+  return positiveNumber.max(LIMITS[limit].max, {
+    error: (issue) => overLimitMessage(limit, Number(issue.input)),
+  });
+}
 
 /** Environment variable names only: the value is read at run time, never stored. */
 export const envVarName = z

@@ -5,10 +5,14 @@
  * X(N)/X(1) as Gustafson's scaled speedup (analysis/fit/gustafson.ts).
  */
 import { z } from "zod";
-import { positiveNumber } from "./values.ts";
+import type { LimitName } from "./limits.ts";
+import { boundedNumber } from "./values.ts";
 
-export const PerGpuSchema = z.strictObject({ per_gpu: positiveNumber });
-export type PerGpu = z.output<typeof PerGpuSchema>;
+/** `{per_gpu: n}` for the setting whose limit is `limit`; the product with gpus is checked at expansion. */
+export function perGpuSchema(limit: LimitName) {
+  return z.strictObject({ per_gpu: boundedNumber(limit) });
+}
+export type PerGpu = { per_gpu: number };
 
 export function isPerGpu(value: unknown): value is PerGpu {
   return typeof value === "object" && value !== null && "per_gpu" in value;

@@ -60,7 +60,10 @@ export interface AggregateOptions {
   /** Extra folders holding server-side profiles (step CSVs, profilemate sessions, traces). */
   profiles?: string[];
   slo?: Slo;
+  /** Warnings: a damaged or missing input, a row or figure left out, and why. */
   log?: (line: string) => void;
+  /** Progress (`aggregating <campaign>/<id>`); to `log` when not given. */
+  progress?: (line: string) => void;
 }
 
 export interface AggregateResult {
@@ -159,7 +162,7 @@ export async function aggregate(opts: AggregateOptions): Promise<AggregateResult
         const requests = await ahead.shift()!;
         // Its session is free again: it takes the next experiment not yet staged.
         stage(expNo + STAGED_AHEAD);
-        log(`aggregating ${campaign}/${experimentId}`);
+        (opts.progress ?? log)(`aggregating ${campaign}/${experimentId}`);
         const row = await aggregateExperiment(exp, requests, sinks, slo, log);
         for (const part of requests.staged ?? []) await requestsFile.add(part.requests);
         await aggregateProfiles(exp.dir, { campaign, experimentId }, profileSinks, log);

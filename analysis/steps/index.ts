@@ -2,7 +2,9 @@
  * `vscale fit-steps`'s library: read measured step files, fit a step-time
  * profile, and print it (coefficients with 95% intervals, held-out error).
  */
+
 import { basename } from "node:path";
+import { DataError } from "../../common/errors.ts";
 import type { LinearPart, StepProfile } from "../../formats/step-profile.ts";
 import { withEngine } from "../aggregate/duck.ts";
 import { type FitStepsResult, fitStepProfile } from "./fit-profile.ts";
@@ -21,6 +23,14 @@ export interface FitStepFilesOptions {
   folds?: number;
   seed?: number;
   baseProfile?: string;
+}
+
+/** A fit refused for want of rows says why the rows were skipped (the first few, in its one line). */
+function withRowReasons(error: unknown, warnings: readonly string[]): unknown {
+  if (!(error instanceof DataError) || warnings.length === 0) return error;
+  const shown = warnings.slice(0, 3).join("; ");
+  const more = warnings.length > 3 ? `; and ${warnings.length - 3} more` : "";
+  return new DataError(`${error.message}: ${shown}${more}`, error.location, { cause: error });
 }
 
 export async function fitStepFiles(
@@ -42,13 +52,18 @@ export async function fitStepFiles(
       sources.push({ name: basename(file), format: read.format, rows: read.rows.length });
     }
   });
-  const result = fitStepProfile(rows, {
-    folds: options.folds,
-    seed: options.seed,
-    baseProfile: options.baseProfile ?? DEFAULT_BASE_PROFILE,
-    layers: perLayer ? layers : null,
-    files: sources,
-  });
+  let result: ReturnType<typeof fitStepProfile>;
+  try {
+    result = fitStepProfile(rows, {
+      folds: options.folds,
+      seed: options.seed,
+      baseProfile: options.baseProfile ?? DEFAULT_BASE_PROFILE,
+      layers: perLayer ? layers : null,
+      files: sources,
+    });
+  } catch (error) {
+    throw withRowReasons(error, warnings);
+  }
   return { profile: result.profile, warnings: [...warnings, ...result.warnings] };
 }
 

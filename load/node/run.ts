@@ -191,7 +191,7 @@ export async function runNodeLoad(opts: LoadRunOptions): Promise<LoadResult> {
 
   /** `dueMs`: when the request should have gone out (the guard's send lag). */
   const sendOne = async (
-    { prompt, requestId, body }: PlannedRequest,
+    { prompt, requestId, body, maxTokens }: PlannedRequest,
     dueMs: number,
     wave?: number,
   ): Promise<{ record: RequestRecord; endMs: number }> => {
@@ -225,6 +225,7 @@ export async function runNodeLoad(opts: LoadRunOptions): Promise<LoadResult> {
         startUs: epochUs(req.sendMs),
         sendMs: req.sendMs,
         chunkTimesVisible: true,
+        maxTokens,
         ...(wave === undefined ? {} : { wave }),
       },
       outcome,

@@ -5,6 +5,7 @@
 import type { RequestRecord } from "../../formats/request-record.ts";
 import type { ResponseOutcome } from "./response-tracker.ts";
 import { computeLatency } from "./timing.ts";
+import { usageProblem } from "./usage-check.ts";
 
 export type EngineName = RequestRecord["engine"];
 
@@ -24,13 +25,25 @@ export interface RecordContext {
   chunkTimesVisible: boolean;
   /** prefill-only: the wave the request belongs to (load/workload/scenarios.ts). */
   wave?: number;
+  /** The request's `max_tokens`, to check the server's `usage` against; absent: not checked. */
+  maxTokens?: number | null;
 }
 
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
 const opt = (x: number | null | undefined) => (x === null || x === undefined ? null : round3(x));
 
 export function buildRecord(ctx: RecordContext, outcome: ResponseOutcome): RequestRecord {
-  const fromUsage = outcome.usage?.completionTokens ?? null;
+  // A usage that cannot be true fails the record (usage-check.ts): its tokens are never summed.
+  const impossible =
+    outcome.errorKind === null
+      ? usageProblem({
+          usage: outcome.usage,
+          textChunks: outcome.textChunks,
+          maxTokens: ctx.maxTokens ?? null,
+        })
+      : null;
+  const usage = impossible === null ? outcome.usage : null;
+  const fromUsage = usage?.completionTokens ?? null;
   const outputTokens = fromUsage ?? outcome.textChunks;
   const latency = computeLatency(
     ctx.sendMs,
@@ -55,13 +68,13 @@ export function buildRecord(ctx: RecordContext, outcome: ResponseOutcome): Reque
     itl_max_ms: opt(latency.itl?.maxMs),
     itl_gaps_ms: latency.gapsMs === null ? null : latency.gapsMs.map(round3),
     tpot_ms: opt(latency.tpotMs),
-    prompt_tokens: outcome.usage?.promptTokens ?? ctx.promptTokensKnown,
+    prompt_tokens: usage?.promptTokens ?? ctx.promptTokensKnown,
     output_tokens: outputTokens,
     tokens_from_usage: fromUsage !== null,
     http_status: outcome.httpStatus,
-    ok: outcome.errorKind === null,
-    error_kind: outcome.errorKind,
-    error_message: outcome.errorMessage,
+    ok: outcome.errorKind === null && impossible === null,
+    error_kind: impossible === null ? outcome.errorKind : "bad_payload",
+    error_message: impossible ?? outcome.errorMessage,
     finish_reason: outcome.finishReason,
     warmup: ctx.warmup,
     ...(ctx.wave === undefined ? {} : { wave: ctx.wave }),

@@ -30,6 +30,8 @@ export interface PlannedRequest {
   seed: number;
   /** The JSON body, ready to send. */
   body: string;
+  /** The body's `max_tokens`: what the server's usage may claim at most (usage-check.ts). */
+  maxTokens: number;
 }
 
 /** Spacing of closed-loop users' seed ranges (a prime, so users never share a seed in practice). */
@@ -70,7 +72,8 @@ export function planRequest(
       outputTokens: t.outputTokens,
     };
     const body = JSON.stringify(buildRequestBody(params.api, sent, sampling, seed));
-    return { requestId, prompt: sent, promptIndex: t.firstIndex, seed, body };
+    const maxTokens = sent.outputTokens ?? sampling.maxTokens;
+    return { requestId, prompt: sent, promptIndex: t.firstIndex, seed, body, maxTokens };
   }
   // A scenario's batch holds distinct prompts (scenarios.ts); otherwise each request draws one.
   const promptIndex =
@@ -79,5 +82,6 @@ export function planRequest(
       : rng.int(prompts.length);
   const prompt = prompts[promptIndex] as Prompt;
   const body = JSON.stringify(buildRequestBody(params.api, prompt, sampling, seed));
-  return { requestId, prompt, promptIndex, seed, body };
+  const maxTokens = prompt.outputTokens ?? sampling.maxTokens;
+  return { requestId, prompt, promptIndex, seed, body, maxTokens };
 }

@@ -14,6 +14,27 @@ export interface SseEvent {
   id: string | null;
 }
 
+/**
+ * Line ends of one text in order, each found once: the next LF and the next CR are
+ * cached, so a text with many lines and no CR is not rescanned for a CR per line.
+ * Servers end lines with LF (vLLM and every OpenAI-compatible one we know).
+ */
+class LineEnds {
+  private lf: number;
+  private cr: number;
+  constructor(private readonly text: string) {
+    this.lf = text.indexOf("\n");
+    this.cr = text.indexOf("\r");
+  }
+  /** The first LF or CR at or after `from`; -1 when none. */
+  next(from: number): number {
+    if (this.lf !== -1 && this.lf < from) this.lf = this.text.indexOf("\n", from);
+    if (this.cr !== -1 && this.cr < from) this.cr = this.text.indexOf("\r", from);
+    if (this.cr === -1) return this.lf;
+    return this.lf === -1 ? this.cr : Math.min(this.lf, this.cr);
+  }
+}
+
 export class SseParser {
   private buffer = "";
   /** The previous chunk ended in CR: a leading LF of the next chunk belongs to it. */
@@ -45,33 +66,25 @@ export class SseParser {
       if (text.startsWith("\n")) text = text.slice(1);
     }
     if (text === "") return events;
-    let buffer = this.buffer + text;
+    // Only the new text is scanned: the carried part never holds a line end (every one found
+    // was consumed), so an event split over many reads costs its length once, not once per
+    // read (a 20 MB event in 64 KiB reads used to take seconds).
     let start = 0;
-    // Servers end lines with LF (vLLM, every OpenAI-compatible one we know): find them with
-    // the native indexOf instead of a loop over every character; CR anywhere takes the full path.
-    if (!this.pendingCr && buffer.indexOf("\r") === -1) {
-      for (let nl = buffer.indexOf("\n"); nl !== -1; nl = buffer.indexOf("\n", start)) {
-        this.line(buffer.slice(start, nl), events);
-        start = nl + 1;
-      }
-      this.buffer = buffer.slice(start);
-      return events;
-    }
-    for (let i = 0; i < buffer.length; i++) {
-      const ch = buffer.charCodeAt(i);
-      if (ch !== 10 && ch !== 13) continue;
-      this.line(buffer.slice(start, i), events);
-      if (ch === 13) {
-        if (i + 1 < buffer.length) {
-          if (buffer.charCodeAt(i + 1) === 10) i++;
+    const ends = new LineEnds(text);
+    for (let i = ends.next(0); i !== -1; i = ends.next(start)) {
+      const head = this.buffer;
+      this.buffer = "";
+      this.line(head === "" ? text.slice(start, i) : head + text.slice(start, i), events);
+      if (text.charCodeAt(i) === 13) {
+        if (i + 1 < text.length) {
+          if (text.charCodeAt(i + 1) === 10) i++;
         } else {
           this.pendingCr = true;
         }
       }
       start = i + 1;
     }
-    buffer = buffer.slice(start);
-    this.buffer = buffer;
+    if (start < text.length) this.buffer += text.slice(start);
     return events;
   }
 

@@ -7,6 +7,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { fitStepFiles } from "../../analysis/steps/index.ts";
+import { DataError } from "../../common/errors.ts";
 import { StepProfileSchema } from "../../formats/step-profile.ts";
 import { stepCost } from "../../sim/engine/cost-model.ts";
 import { resolveSimOptions } from "../../sim/options.ts";
@@ -82,6 +84,21 @@ describe("vscale fit-steps → vscale sim serve --sim-profile", () => {
     expect(() =>
       resolveSimOptions({ model: MODEL, simProfile: "llama-8b-h200", tensorParallelSize: 3 }),
     ).toThrow(/no measurement at tensor-parallel size 3/);
+  });
+
+  it("a file with no usable row says why each row was skipped, in one line (exit 2)", async () => {
+    const grid = join(dir, "unusable.csv");
+    await writeFile(
+      grid,
+      "tp,phase,batch,tokens,context,ms\n1,prefill,x,1,1,2\n1,decode,1,1,1,-3\n",
+    );
+    const run = await fitStepFiles([grid]).catch((e: unknown) => e);
+    expect(run).toBeInstanceOf(DataError);
+    const line = (run as DataError).format();
+    expect(line).toContain("0 usable step rows");
+    expect(line).toContain(`${grid}:2: batch: expected a count > 0, got "x"`);
+    expect(line).toContain(`${grid}:3: ms: expected ms > 0, got "-3"`);
+    expect(line).not.toContain("\n");
   });
 
   it("a broken profile file stops `sim serve` with exit 2 naming the file and field", async () => {

@@ -3,12 +3,16 @@
  * its result is unchanged (issue 11, item 1), and the API key never reaches a
  * command line or a file (item 16). Real simulator processes throughout.
  */
-import { readdir, readFile, writeFile } from "node:fs/promises";
+import { copyFile, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ExperimentInfoSchema, RAW_FILES, StatusSchema } from "../../formats/raw-layout.ts";
 import { ServerRecordSchema } from "../../formats/server-record.ts";
+import { REPO } from "../helpers/vscale-cli.ts";
 import { readJson, runCli, startCli, tempDir, waitFor, writeMatrix } from "./helpers.ts";
+
+/** A built-in step-time profile, copied so the test can edit it. */
+const PROFILE = "llama-8b-h200";
 
 let dir: Awaited<ReturnType<typeof tempDir>>;
 beforeEach(async () => {
@@ -108,5 +112,35 @@ describe("resume with fingerprints", () => {
     expect(again.fingerprint?.digest).not.toBe(info.fingerprint?.digest);
     expect(StatusSchema.parse(await readJson(join(expDir, RAW_FILES.status))).status).toBe("ok");
     expect((await runCli([...args, "--dry-run"], env)).stdout).toContain("Would run 0 of 1");
+  });
+
+  it("re-runs an ok experiment when a file its server args name changed (a --sim-profile)", async () => {
+    const results = join(dir.path, "results");
+    const profile = join(dir.path, "profile.json");
+    await copyFile(join(REPO, "sim", "profiles", `${PROFILE}.json`), profile);
+    const file = await writeMatrix(
+      dir.path,
+      matrix("fp-8b", "0.08")
+        .replace("  api_key_env: FP_TEST_KEY\n", "")
+        .replace('--sim-serial-fraction, "0.08"]', `--sim-profile, "${profile}"]`),
+    );
+    const args = ["campaign", file, "--results", results, "--no-analyze"];
+    const first = await runCli(args);
+    expect(first.code, first.stderr).toBe(0);
+    expect((await runCli([...args, "--dry-run"])).stdout).toContain("Would run 0 of 1");
+
+    // A damaged experiment folder: the campaign's own analysis warns as `vscale aggregate` does.
+    await rm(join(results, "raw", "fp", "g1-tp1-r1", RAW_FILES.metricsBefore));
+    const analysed = await runCli(args.filter((a) => a !== "--no-analyze"));
+    expect(analysed.code, analysed.stderr).toBe(0);
+    expect(analysed.stderr).toMatch(/vscale: aggregate: .*metrics-before\.prom/);
+
+    // The same path, other contents: resume used to call it "already ok".
+    const text = await readFile(profile, "utf8");
+    await writeFile(profile, `${text.trimEnd()}\n\n`);
+    const changed = await runCli([...args, "--dry-run"]);
+    expect(changed.stdout).toContain("Would run 1 of 1 experiments");
+    expect(changed.stdout).toContain("g1-tp1-r1: a file named in the server args changed");
+    expect(changed.stdout).not.toContain("server args changed,");
   });
 });

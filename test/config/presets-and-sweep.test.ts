@@ -8,6 +8,8 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadCheckedPlan } from "../../cli/plan.ts";
+import { ConfigError } from "../../common/errors.ts";
 import { loadPlan } from "../../config/plan.ts";
 import { mergeUnder, PRESET_NAMES, readPreset } from "../../config/presets.ts";
 import { overSaturated, SweepSchema, sweepRate } from "../../config/sweep.ts";
@@ -61,6 +63,21 @@ describe("presets", () => {
     expect(bad.stderr.trim()).toBe(
       'vscale: --preset: unknown preset "chatty" (one of chat, rag, summarize, prefill-heavy)',
     );
+  });
+});
+
+describe("errors under a preset", () => {
+  it("name what the preset put in the section the error points at", async () => {
+    const file = join(dir, "closed-under-chat.yaml");
+    await writeFile(file, `${SERVER_ONLY}load: { mode: closed, users: 4 }\n`);
+    const error = await loadCheckedPlan(file, {}, "chat").catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConfigError);
+    const line = (error as ConfigError).format();
+    expect(line).toContain(`${file}:`);
+    expect(line).toContain("load.mode");
+    expect(line).toContain("--preset chat sets");
+    expect(line).toContain("load.sweep");
+    expect(line).not.toContain("\n");
   });
 });
 

@@ -132,4 +132,25 @@ describe("vscale k8s", () => {
     expect(sim.stderr.trim().split("\n")).toHaveLength(1);
     expect(sim.stderr).toMatch(/server\.kind.*external/);
   });
+
+  it("refuses a loopback server URL and names Kubernetes cannot take", async () => {
+    await writeFile(
+      join(dir, "loopback.yaml"),
+      matrix("node").replace("http://10.0.0.5:8000", "http://127.0.0.1:8000"),
+    );
+    const loopback = await k8sManifests(join(dir, "loopback.yaml"), EXP, flags).catch(
+      (e: unknown) => e,
+    );
+    expect(String(loopback)).toMatch(/loopback: inside a pod that is the pod itself/);
+    const namespace = await k8sManifests(join(dir, "node.yaml"), EXP, {
+      ...flags,
+      namespace: "Bench_NS",
+    }).catch((e: unknown) => e);
+    expect(String(namespace)).toMatch(/expected a namespace of lower-case letters/);
+    const secret = await k8sManifests(join(dir, "node.yaml"), EXP, {
+      ...flags,
+      apiKeySecret: "Target Key",
+    }).catch((e: unknown) => e);
+    expect(String(secret)).toMatch(/expected a Secret name/);
+  });
 });

@@ -1,6 +1,9 @@
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { Command } from "commander";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { registerLoad } from "../../cli/load.ts";
+import { ConfigError } from "../../common/errors.ts";
 import { startCli, until } from "../helpers/vscale-cli.ts";
 import { readRecords, tempDir } from "./helpers.ts";
 import { type PlantedServer, startPlantedServer } from "./planted-server.ts";
@@ -138,6 +141,44 @@ describe("vscale load", () => {
     expect(server.requests).toBe(requestsBeforeRefusals);
   });
 
+  it("refuses flags past the matrix's limits (config/limits.ts) with the same message", async () => {
+    // Each used to run: 1e8 users or a 1e9 rate ended in a V8 fatal error, 600h timers overflowed.
+    // In-process (the command's own parser and action); the next test covers the process's exit 2.
+    const cases: Array<[string[], string, string]> = [
+      [["--users", "1e8"], "--users", "at most 65,536 users"],
+      [["--rate", "1e9"], "--rate", "at most 100,000 requests/s"],
+      [["--duration", "600h"], "--duration", "at most 24h"],
+      [["--timeout", "600h"], "--timeout", "at most 24h"],
+      [["--think-time", "600h"], "--think-time", "at most 24h"],
+      [["--workers", "1000000"], "--workers", "at most 512 worker threads"],
+      [["--max-tokens", "1e9"], "--max-tokens", "at most 2,097,152 tokens"],
+      [["--spawn-rate", "1e12"], "--spawn-rate", "at most 65,536 users/s"],
+      [
+        ["--scenario", "prefill-only", "--batch-size", "4", "--prompt-tokens", "1e9"],
+        "--prompt-tokens",
+        "at most 2,097,152 tokens",
+      ],
+    ];
+    const requestsBefore = server.requests;
+    for (const [extra, flag, message] of cases) {
+      const program = new Command().exitOverride();
+      registerLoad(program);
+      const prompts = extra.includes("--scenario") ? [] : ["--prompts", "synthetic:5"];
+      const error = await program
+        .parseAsync(["node", "vscale", "load", "--url", server.url, ...prompts, ...extra])
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+      expect(error, flag).toBeInstanceOf(ConfigError);
+      const line = (error as ConfigError).format();
+      expect(line).not.toContain("\n");
+      expect(line).toContain(flag);
+      expect(line).toContain(message);
+    }
+    expect(server.requests).toBe(requestsBefore);
+  });
+
   it("refuses bad flags with exit 2 before reaching for the server (even a down one)", async () => {
     const probe = await startPlantedServer({ plan: () => ({ ttftMs: 1, itlMs: 1 }) });
     const downUrl = probe.url;
@@ -148,6 +189,8 @@ describe("vscale load", () => {
       [["--timeout", "0s"], "--timeout"],
       [["--max-tokens", "0"], "--max-tokens"],
       [["--warmup", "x"], "--warmup"],
+      [["--users", "1e8"], "at most 65,536 users"],
+      [["--duration", "600h"], "at most 24h"],
     ];
     const runs = await Promise.all(
       cases.map(([extra]) =>

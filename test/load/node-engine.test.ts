@@ -296,13 +296,16 @@ describe("stopping", () => {
   it("cancels in-flight requests at the window's end, or drains them", async () => {
     server = await startPlantedServer({ plan: () => ({ ttftMs: 10, itlMs: 100, tokens: 5 }) });
     const cut = out();
-    const r1 = await runNodeLoad(runOptions(server.url, cut, { durationMs: 200 }));
+    // max_tokens as the planted answer's length: a longer answer is refused as impossible.
+    const r1 = await runNodeLoad(runOptions(server.url, cut, { durationMs: 200, maxTokens: 5 }));
     const cutRecords = await readRecords(cut);
     expect(cutRecords.map((r) => r.error_kind)).toEqual(["cancelled"]);
     // Cut at the window's end, long before its natural end (~210 ms later).
     expect(cutRecords[0]!.end_us).toBeLessThan(r1.windowEndUs + 100_000);
     const drained = out();
-    await runNodeLoad(runOptions(server.url, drained, { durationMs: 200, drain: true }));
+    await runNodeLoad(
+      runOptions(server.url, drained, { durationMs: 200, drain: true, maxTokens: 5 }),
+    );
     const drainedRecords = await readRecords(drained);
     expect(drainedRecords).toHaveLength(1);
     expect(drainedRecords[0]).toMatchObject({ ok: true, output_tokens: 5 });

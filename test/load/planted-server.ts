@@ -27,6 +27,8 @@ export interface Plan {
   fault?: Fault;
   /** Send usage (include_usage); false tests the chunk-count fallback. */
   usage?: boolean;
+  /** The `usage.completion_tokens` claimed; default: the tokens sent (a lying server otherwise). */
+  claimedTokens?: number;
   /** One stalled gap per request: text chunk `beforeToken` (1-based) and every later one come `ms` late. */
   stall?: { beforeToken: number; ms: number };
 }
@@ -235,7 +237,11 @@ export async function startPlantedServer(options: PlantedServerOptions): Promise
             ? { index: 0, message: { role: "assistant", content: text }, finish_reason: "length" }
             : { index: 0, text, finish_reason: "length" },
         ],
-        usage: { prompt_tokens: 7, completion_tokens: tokens, total_tokens: 7 + tokens },
+        usage: {
+          prompt_tokens: 7,
+          completion_tokens: plan.claimedTokens ?? tokens,
+          total_tokens: 7 + tokens,
+        },
       });
       return;
     }
@@ -285,7 +291,7 @@ export async function startPlantedServer(options: PlantedServerOptions): Promise
     // The finish chunk, usage and [DONE] in one write: one syscall, as vLLM's last frames often come.
     let tail = `data: ${JSON.stringify({ id: "cmpl-planted", choices: [finish] })}\n\n`;
     if (plan.usage !== false) {
-      tail += `data: ${JSON.stringify({ id: "cmpl-planted", choices: [], usage: { prompt_tokens: 7, completion_tokens: tokens, total_tokens: 7 + tokens } })}\n\n`;
+      tail += `data: ${JSON.stringify({ id: "cmpl-planted", choices: [], usage: { prompt_tokens: 7, completion_tokens: plan.claimedTokens ?? tokens, total_tokens: 7 + tokens } })}\n\n`;
     }
     res.end(`${tail}data: [DONE]\n\n`);
     stat.endUs = epochUs();

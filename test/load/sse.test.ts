@@ -82,6 +82,32 @@ describe("SseParser", () => {
     expect(parser.push("\ndata: y\n\n")).toEqual([{ event: "message", data: "y", id: null }]);
   });
 
+  it("scans each character of a huge event a bounded number of times, whatever the reads", () => {
+    // A 4 MB event in 16 KiB reads: the old walk rescanned everything carried over on each
+    // read (256 reads → about 1,000M characters searched). Counted, not timed: every
+    // indexOf the parser makes is charged the characters it may search.
+    const payload = `data: ${"x".repeat(4 << 20)}\n\n`;
+    const reads: string[] = [];
+    for (let i = 0; i < payload.length; i += 16 << 10) reads.push(payload.slice(i, i + (16 << 10)));
+    const native = String.prototype.indexOf;
+    let searched = 0;
+    String.prototype.indexOf = function (this: string, needle: string, from?: number) {
+      const found = native.call(this, needle, from);
+      searched += (found === -1 ? this.length : found + 1) - Math.max(0, from ?? 0);
+      return found;
+    };
+    let events: SseEvent[];
+    try {
+      const parser = new SseParser();
+      events = reads.flatMap((r) => parser.push(r));
+    } finally {
+      String.prototype.indexOf = native;
+    }
+    expect(events).toHaveLength(1);
+    expect(events[0]?.data.length).toBe(4 << 20);
+    expect(searched).toBeLessThan(4 * payload.length);
+  });
+
   it("drops an event still open when the input ends", () => {
     const parser = new SseParser();
     expect(parser.push('data: {"choi')).toEqual([]);
