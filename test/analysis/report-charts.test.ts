@@ -1,0 +1,232 @@
+/**
+ * What the report's charts show, checked on the data they draw and in the
+ * browser. A raw campaign of two prompt sets (their latencies planted 2×
+ * apart), two user counts and GPU counts 1–8 is aggregated for real, fitted
+ * and reported; one prompt set has a planted super-linear 2-GPU run and one
+ * run is client-limited.
+ */
+import { existsSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { chromium } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { aggregate } from "../../analysis/aggregate/index.ts";
+import { amdahlThroughput } from "../../analysis/fit/amdahl.ts";
+import { type FitResult, runFits } from "../../analysis/fit/index.ts";
+import { readSummary, type Summary } from "../../analysis/fit/summary.ts";
+import {
+  FLAG,
+  LOAD_METRICS,
+  latencyVsLoadData,
+  scalingData,
+} from "../../analysis/report/chart-data.ts";
+import { buildReport } from "../../analysis/report/index.ts";
+import type { RequestRecord } from "../../formats/request-record.ts";
+import { createRng } from "../../stats/rng.ts";
+import {
+  generatedRequests,
+  syntheticInfo,
+  writeSyntheticExperiment,
+} from "../aggregate/synthetic-campaign.ts";
+
+const CHROMIUM = "/usr/bin/chromium";
+const hasChromium = existsSync(CHROMIUM);
+
+const GPUS = [1, 2, 4, 8];
+const PLANT = {
+  short: { s: 0.1, latency: 1, seed: 1 },
+  // The 2-GPU run of `long` is planted 30% above its curve: efficiency > 1.
+  long: { s: 0.05, latency: 2, seed: 2 },
+} as const;
+const CLIENT_LIMITED = "long-tp4-u32";
+
+/** Latencies scaled by `factor`, each request still ending where it did. */
+function scaled(records: Iterable<RequestRecord>, factor: number, promptSet: string) {
+  return [...records].map((r) => {
+    const e2e = r.e2e_ms === null ? null : r.e2e_ms * factor;
+    return {
+      ...r,
+      prompt_set: promptSet,
+      ttft_ms: r.ttft_ms === null ? null : r.ttft_ms * factor,
+      e2e_ms: e2e,
+      start_us: e2e === null ? r.start_us : r.end_us - Math.round(e2e * 1000),
+    };
+  });
+}
+
+async function writeCampaign(resultsDir: string) {
+  for (const [promptSet, plant] of Object.entries(PLANT)) {
+    const rng = createRng(plant.seed);
+    for (const users of [8, 32]) {
+      for (const gpus of GPUS) {
+        const experimentId = `${promptSet}-tp${gpus}-u${users}`;
+        const boost = promptSet === "long" && gpus === 2 ? 1.3 : 1;
+        const x = ((120 * gpus) / (1 + plant.s * (gpus - 1))) * boost;
+        const count = Math.round(x * (1 + 0.02 * rng.normal()));
+        const info = syntheticInfo({
+          campaign: "charts",
+          experimentId,
+          factors: { gpus, tp: gpus, dp: 1, users, prompt_set: promptSet },
+        });
+        const limited = experimentId === CLIENT_LIMITED;
+        await writeSyntheticExperiment(resultsDir, {
+          info: {
+            ...info,
+            prompt_set: { ...info.prompt_set, name: promptSet },
+            client: { ...info.client, limited, reasons: limited ? ["send lag p99 > 50 ms"] : [] },
+          },
+          requests: scaled(
+            generatedRequests(experimentId, count, plant.seed * 100 + gpus * 10 + users),
+            plant.latency * (users === 32 ? 1.5 : 1),
+            promptSet,
+          ),
+        });
+      }
+    }
+  }
+}
+
+let dir: string;
+let summary: Summary;
+let fits: FitResult;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "vscale-report-charts-"));
+  await writeCampaign(dir);
+  await aggregate({ resultsDir: dir });
+  summary = await readSummary(dir);
+  fits = await runFits({ resultsDir: dir, bootstrap: 200, seed: 3 });
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe("latency vs offered load: percentiles are never averaged", () => {
+  it("has one point per summary row and metric, in a panel per prompt set, with the row's own value and n", () => {
+    const data = latencyVsLoadData(summary.rows, summary.columns);
+    expect(data).not.toBeNull();
+    if (!data) return;
+    expect(data.loadColumn).toBe("users");
+    expect(data.panels).toEqual(["prompt_set=long", "prompt_set=short"]);
+    const ok = summary.rows.filter((r) => r.status === "ok");
+    expect(data.points).toHaveLength(ok.length * LOAD_METRICS.length);
+    const keys = data.points.map((p) => `${p.panel}|${p.metric}|${p.gpus}|${p.repeat}|${p.load}`);
+    expect(new Set(keys).size).toBe(keys.length);
+    const byId = new Map(ok.map((r) => [r.experiment_id, r]));
+    for (const p of data.points) {
+      const row = byId.get(p.experiment);
+      const column = LOAD_METRICS.find((m) => m.title === p.metric)?.column as string;
+      expect(p.ms).toBe(row?.[column]);
+      expect(p.panel).toBe(`prompt_set=${row?.prompt_set}`);
+      expect(p.n).toBeGreaterThan(0);
+      expect(p.series).toMatch(/\(n = [\d,–]+ per point\)$/);
+    }
+    // The planted 2× between prompt sets survives: each panel keeps its own level.
+    const at = (panel: string) =>
+      data.points.find(
+        (p) => p.panel === panel && p.gpus === 1 && p.load === 8 && p.metric.startsWith("E2E"),
+      )?.ms as number;
+    expect(at("prompt_set=long") / at("prompt_set=short")).toBeGreaterThan(1.5);
+    const mean = (at("prompt_set=long") + at("prompt_set=short")) / 2;
+    expect(data.points.some((p) => Math.abs(p.ms - mean) < 1e-9)).toBe(false);
+  });
+
+  it("flags the client-limited run on its points", () => {
+    const data = latencyVsLoadData(summary.rows, summary.columns);
+    const flagged = data?.points.filter((p) => p.flag.includes(FLAG.clientLimited)) ?? [];
+    expect(new Set(flagged.map((p) => p.experiment))).toEqual(new Set([CLIENT_LIMITED]));
+  });
+});
+
+describe("scaling charts", () => {
+  it("normalise runs and curve by the same fitted X₁: a run's distance from the curve is its residual", () => {
+    for (const fit of fits.groups) {
+      const data = scalingData(fit, fits.metric, summary.rows);
+      expect(data.x1).toBe(fit.amdahl.x1);
+      for (const run of data.runs) {
+        const curve = amdahlThroughput(fit.amdahl, run.n);
+        const onCurve = data.curve.find((c) => c.n === run.n && c.range === "measured");
+        expect(onCurve?.amdahl).toBeCloseTo(curve, 9);
+        expect((run.speedup - (onCurve?.speedup as number)) * data.x1).toBeCloseTo(
+          run.x - curve,
+          6,
+        );
+        expect(run.efficiency).toBeCloseTo(run.speedup / run.n, 12);
+      }
+    }
+  });
+
+  it("flags the planted super-linear 2-GPU runs and only runs above efficiency 1", () => {
+    for (const fit of fits.groups) {
+      const data = scalingData(fit, fits.metric, summary.rows);
+      for (const run of data.runs)
+        expect(run.flag.includes(FLAG.superlinear)).toBe(run.n > 1 && run.efficiency > 1);
+      const two = data.runs.filter((r) => r.n === 2);
+      if (fit.key.prompt_set === "long")
+        expect(two.every((r) => r.flag.includes(FLAG.superlinear))).toBe(true);
+    }
+  });
+
+  it("draws the curve beyond the measured N as a separate, extrapolated range", () => {
+    const data = scalingData(fits.groups[0] as never, fits.metric, summary.rows);
+    expect(data.maxN).toBe(8);
+    expect(Math.max(...data.curve.filter((c) => c.range === "measured").map((c) => c.n))).toBe(8);
+    expect(Math.min(...data.curve.filter((c) => c.range === "extrapolated").map((c) => c.n))).toBe(
+      8,
+    );
+    expect(data.curve.filter((c) => c.range === "extrapolated").every((c) => c.usl === null)).toBe(
+      true,
+    );
+    expect(data.band).toMatch(/95% CI for s/);
+  });
+});
+
+describe.skipIf(!hasChromium)("the report in Chromium", () => {
+  it("shows facets, axis titles with units, log₂ GPU ticks at 1/2/4/8 and n in legends", async () => {
+    const { html } = await buildReport({ resultsDir: dir, fits });
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+      await page.goto(pathToFileURL(html).href);
+      const texts = (name: string, selector: string) =>
+        page.$$eval(`figure[data-chart="${name}"] ${selector}`, (nodes) =>
+          nodes.map((n) => n.textContent ?? ""),
+        );
+      const load = await texts("latency-vs-load", "text");
+      expect(load).toEqual(expect.arrayContaining(["prompt_set=long", "prompt_set=short"]));
+      expect(load).toEqual(expect.arrayContaining(["concurrent users", "E2E latency p90 (ms)"]));
+      expect(load.some((t) => /^1 GPU \(n = [\d,–]+ per point\)$/.test(t))).toBe(true);
+      expect(load).toContain(FLAG.clientLimited);
+
+      const throughput = await texts("throughput-1", ".role-axis text");
+      expect(throughput).toEqual(
+        expect.arrayContaining(["GPUs (N, log₂ scale)", "Output throughput (tokens/s)"]),
+      );
+      const ticks = await texts("throughput-1", ".role-axis-label text");
+      expect(ticks.filter((t) => /^\d+$/.test(t)).slice(0, 4)).toEqual(["1", "2", "4", "8"]);
+      const legend = await texts("throughput-1", ".role-legend text");
+      expect(legend.some((t) => /^measured runs \(n = 4, 1 per N\)$/.test(t))).toBe(true);
+      expect(legend).toContain("extrapolated (N > 8)");
+      const subtitle = await texts("throughput-1", ".role-title-subtitle text");
+      expect(subtitle.join(" ")).toMatch(/Band: Amdahl at the ends of the 95% CI for s/);
+
+      const cdf = await texts("latency-cdf-1", ".role-legend text");
+      expect(cdf.some((t) => /^1 GPU \(n = \d+\)$/.test(t))).toBe(true);
+
+      const shot = join(dir, "figs", "report.png");
+      await page.screenshot({ path: shot, fullPage: true });
+      expect(existsSync(shot)).toBe(true);
+      const keep = process.env.VSCALE_KEEP_SCREENSHOT;
+      if (keep) {
+        await page.screenshot({ path: `${keep}/full.png`, fullPage: true });
+        for (let i = 0; i < 6; i++)
+          await page.screenshot({ path: `${keep}/part${i}.png`, fullPage: true, clip: { x: 0, y: i * 1100, width: 1400, height: 1100 } });
+        for (const f of await page.$$("figure.chart"))
+          await f.screenshot({ path: `${keep}/${await f.getAttribute("data-chart")}.png` });
+      }
+    } finally {
+      await browser.close();
+    }
+  });
+});
