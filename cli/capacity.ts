@@ -8,7 +8,7 @@ export function registerCapacity(program: Command): void {
   program
     .command("capacity")
     .description(
-      "capacity at an SLO per scaling group and GPU count (highest offered rate meeting every objective, interpolated, 95% CI over repeats); writes agg/capacity.csv",
+      "capacity at an SLO per scaling group and GPU count (highest offered rate meeting every objective, interpolated between measured rates, 95% CI over repeats; a bound, labelled ≥ or <, when the rates never crossed it); writes agg/capacity.csv",
     )
     .option("--results <dir>", "results directory", "results")
     .requiredOption("--slo <objectives>", "e.g. ttft_ms_p99=500,tpot_ms_p99=50")

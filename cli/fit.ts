@@ -1,9 +1,11 @@
 import type { Command } from "commander";
-import { CAPACITY_METRIC, capacitySummary } from "../analysis/capacity/index.ts";
+import { runCapacityFits } from "../analysis/capacity/fit.ts";
+import { CAPACITY_METRIC, capacitySummary, isCapacitySummary } from "../analysis/capacity/index.ts";
 import {
   DEFAULT_BOOTSTRAP,
   DEFAULT_METRIC,
   DEFAULT_SEED,
+  type FitResult,
   formatFitTable,
   type RunFitsOptions,
   runFits,
@@ -88,6 +90,14 @@ export async function fitRequestFrom(flags: FitFlags): Promise<RunFitsOptions> {
   return { ...options, metric: CAPACITY_METRIC, summary };
 }
 
+/** Runs the request: a capacity fit refuses capacities that are only bounds (analysis/capacity/fit.ts). */
+export function runFitRequest(request: RunFitsOptions): Promise<FitResult> {
+  const { summary } = request;
+  return summary !== undefined && isCapacitySummary(summary)
+    ? runCapacityFits({ ...request, summary })
+    : runFits(request);
+}
+
 export function fitOptionsFrom(flags: FitFlags): RunFitsOptions {
   return {
     resultsDir: flags.results,
@@ -110,6 +120,6 @@ export function registerFit(program: Command): void {
         "fit Amdahl (with a bootstrap CI on s), USL and Karp–Flatt per group; writes agg/amdahl_fit.csv and agg/scaling_fits.parquet",
       ),
   ).action(async (flags: FitFlags) => {
-    console.log(formatFitTable(await runFits(await fitRequestFrom(flags))));
+    console.log(formatFitTable(await runFitRequest(await fitRequestFrom(flags))));
   });
 }

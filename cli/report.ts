@@ -1,10 +1,10 @@
 import { join } from "node:path";
 import type { Command } from "commander";
 import { CAPACITY_METRIC } from "../analysis/capacity/index.ts";
-import { fitPaths, runFits } from "../analysis/fit/index.ts";
+import { fitPaths } from "../analysis/fit/index.ts";
 import { buildReport } from "../analysis/report/index.ts";
 import { REPORT_FILES } from "../formats/agg-layout.ts";
-import { fitOptionsFrom, fitRequestFrom, sloFrom, withFitOptions } from "./fit.ts";
+import { fitOptionsFrom, fitRequestFrom, runFitRequest, sloFrom, withFitOptions } from "./fit.ts";
 
 export function registerReport(program: Command): void {
   withFitOptions(
@@ -19,7 +19,7 @@ export function registerReport(program: Command): void {
     // A capacity fit runs on capacity rows; the figures still draw the summary itself.
     const { html, figs, refitted } = await buildReport({
       ...fitOptionsFrom(flags),
-      ...(request.metric === CAPACITY_METRIC ? { fits: await runFits(request) } : {}),
+      ...(request.metric === CAPACITY_METRIC ? { fits: await runFitRequest(request) } : {}),
       ...(slo ? { slo } : {}),
       log: (line) => console.log(line),
     });

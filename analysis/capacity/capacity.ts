@@ -3,7 +3,7 @@
  * highest offered rate whose figures meet every objective; per group the
  * mean over repeats with a 95% t-interval. The one place capacity is
  * computed: capacity.csv, `vscale fit --metric capacity`, the report and
- * `vscale compare` all consume `capacityOf()`.
+ * `vscale compare` all consume `groupCapacity()`.
  *
  * Interpolation: each objective's margin is value / limit (≤ 1 meets it) and
  * a rate's margin is the worst of them. Between the last rate that meets the
@@ -11,6 +11,9 @@
  * and capacity is where it crosses 1, the usual linear interpolation of
  * a latency-vs-load curve between two measured loads. Rates past the first
  * failure are ignored (a knee is a knee even if a later point looks better).
+ * A sweep that never crosses gives a bound, not an estimate: at least the
+ * highest rate when every rate met the SLO, below the lowest when none did.
+ * Bounds carry no interval and no fit takes them (fit.ts).
  */
 import { meanInterval } from "../../stats/t-quantile.ts";
 
@@ -24,17 +27,19 @@ export interface RatePoint {
   experimentId: string;
 }
 
-export type CapacityBound =
-  /** Crossed between two measured rates: interpolated. */
-  | "interpolated"
-  /** Even the highest rate met the SLO: capacity is at least that (a lower bound). */
-  | "above_range"
-  /** Even the lowest rate missed it: capacity is below the range measured (null). */
-  | "below_range";
+/**
+ * What a capacity figure is when it is not an interpolated crossing: `lower`,
+ * the capacity is at least the figure (every rate measured met the SLO, or the
+ * rate past it has no figure to interpolate to); `upper`, it is below the
+ * figure (even the lowest rate measured missed the SLO).
+ */
+export type CapacityBound = "lower" | "upper";
 
 export interface SweepCapacity {
+  /** The crossing, or the bound's figure when `bound` is set. */
   capacity: number | null;
-  bound: CapacityBound;
+  /** null: interpolated between a rate that met the SLO and one that missed it. */
+  bound: CapacityBound | null;
   /** First measured rate that misses the SLO (the knee), null when none does. */
   kneeRate: number | null;
   /** Objectives that decided the crossing (the worst margin at the knee). */
@@ -70,7 +75,7 @@ export function sweepCapacity(points: readonly RatePoint[], slo: Slo): SweepCapa
     const last = sorted.at(-1);
     return {
       capacity: last ? last.rate : null,
-      bound: "above_range",
+      bound: last ? "lower" : null,
       kneeRate: null,
       limitedBy: null,
       missing,
@@ -79,25 +84,33 @@ export function sweepCapacity(points: readonly RatePoint[], slo: Slo): SweepCapa
   const knee = sorted[fail] as RatePoint;
   const limitedBy = margins[fail]?.worst ?? null;
   if (fail === 0)
-    return { capacity: null, bound: "below_range", kneeRate: knee.rate, limitedBy, missing };
+    return { capacity: knee.rate, bound: "upper", kneeRate: knee.rate, limitedBy, missing };
   const a = sorted[fail - 1] as RatePoint;
   const ma = (margins[fail - 1] as { m: number }).m;
   const mb = (margins[fail] as { m: number }).m;
-  const capacity = Number.isFinite(mb)
-    ? a.rate + ((1 - ma) / (mb - ma)) * (knee.rate - a.rate)
-    : a.rate;
-  return { capacity, bound: "interpolated", kneeRate: knee.rate, limitedBy, missing };
+  // No figure at the knee: nothing to interpolate to, only that the last rate met it.
+  if (!Number.isFinite(mb))
+    return { capacity: a.rate, bound: "lower", kneeRate: knee.rate, limitedBy, missing };
+  const capacity = a.rate + ((1 - ma) / (mb - ma)) * (knee.rate - a.rate);
+  return { capacity, bound: null, kneeRate: knee.rate, limitedBy, missing };
 }
 
 export interface GroupCapacity {
-  /** Capacity per repeat (null where below range). */
+  /** Capacity per repeat. */
   repeats: { repeat: number; sweep: SweepCapacity }[];
-  /** Mean over repeats with a capacity; null when none has one. */
+  /**
+   * Mean over repeats: an estimate when every repeat interpolated; a bound
+   * (`bound`) when some repeat is one, since a mean of estimates and lower
+   * bounds is itself only a lower bound (upper alike); null when repeats
+   * disagree (some lower, some upper bounds).
+   */
   capacity: number | null;
+  /** 95% t-interval over repeats: only for an estimate, never for a bound. */
   ciLow: number | null;
   ciHigh: number | null;
-  /** The weakest bound over repeats: any `below_range` or `above_range` is reported. */
-  bound: CapacityBound;
+  bound: CapacityBound | null;
+  /** Some repeats are lower bounds and some upper: no figure. */
+  disagree: boolean;
   kneeRate: number | null;
 }
 
@@ -107,19 +120,24 @@ export function groupCapacity(byRepeat: ReadonlyMap<number, RatePoint[]>, slo: S
     .map(([repeat, points]) => ({ repeat, sweep: sweepCapacity(points, slo) }));
   const values = repeats.flatMap((r) => (r.sweep.capacity === null ? [] : [r.sweep.capacity]));
   const knees = repeats.flatMap((r) => (r.sweep.kneeRate === null ? [] : [r.sweep.kneeRate]));
-  const bounds = repeats.map((r) => r.sweep.bound);
-  const bound: CapacityBound = bounds.includes("below_range")
-    ? "below_range"
-    : bounds.includes("above_range")
-      ? "above_range"
-      : "interpolated";
-  const interval = values.length > 0 ? meanInterval(values) : null;
+  const bounds = new Set(repeats.map((r) => r.sweep.bound));
+  const disagree = bounds.has("lower") && bounds.has("upper");
+  const bound: CapacityBound | null = disagree
+    ? null
+    : bounds.has("lower")
+      ? "lower"
+      : bounds.has("upper")
+        ? "upper"
+        : null;
+  const interval = values.length > 0 && !disagree ? meanInterval(values) : null;
+  const estimate = interval !== null && bound === null;
   return {
     repeats,
     capacity: interval?.mean ?? null,
-    ciLow: interval?.low ?? null,
-    ciHigh: interval?.high ?? null,
+    ciLow: estimate ? interval.low : null,
+    ciHigh: estimate ? interval.high : null,
     bound,
+    disagree,
     kneeRate: knees.length > 0 ? Math.min(...knees) : null,
   };
 }

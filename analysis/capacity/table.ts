@@ -7,7 +7,13 @@
 import { defaultGroupColumns, groupRows } from "../fit/group.ts";
 import type { GroupKey } from "../fit/model.ts";
 import type { Summary, SummaryRow } from "../fit/summary.ts";
-import { type GroupCapacity, groupCapacity, type RatePoint, type Slo } from "./capacity.ts";
+import {
+  type GroupCapacity,
+  groupCapacity,
+  type RatePoint,
+  type Slo,
+  type SweepCapacity,
+} from "./capacity.ts";
 
 export const CAPACITY_METRIC = "capacity_rps";
 
@@ -87,16 +93,52 @@ export function capacityCsvRows(rows: readonly CapacityRow[], slo: Slo) {
   }));
 }
 
+/** A repeat's capacity that is only a bound: kept out of every fit (fit.ts). */
+export interface RefusedPoint {
+  /** The row it would have been, capacity left out. */
+  row: SummaryRow;
+  /** `≥ 12.00 req/s (every rate met the SLO)`. */
+  reason: string;
+}
+
+/** Capacity per repeat as summary rows, and the repeats whose capacity is only a bound. */
+export interface CapacitySummary extends Summary {
+  refused: RefusedPoint[];
+}
+
+export function isCapacitySummary(summary: Summary): summary is CapacitySummary {
+  return Array.isArray((summary as Partial<CapacitySummary>).refused);
+}
+
+/** Why a sweep's capacity is a bound (null: it is an estimate). */
+export function boundReason(sweep: SweepCapacity): string | null {
+  if (sweep.bound === "upper") return "no rate met the SLO";
+  if (sweep.bound !== "lower") return null;
+  return sweep.kneeRate === null
+    ? "every rate met the SLO"
+    : `the next rate, ${sweep.kneeRate.toFixed(2)}, has no figure to interpolate to`;
+}
+
+/** How a sweep's capacity reads: `12.30 req/s`, `≥ 12.00 req/s (every rate met the SLO)`. */
+export function sweepText(sweep: SweepCapacity): string {
+  const v = sweep.capacity === null ? "-" : `${sweep.capacity.toFixed(2)} req/s`;
+  const why = boundReason(sweep);
+  return why === null ? v : `${sweep.bound === "lower" ? "≥" : "<"} ${v} (${why})`;
+}
+
 /**
  * Capacity per repeat as summary rows (one per group, GPU count and repeat),
  * so computeFits() fits the scaling of capacity exactly as of throughput.
+ * Only estimates become points: a bound is not where the capacity is, so a
+ * repeat whose sweep gave one is listed in `refused` instead.
  */
-export function capacitySummary(summary: Summary, slo: Slo): Summary {
+export function capacitySummary(summary: Summary, slo: Slo): CapacitySummary {
   const rows: SummaryRow[] = [];
+  const refused: RefusedPoint[] = [];
   for (const c of capacityRows(summary, slo)) {
     for (const { repeat, sweep } of c.result.repeats) {
       if (sweep.capacity === null) continue;
-      rows.push({
+      const row = {
         ...(c.key as Record<string, string | number | boolean | null>),
         experiment_id: `capacity g${c.gpus} r${repeat} (${c.group})`,
         campaign: String(c.key.campaign ?? ""),
@@ -105,12 +147,20 @@ export function capacitySummary(summary: Summary, slo: Slo): Summary {
         gpus: c.gpus,
         tp: c.tp,
         dp: c.dp,
-        [CAPACITY_METRIC]: sweep.capacity,
-      } as SummaryRow);
+        [CAPACITY_METRIC]: sweep.bound === null ? sweep.capacity : null,
+      } as SummaryRow;
+      if (sweep.bound === null) rows.push(row);
+      else refused.push({ row, reason: sweepText(sweep) });
     }
   }
   const columns = [
-    ...new Set([...rows.flatMap((r) => Object.keys(r)), CAPACITY_METRIC, "gpus", "tp", "dp"]),
+    ...new Set([
+      ...[...rows, ...refused.map((r) => r.row)].flatMap((r) => Object.keys(r)),
+      CAPACITY_METRIC,
+      "gpus",
+      "tp",
+      "dp",
+    ]),
   ].filter((c) => c !== "parallelism");
-  return { file: `${summary.file} (capacity at ${sloText(slo)})`, columns, rows };
+  return { file: `${summary.file} (capacity at ${sloText(slo)})`, columns, rows, refused };
 }

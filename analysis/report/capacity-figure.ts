@@ -40,11 +40,12 @@ export function capacityFigures(
       .map((c) => ({ rate: c.rate, gpus: c.gpus, ms: c.sum / c.n }))
       .sort((a, b) => a.gpus - b.gpus || a.rate - b.rate);
     if (values.length === 0) return [];
+    // Only an interpolated capacity is a crossing of the SLO: a bound is no point on the rule.
     const knees = capacity
-      .filter((c) => c.result.capacity !== null)
+      .filter((c) => c.result.capacity !== null && c.result.bound === null)
       .map((c) => ({ rate: c.result.capacity as number, gpus: c.gpus, ms: limit }));
     const spec = {
-      title: `${key} against offered rate per GPU count; SLO ${limit} ms, capacity marked`,
+      title: `${key} against offered rate per GPU count; SLO ${limit} ms, interpolated capacity marked`,
       width: 420,
       height: 260,
       layer: [
