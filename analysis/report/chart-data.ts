@@ -96,7 +96,7 @@ export interface ScalingData {
   x1: number;
   runs: ScalingRun[];
   curve: ScalingCurvePoint[];
-  /** What the shaded band is, in words; null when the fit has no CI for s. */
+  /** What the shaded band is, in words (two lines); null when the fit has no CI for s. */
   band: string | null;
 }
 
@@ -111,7 +111,7 @@ function bandLabel(fit: GroupFit): string | null {
       : method === "residual"
         ? "fit residuals resampled, assumes Amdahl"
         : method;
-  return `Amdahl at the ends of the 95% CI for s (${how}; X₁ fixed)`;
+  return `Amdahl at the ends of the 95% CI for s\n(${how}; X₁ fixed)`;
 }
 
 /** Log-spaced N from 1 to `top`, with every measured N on the grid (curves pass through them). */
@@ -193,10 +193,25 @@ export function scalingData(fit: GroupFit, metric: string, rows: readonly Summar
 // ---------------------------------------------------------------------------
 // Latency against offered load
 
-export const LOAD_METRICS = [
-  { column: "e2e_ms_p90", title: "E2E latency p90 (ms)" },
-  { column: "ttft_ms_p99", title: "TTFT p99 (ms)" },
-] as const;
+const LATENCY_NAMES: Record<string, string> = {
+  ttft_ms: "TTFT",
+  tpot_ms: "TPOT",
+  itl_ms: "ITL",
+  itl_request_mean_ms: "per-request mean ITL",
+  e2e_ms: "E2E latency",
+};
+
+/** `e2e_ms_p90` → `E2E latency p90 (ms)`; other columns as they are. */
+export function latencyColumnTitle(column: string): string {
+  const m = /^(.*)_(mean|p\d+)$/.exec(column);
+  const name = m ? LATENCY_NAMES[m[1] as string] : undefined;
+  return m && name ? `${name} ${m[2]} (ms)` : column;
+}
+
+export const LOAD_METRICS = ["e2e_ms_p90", "ttft_ms_p99"].map((column) => ({
+  column,
+  title: latencyColumnTitle(column),
+}));
 
 export interface LoadPoint {
   /** The workload: every factor but the GPU count and the load (groupLabels()). */

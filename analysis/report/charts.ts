@@ -17,9 +17,9 @@ import {
 } from "./chart-data.ts";
 import type { KarpFlattSummary } from "../fit/model.ts";
 
-const WIDTH = 360;
-const HEIGHT = 240;
-const LEGEND = { labelLimit: 340, titleLimit: 340 } as const;
+const WIDTH = 300;
+const HEIGHT = 220;
+const LEGEND = { labelLimit: 260, titleLimit: 260 } as const;
 
 const METRIC_TITLES: Record<string, string> = {
   output_tokens_per_s: "Output throughput (tokens/s)",
@@ -108,10 +108,10 @@ function runsLabel(runs: readonly ScalingRun[]): string {
 
 /** The band and the extrapolation, said under the title. */
 function subtitle(data: ScalingData): string[] {
-  const lines = [data.band ? `Band: ${data.band}.` : "No band: the fit has no CI for s."];
+  const lines = data.band ? `Band: ${data.band}.`.split("\n") : ["No band: the fit has no CI for s."];
   if (data.topN > data.maxN)
     lines.push(
-      `Dashed beyond N = ${data.maxN}: extrapolated; the band there is not a prediction interval for a run.`,
+      `Dashed: extrapolated past N = ${data.maxN}; no prediction interval for a run there.`,
     );
   return lines;
 }
@@ -241,7 +241,7 @@ export function speedupChart(data: ScalingData): TopLevelSpec {
       lo: "speedupLo",
       hi: "speedupHi",
       run: "speedup",
-      title: "speedup X(N) / fitted X₁ (log₂ scale)",
+      title: "speedup X(N) / X₁ (log₂)",
       scale: { type: "log", base: 2, domain: [Math.min(1, ...data.runs.map((r) => r.speedup)) * 0.9, data.topN] },
       axis: { values: ticks, format: "~g" },
     },
@@ -269,7 +269,7 @@ export function efficiencyChart(data: ScalingData): TopLevelSpec {
       lo: "efficiencyLo",
       hi: "efficiencyHi",
       run: "efficiency",
-      title: "efficiency X(N) / (N · fitted X₁)",
+      title: "efficiency X(N) / (N·X₁)",
       scale: { domain: [0, top], nice: false },
       axis: { format: ".0%" },
     },
@@ -288,35 +288,54 @@ export function karpFlattChart(
   s: number,
   measuredN: readonly number[],
 ): TopLevelSpec {
-  const values = kf.points.map((p) => ({ n: p.n, e: p.e }));
+  // e(N) < 0 is the same event as efficiency > 1 against the same baseline.
+  const values = kf.points.map((p) => ({
+    n: p.n,
+    e: p.e,
+    flag: p.e < 0 ? FLAG.superlinear : FLAG.none,
+  }));
   const top = measuredN[measuredN.length - 1] ?? 2;
   const x = gpuX(measuredN, top);
   const baseline = kf.baseline === "measured" ? "measured X(1)" : "fitted X₁ (N = 1 not run)";
+  const series = ["e(N)", `fitted s = ${s.toFixed(3)}`];
+  const colour = { scale: { domain: series, range: ["#4c78a8", "#888888"] }, title: null, legend: LEGEND };
   return {
     width: WIDTH,
     height: HEIGHT,
     title: {
       text: `Karp–Flatt serial fraction e(N): ${kf.trend}`,
-      subtitle: [`e(N) from the mean throughput at each N against ${baseline}; dashed: the fitted s.`],
+      subtitle: [`From the mean throughput at each N against ${baseline}.`],
       anchor: "start",
     },
     layer: [
       {
         data: { values },
-        mark: { type: "line", point: true },
+        mark: { type: "line" },
         encoding: {
           x,
           y: { field: "e", type: "quantitative", title: "serial fraction e(N)" },
+          color: { datum: series[0], ...colour },
+        },
+      },
+      {
+        data: { values },
+        mark: { type: "point", filled: true, size: 60 },
+        encoding: {
+          x,
+          y: { field: "e", type: "quantitative" },
+          color: { datum: series[0], ...colour },
+          shape: shapeEncoding(values.map((v) => v.flag)),
           tooltip: [
             { field: "n", type: "quantitative", title: "GPUs" },
             { field: "e", type: "quantitative", title: "e(N)", format: ".4f" },
+            { field: "flag", type: "nominal", title: "flag" },
           ],
         },
       },
       {
         data: { values: [{ s }] },
-        mark: { type: "rule", color: "gray", strokeDash: [4, 4] },
-        encoding: { y: { field: "s", type: "quantitative" } },
+        mark: { type: "rule", strokeDash: [4, 4] },
+        encoding: { y: { field: "s", type: "quantitative" }, color: { datum: series[1], ...colour } },
       },
     ],
   } as TopLevelSpec;

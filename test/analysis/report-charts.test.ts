@@ -75,7 +75,7 @@ async function writeCampaign(resultsDir: string) {
           info: {
             ...info,
             prompt_set: { ...info.prompt_set, name: promptSet },
-            client: { ...info.client, limited, reasons: limited ? ["send lag p99 > 50 ms"] : [] },
+            client: { ...(info.client as NonNullable<typeof info.client>), limited, reasons: limited ? ["send lag p99 > 50 ms"] : [] },
           },
           requests: scaled(
             generatedRequests(experimentId, count, plant.seed * 100 + gpus * 10 + users),
