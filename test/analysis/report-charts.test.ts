@@ -1,9 +1,10 @@
 /**
  * What the report's charts show, checked on the data they draw and in the
- * browser. A raw campaign of two prompt sets (their latencies planted 2×
- * apart), two user counts and GPU counts 1–8 is aggregated for real, fitted
- * and reported; one prompt set has a planted super-linear 2-GPU run and one
- * run is client-limited.
+ * browser. A raw open-loop campaign of two prompt sets (their latencies
+ * planted 2× apart), two offered rates and GPU counts 1–8 is aggregated for
+ * real, fitted and reported; one prompt set has a planted super-linear 2-GPU
+ * run and one run is client-limited. At the SLO the short prompts meet it at
+ * every rate (capacity a lower bound), the long ones cross it.
  */
 import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -13,6 +14,7 @@ import { pathToFileURL } from "node:url";
 import { chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { aggregate } from "../../analysis/aggregate/index.ts";
+import { capacityRows } from "../../analysis/capacity/table.ts";
 import { amdahlThroughput } from "../../analysis/fit/amdahl.ts";
 import { type FitResult, runFits } from "../../analysis/fit/index.ts";
 import { readSummary, type Summary } from "../../analysis/fit/summary.ts";
@@ -22,6 +24,7 @@ import {
   latencyVsLoadData,
   scalingData,
 } from "../../analysis/report/chart-data.ts";
+import { CAPACITY_MARKS, capacityChartData } from "../../analysis/report/capacity-figure.ts";
 import { buildReport } from "../../analysis/report/index.ts";
 import type { RequestRecord } from "../../formats/request-record.ts";
 import { createRng } from "../../stats/rng.ts";
@@ -40,7 +43,9 @@ const PLANT = {
   // The 2-GPU run of `long` is planted 30% above its curve: efficiency > 1.
   long: { s: 0.05, latency: 2, seed: 2 },
 } as const;
-const CLIENT_LIMITED = "long-tp4-u32";
+const CLIENT_LIMITED = "long-tp4-rate16";
+const RATES = [4, 16];
+const SLO = { e2e_ms_p90: 14_000 };
 
 /** Latencies scaled by `factor`, each request still ending where it did. */
 function scaled(records: Iterable<RequestRecord>, factor: number, promptSet: string) {
@@ -59,27 +64,28 @@ function scaled(records: Iterable<RequestRecord>, factor: number, promptSet: str
 async function writeCampaign(resultsDir: string) {
   for (const [promptSet, plant] of Object.entries(PLANT)) {
     const rng = createRng(plant.seed);
-    for (const users of [8, 32]) {
+    for (const rate of RATES) {
       for (const gpus of GPUS) {
-        const experimentId = `${promptSet}-tp${gpus}-u${users}`;
+        const experimentId = `${promptSet}-tp${gpus}-rate${rate}`;
         const boost = promptSet === "long" && gpus === 2 ? 1.3 : 1;
         const x = ((120 * gpus) / (1 + plant.s * (gpus - 1))) * boost;
         const count = Math.round(x * (1 + 0.02 * rng.normal()));
         const info = syntheticInfo({
           campaign: "charts",
           experimentId,
-          factors: { gpus, tp: gpus, dp: 1, users, prompt_set: promptSet },
+          factors: { gpus, tp: gpus, dp: 1, rate, prompt_set: promptSet },
         });
         const limited = experimentId === CLIENT_LIMITED;
         await writeSyntheticExperiment(resultsDir, {
           info: {
             ...info,
+            load: { ...info.load, mode: "open", users: null, rate },
             prompt_set: { ...info.prompt_set, name: promptSet },
             client: { ...(info.client as NonNullable<typeof info.client>), limited, reasons: limited ? ["send lag p99 > 50 ms"] : [] },
           },
           requests: scaled(
-            generatedRequests(experimentId, count, plant.seed * 100 + gpus * 10 + users),
-            plant.latency * (users === 32 ? 1.5 : 1),
+            generatedRequests(experimentId, count, plant.seed * 100 + gpus * 10 + rate),
+            plant.latency * (rate === 16 ? 1.5 : 1),
             promptSet,
           ),
         });
@@ -107,7 +113,7 @@ describe("latency vs offered load: percentiles are never averaged", () => {
     const data = latencyVsLoadData(summary.rows, summary.columns);
     expect(data).not.toBeNull();
     if (!data) return;
-    expect(data.loadColumn).toBe("users");
+    expect(data.loadColumn).toBe("rate");
     expect(data.panels).toEqual(["prompt_set=long", "prompt_set=short"]);
     const ok = summary.rows.filter((r) => r.status === "ok");
     expect(data.points).toHaveLength(ok.length * LOAD_METRICS.length);
@@ -125,7 +131,7 @@ describe("latency vs offered load: percentiles are never averaged", () => {
     // The planted 2× between prompt sets survives: each panel keeps its own level.
     const at = (panel: string) =>
       data.points.find(
-        (p) => p.panel === panel && p.gpus === 1 && p.load === 8 && p.metric.startsWith("E2E"),
+        (p) => p.panel === panel && p.gpus === 1 && p.load === 4 && p.metric.startsWith("E2E"),
       )?.ms as number;
     expect(at("prompt_set=long") / at("prompt_set=short")).toBeGreaterThan(1.5);
     const mean = (at("prompt_set=long") + at("prompt_set=short")) / 2;
@@ -136,6 +142,22 @@ describe("latency vs offered load: percentiles are never averaged", () => {
     const data = latencyVsLoadData(summary.rows, summary.columns);
     const flagged = data?.points.filter((p) => p.flag.includes(FLAG.clientLimited)) ?? [];
     expect(new Set(flagged.map((p) => p.experiment))).toEqual(new Set([CLIENT_LIMITED]));
+  });
+});
+
+describe("capacity chart", () => {
+  it("draws every run's own figure per workload, and marks bounds as bounds", () => {
+    const data = capacityChartData(summary, capacityRows(summary, SLO), "e2e_ms_p90", 14_000);
+    expect(data?.panels).toEqual(["prompt_set=long", "prompt_set=short"]);
+    const ok = summary.rows.filter((r) => r.status === "ok");
+    expect(data?.points).toHaveLength(ok.length);
+    const byId = new Map(ok.map((r) => [r.experiment_id, r]));
+    for (const p of data?.points ?? []) expect(p.ms).toBe(byId.get(p.experiment)?.e2e_ms_p90);
+    const kinds = (panel: string) =>
+      new Set(data?.marks.filter((m) => m.panel === panel).map((m) => m.kind));
+    expect(kinds("prompt_set=short")).toEqual(new Set([CAPACITY_MARKS.lower]));
+    expect(kinds("prompt_set=long")).toEqual(new Set([CAPACITY_MARKS.interpolated]));
+    expect(data?.marks).toHaveLength(2 * GPUS.length);
   });
 });
 
@@ -184,7 +206,7 @@ describe("scaling charts", () => {
 
 describe.skipIf(!hasChromium)("the report in Chromium", () => {
   it("shows facets, axis titles with units, log₂ GPU ticks at 1/2/4/8 and n in legends", async () => {
-    const { html } = await buildReport({ resultsDir: dir, fits });
+    const { html } = await buildReport({ resultsDir: dir, fits, slo: SLO });
     const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
     try {
       const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
@@ -195,7 +217,9 @@ describe.skipIf(!hasChromium)("the report in Chromium", () => {
         );
       const load = await texts("latency-vs-load", "text");
       expect(load).toEqual(expect.arrayContaining(["prompt_set=long", "prompt_set=short"]));
-      expect(load).toEqual(expect.arrayContaining(["concurrent users", "E2E latency p90 (ms)"]));
+      expect(load).toEqual(
+        expect.arrayContaining(["offered rate (requests/s)", "E2E latency p90 (ms)"]),
+      );
       expect(load.some((t) => /^1 GPU \(n = [\d,–]+ per point\)$/.test(t))).toBe(true);
       expect(load).toContain(FLAG.clientLimited);
 
@@ -210,6 +234,16 @@ describe.skipIf(!hasChromium)("the report in Chromium", () => {
       expect(legend).toContain("extrapolated (N > 8)");
       const subtitle = await texts("throughput-1", ".role-title-subtitle text");
       expect(subtitle.join(" ")).toMatch(/Band: Amdahl at the ends of the 95% CI for s/);
+
+      const capacity = await texts("capacity-1", "text");
+      expect(capacity).toEqual(
+        expect.arrayContaining([
+          "prompt_set=long",
+          "prompt_set=short",
+          CAPACITY_MARKS.interpolated,
+          CAPACITY_MARKS.lower,
+        ]),
+      );
 
       const cdf = await texts("latency-cdf-1", ".role-legend text");
       expect(cdf.some((t) => /^1 GPU \(n = \d+\)$/.test(t))).toBe(true);

@@ -99,7 +99,7 @@ describe("a sweep to saturation and capacity at the SLO", () => {
     const report = await readFile(join(results("a"), "report.html"), "utf8");
     expect(report).toContain("Capacity at the SLO");
     const svg = await readFile(join(results("a"), "figs", "capacity-1.svg"), "utf8");
-    expect(svg).toContain("ttft_ms_p99 against offered rate");
+    expect(svg).toContain("TTFT p99 (ms) vs offered rate; SLO 1000 ms");
   });
 
   it("fits on capacity with vscale fit --metric capacity", async () => {
