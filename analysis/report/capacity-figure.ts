@@ -12,7 +12,7 @@ import { type CapacityRow, capacityGroupColumns } from "../capacity/table.ts";
 import { groupLabels, groupRows, parallelismOf } from "../fit/group.ts";
 import type { Summary } from "../fit/summary.ts";
 import { FLAG, gpuLabel, latencyColumnTitle } from "./chart-data.ts";
-import { clientLimited, latencyFlags, latencySampleSize } from "./sample-size.ts";
+import { clientLimited, latencySampleSize } from "./sample-size.ts";
 
 export interface CapacityFigure {
   name: string;
@@ -77,7 +77,6 @@ export function capacityChartData(
       if (typeof ms !== "number" || !Number.isFinite(ms)) continue;
       const series = gpuLabel(r.gpus, parallelismOf(r));
       const flags: string[] = [];
-      if (latencyFlags(r) !== null) flags.push(FLAG.fewSamples);
       if (clientLimited(r)) flags.push(FLAG.clientLimited);
       points.push({
         panel,
@@ -97,9 +96,18 @@ export function capacityChartData(
   points.sort((a, b) => a.panel.localeCompare(b.panel) || a.gpus - b.gpus || a.rate - b.rate);
   const marks = capacity.flatMap((c): CapacityMark[] => {
     if (c.result.capacity === null) return [];
-    const kind = c.result.bound === null ? CAPACITY_MARKS.interpolated : CAPACITY_MARKS[c.result.bound];
+    const kind =
+      c.result.bound === null ? CAPACITY_MARKS.interpolated : CAPACITY_MARKS[c.result.bound];
     const panel = labels.get(c.group) ?? c.group;
-    return [{ panel, series: gpuLabel(c.gpus, parallelismOf(c)), rate: c.result.capacity, ms: limit, kind }];
+    return [
+      {
+        panel,
+        series: gpuLabel(c.gpus, parallelismOf(c)),
+        rate: c.result.capacity,
+        ms: limit,
+        kind,
+      },
+    ];
   });
   const series = [...new Map(points.map((p) => [p.series, p.gpus])).entries()]
     .sort((a, b) => a[1] - b[1] || a[0].localeCompare(b[0]))
@@ -139,7 +147,12 @@ export function capacityChart(data: CapacityChartData): TopLevelSpec {
       anchor: "start",
     },
     facet: { column: { field: "panel", type: "nominal", title: null, sort: data.panels } },
-    data: { values: [...data.points.map((p) => ({ ...p, layer: "run" })), ...data.marks.map((m) => ({ ...m, layer: "mark" }))] },
+    data: {
+      values: [
+        ...data.points.map((p) => ({ ...p, layer: "run" })),
+        ...data.marks.map((m) => ({ ...m, layer: "mark" })),
+      ],
+    },
     spec: {
       width: 300,
       height: 220,
@@ -178,7 +191,10 @@ export function capacityChart(data: CapacityChartData): TopLevelSpec {
                     field: "kind",
                     type: "nominal",
                     title: "capacity",
-                    scale: { domain: kinds, range: kinds.map((k) => MARK_SHAPES[k as keyof typeof MARK_SHAPES]) },
+                    scale: {
+                      domain: kinds,
+                      range: kinds.map((k) => MARK_SHAPES[k as keyof typeof MARK_SHAPES]),
+                    },
                     legend: { labelLimit: 340 },
                   },
                   tooltip: [

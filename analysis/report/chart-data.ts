@@ -10,15 +10,16 @@
  * - speedup, efficiency and their curves share one normaliser, the fitted X₁;
  * - every point carries its sample size and its flags.
  */
+
+import type { TableRows } from "../../formats/read-table.ts";
 import { amdahlThroughput } from "../fit/amdahl.ts";
 import { defaultGroupColumns, groupLabels, groupRows, parallelismOf } from "../fit/group.ts";
 import type { GroupFit } from "../fit/model.ts";
 import type { SummaryRow } from "../fit/summary.ts";
 import { uslThroughput } from "../fit/usl.ts";
-import type { TableRows } from "../../formats/read-table.ts";
 import {
   clientLimited,
-  latencyFlags,
+  latencyFlagFor,
   latencySampleSize,
   throughputSampleSize,
 } from "./sample-size.ts";
@@ -27,8 +28,16 @@ export const FLAG = {
   none: "none",
   superlinear: "super-linear (efficiency > 1)",
   clientLimited: "client-limited",
-  fewSamples: "too few samples",
+  fewSamples: "null: too few samples",
+  censored: "null: requests cut before their end",
+  noValue: "null: no requests",
 } as const;
+
+/** Why a latency figure the summary has as null is null, from its `latency_flags` phrase. */
+function nullFlag(phrase: string | null): string {
+  if (phrase === null) return FLAG.noValue;
+  return phrase.includes("cut before") ? FLAG.censored : FLAG.fewSamples;
+}
 
 /** One legend entry per point: its flags joined, or `none`. */
 function flagLabel(flags: readonly string[]): string {
@@ -130,7 +139,11 @@ function rowIndex(fit: GroupFit, rows: readonly SummaryRow[]): Map<string, Summa
   );
 }
 
-export function scalingData(fit: GroupFit, metric: string, rows: readonly SummaryRow[]): ScalingData {
+export function scalingData(
+  fit: GroupFit,
+  metric: string,
+  rows: readonly SummaryRow[],
+): ScalingData {
   const { x1, s, ci } = fit.amdahl;
   const measuredN = fit.distinctN;
   const maxN = measuredN[measuredN.length - 1] ?? 1;
@@ -226,7 +239,8 @@ export interface LoadPoint {
   /** One line per series and run: runs are drawn, never averaged. */
   line: string;
   experiment: string;
-  ms: number;
+  /** null: the summary has no figure; drawn as a cross at the panel's foot, its reason in `flagText`. */
+  ms: number | null;
   n: number | null;
   flag: string;
   flagText: string | null;
@@ -239,7 +253,7 @@ export interface LoadData {
   /** Series in GPU order, for the legend. */
   series: string[];
   points: LoadPoint[];
-  /** Figures not drawn because the summary has no value (null: too few samples, or none). */
+  /** Figures the summary has as null (too few samples, cut requests, none): crosses, not points. */
   missing: number;
 }
 
@@ -270,16 +284,15 @@ export function latencyVsLoadData(
       if (load === null) continue;
       const parallelism = parallelismOf(r);
       const base = gpuLabel(r.gpus, parallelism);
-      const flagText = latencyFlags(r);
       for (const { column, title } of LOAD_METRICS) {
         const ms = num(r[column]);
-        if (ms === null) {
-          missing++;
-          continue;
-        }
+        const flagText = latencyFlagFor(r, column);
         const n = latencySampleSize(r, column);
         const flags: string[] = [];
-        if (flagText !== null) flags.push(FLAG.fewSamples);
+        if (ms === null) {
+          missing++;
+          flags.push(nullFlag(flagText));
+        }
         if (clientLimited(r)) flags.push(FLAG.clientLimited);
         const entry = seriesOf.get(base) ?? { gpus: r.gpus, n: [] };
         entry.n.push(n);
@@ -389,9 +402,7 @@ export function latencyCdfData(fit: GroupFit, requests: TableRows | null): CdfDa
     const counts = CDF_METRICS.map(({ field }) => values[field]?.length ?? 0);
     if (counts.every((c) => c === 0)) continue;
     const n =
-      counts[0] === counts[1]
-        ? `n = ${counts[0]}`
-        : `n = ${counts[0]} TTFT, ${counts[1]} E2E`;
+      counts[0] === counts[1] ? `n = ${counts[0]}` : `n = ${counts[0]} TTFT, ${counts[1]} E2E`;
     const label = `${gpus === 1 ? "1 GPU" : `${gpus} GPUs`} (${n})`;
     series.push(label);
     for (const { field, title } of CDF_METRICS)

@@ -8,6 +8,7 @@
  * sample size in the legend or tooltip, and their flags as the point's shape.
  */
 import type { TopLevelSpec } from "vega-lite";
+import type { KarpFlattSummary } from "../fit/model.ts";
 import {
   type CdfData,
   FLAG,
@@ -15,7 +16,6 @@ import {
   type ScalingData,
   type ScalingRun,
 } from "./chart-data.ts";
-import type { KarpFlattSummary } from "../fit/model.ts";
 
 const WIDTH = 300;
 const HEIGHT = 220;
@@ -38,6 +38,8 @@ const FLAG_SHAPES: Record<string, string> = {
   [FLAG.superlinear]: "triangle-up",
   [FLAG.clientLimited]: "square",
   [FLAG.fewSamples]: "cross",
+  [FLAG.censored]: "cross",
+  [FLAG.noValue]: "cross",
 };
 
 function shapeEncoding(flags: readonly string[]) {
@@ -94,7 +96,8 @@ function rangeDash(data: ScalingData) {
 function curveValues(data: ScalingData) {
   return data.curve.map((c) => ({
     ...c,
-    rangeLabel: c.range === "measured" ? "within the measured N" : `extrapolated (N > ${data.maxN})`,
+    rangeLabel:
+      c.range === "measured" ? "within the measured N" : `extrapolated (N > ${data.maxN})`,
   }));
 }
 
@@ -102,13 +105,18 @@ function runsLabel(runs: readonly ScalingRun[]): string {
   const perN = new Map<number, number>();
   for (const r of runs) perN.set(r.n, (perN.get(r.n) ?? 0) + 1);
   const counts = [...new Set(perN.values())];
-  const each = counts.length === 1 ? `${counts[0]} per N` : `${Math.min(...counts)}–${Math.max(...counts)} per N`;
+  const each =
+    counts.length === 1
+      ? `${counts[0]} per N`
+      : `${Math.min(...counts)}–${Math.max(...counts)} per N`;
   return `measured runs (n = ${runs.length}, ${each})`;
 }
 
 /** The band and the extrapolation, said under the title. */
 function subtitle(data: ScalingData): string[] {
-  const lines = data.band ? `Band: ${data.band}.`.split("\n") : ["No band: the fit has no CI for s."];
+  const lines = data.band
+    ? `Band: ${data.band}.`.split("\n")
+    : ["No band: the fit has no CI for s."];
   if (data.topN > data.maxN)
     lines.push(
       `Dashed: extrapolated past N = ${data.maxN}; no prediction interval for a run there.`,
@@ -153,7 +161,15 @@ function scalingChart(
   data: ScalingData,
   opts: {
     title: string;
-    y: { curve: "amdahl" | "speedup" | "efficiency"; lo: string; hi: string; run: "x" | "speedup" | "efficiency"; title: string; scale?: object; axis?: object };
+    y: {
+      curve: "amdahl" | "speedup" | "efficiency";
+      lo: string;
+      hi: string;
+      run: "x" | "speedup" | "efficiency";
+      title: string;
+      scale?: object;
+      axis?: object;
+    };
     extra?: object[];
     extraSeries?: string[];
   },
@@ -190,7 +206,13 @@ function scalingChart(
         mark: { type: "line", strokeWidth: 2 },
         encoding: {
           x,
-          y: { field: opts.y.curve, type: "quantitative", title: opts.y.title, scale: yScale, axis: opts.y.axis },
+          y: {
+            field: opts.y.curve,
+            type: "quantitative",
+            title: opts.y.title,
+            scale: yScale,
+            axis: opts.y.axis,
+          },
           color: { datum: SERIES.amdahl, ...colour },
           strokeDash: rangeDash(data),
           detail: { field: "range" },
@@ -242,13 +264,22 @@ export function speedupChart(data: ScalingData): TopLevelSpec {
       hi: "speedupHi",
       run: "speedup",
       title: "speedup X(N) / X₁ (log₂)",
-      scale: { type: "log", base: 2, domain: [Math.min(1, ...data.runs.map((r) => r.speedup)) * 0.9, data.topN] },
+      scale: {
+        type: "log",
+        base: 2,
+        domain: [Math.min(1, ...data.runs.map((r) => r.speedup)) * 0.9, data.topN],
+      },
       axis: { values: ticks, format: "~g" },
     },
     extraSeries: [SERIES.ideal],
     extra: [
       {
-        data: { values: [{ n: 1, speedup: 1 }, { n: data.topN, speedup: data.topN }] },
+        data: {
+          values: [
+            { n: 1, speedup: 1 },
+            { n: data.topN, speedup: data.topN },
+          ],
+        },
         mark: { type: "line", strokeDash: [2, 3], strokeWidth: 1.5 },
         encoding: {
           x: gpuX(data.measuredN, data.topN),
@@ -298,7 +329,11 @@ export function karpFlattChart(
   const x = gpuX(measuredN, top);
   const baseline = kf.baseline === "measured" ? "measured X(1)" : "fitted X₁ (N = 1 not run)";
   const series = ["e(N)", `fitted s = ${s.toFixed(3)}`];
-  const colour = { scale: { domain: series, range: ["#4c78a8", "#888888"] }, title: null, legend: LEGEND };
+  const colour = {
+    scale: { domain: series, range: ["#4c78a8", "#888888"] },
+    title: null,
+    legend: LEGEND,
+  };
   return {
     width: WIDTH,
     height: HEIGHT,
@@ -335,7 +370,10 @@ export function karpFlattChart(
       {
         data: { values: [{ s }] },
         mark: { type: "rule", strokeDash: [4, 4] },
-        encoding: { y: { field: "s", type: "quantitative" }, color: { datum: series[1], ...colour } },
+        encoding: {
+          y: { field: "s", type: "quantitative" },
+          color: { datum: series[1], ...colour },
+        },
       },
     ],
   } as TopLevelSpec;
@@ -349,7 +387,14 @@ export function cdfChart(data: CdfData): TopLevelSpec {
       anchor: "start",
     },
     data: { values: data.points },
-    facet: { column: { field: "metric", type: "nominal", title: null, sort: ["TTFT (ms)", "E2E latency (ms)"] } },
+    facet: {
+      column: {
+        field: "metric",
+        type: "nominal",
+        title: null,
+        sort: ["TTFT (ms)", "E2E latency (ms)"],
+      },
+    },
     resolve: { scale: { x: "independent" } },
     spec: {
       width: 280,
@@ -376,10 +421,31 @@ export function cdfChart(data: CdfData): TopLevelSpec {
 }
 
 export function latencyVsLoadChart(data: LoadData): TopLevelSpec {
+  const height = 180;
   const missing =
     data.missing > 0
-      ? [`${data.missing} figure(s) not drawn: the summary has no value (too few samples or none).`]
+      ? [
+          `Crosses at a panel's foot: ${data.missing} figure(s) the summary has as null (flag says why).`,
+        ]
       : [];
+  const x = { field: "load", type: "quantitative", title: data.loadTitle, scale: { zero: false } };
+  const colour = {
+    field: "series",
+    type: "nominal",
+    title: "GPUs",
+    scale: { domain: data.series },
+    legend: LEGEND,
+  } as const;
+  const shape = shapeEncoding(data.points.map((p) => p.flag));
+  const tooltip = [
+    { field: "experiment", type: "nominal", title: "experiment" },
+    { field: "load", type: "quantitative", title: data.loadTitle },
+    { field: "ms", type: "quantitative", title: "ms", format: ".1f" },
+    { field: "n", type: "quantitative", title: "n" },
+    { field: "flag", type: "nominal", title: "flag" },
+    { field: "flagText", type: "nominal", title: "why" },
+  ];
+  const drawn = { filter: "datum.ms !== null" };
   return {
     title: {
       text: `Latency vs ${data.loadTitle.replace(/ \(.*\)$/, "")}`,
@@ -391,44 +457,44 @@ export function latencyVsLoadChart(data: LoadData): TopLevelSpec {
     },
     data: { values: data.points },
     facet: {
-      row: { field: "metric", type: "nominal", title: null, header: { labelAngle: 0, labelAlign: "left", labelOrient: "top" } },
+      row: {
+        field: "metric",
+        type: "nominal",
+        title: null,
+        header: { labelAngle: 0, labelAlign: "left", labelOrient: "top" },
+      },
       column: { field: "panel", type: "nominal", title: null, sort: data.panels },
     },
     resolve: { scale: { y: "independent" } },
     spec: {
       width: 260,
-      height: 180,
+      height,
       layer: [
         {
+          transform: [drawn],
           mark: { type: "line", strokeWidth: 1.5 },
           encoding: {
-            x: { field: "load", type: "quantitative", title: data.loadTitle, scale: { zero: false } },
+            x,
             y: { field: "ms", type: "quantitative", title: "ms", scale: { zero: false } },
-            color: {
-              field: "series",
-              type: "nominal",
-              title: "GPUs",
-              scale: { domain: data.series },
-              legend: LEGEND,
-            },
+            color: colour,
             detail: { field: "line" },
           },
         },
         {
+          transform: [drawn],
           mark: { type: "point", filled: true, size: 50 },
           encoding: {
-            x: { field: "load", type: "quantitative" },
+            x,
             y: { field: "ms", type: "quantitative" },
-            color: { field: "series", type: "nominal" },
-            shape: shapeEncoding(data.points.map((p) => p.flag)),
-            tooltip: [
-              { field: "experiment", type: "nominal", title: "experiment" },
-              { field: "load", type: "quantitative", title: data.loadTitle },
-              { field: "ms", type: "quantitative", title: "ms", format: ".1f" },
-              { field: "n", type: "quantitative", title: "n" },
-              { field: "flag", type: "nominal", title: "flag" },
-            ],
+            color: colour,
+            shape,
+            tooltip,
           },
+        },
+        {
+          transform: [{ filter: "datum.ms === null" }],
+          mark: { type: "point", filled: true, size: 70 },
+          encoding: { x, y: { value: height - 4 }, color: colour, shape, tooltip },
         },
       ],
     },

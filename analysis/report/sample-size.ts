@@ -27,10 +27,28 @@ export function throughputSampleSize(row: TableRow): number | null {
   return finite(row.requests_ok);
 }
 
-/** The summary's reasons not to trust the row's latency figures (too few samples, …); null when none. */
+/** The summary's reasons for the row's null latency figures (`latency_flags`); null when none. */
 export function latencyFlags(row: TableRow): string | null {
   const flags = row.latency_flags;
   return typeof flags === "string" && flags.trim() !== "" ? flags : null;
+}
+
+/**
+ * The `latency_flags` phrase about one figure (`e2e_ms_p99` →
+ * `e2e_ms p90/p99 null: 37 values < 100`), or null when none names it.
+ */
+export function latencyFlagFor(row: TableRow, column: string): string | null {
+  const m = /^(.*)_(mean|p\d+)$/.exec(column);
+  const flags = latencyFlags(row);
+  if (!m || flags === null) return null;
+  const [, metric, stat] = m;
+  return (
+    flags.split("; ").find((phrase) => {
+      if (!phrase.startsWith(`${metric} `)) return false;
+      const names = phrase.slice(`${metric} `.length).split(" null:")[0] ?? "";
+      return names.split("/").includes(stat as string);
+    }) ?? null
+  );
 }
 
 /** The load client may have set the row's figures (summary `client_limited`). */

@@ -4,10 +4,11 @@
  * planted 2× apart), two offered rates and GPU counts 1–8 is aggregated for
  * real, fitted and reported; one prompt set has a planted super-linear 2-GPU
  * run and one run is client-limited. At the SLO the short prompts meet it at
- * every rate (capacity a lower bound), the long ones cross it.
+ * every rate (capacity a lower bound), the long ones cross it. A third
+ * prompt set ran on 1 GPU only, 50 requests a run: too few for a p99.
  */
 import { existsSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
+import { copyFile, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -18,13 +19,13 @@ import { capacityRows } from "../../analysis/capacity/table.ts";
 import { amdahlThroughput } from "../../analysis/fit/amdahl.ts";
 import { type FitResult, runFits } from "../../analysis/fit/index.ts";
 import { readSummary, type Summary } from "../../analysis/fit/summary.ts";
+import { CAPACITY_MARKS, capacityChartData } from "../../analysis/report/capacity-figure.ts";
 import {
   FLAG,
   LOAD_METRICS,
   latencyVsLoadData,
   scalingData,
 } from "../../analysis/report/chart-data.ts";
-import { CAPACITY_MARKS, capacityChartData } from "../../analysis/report/capacity-figure.ts";
 import { buildReport } from "../../analysis/report/index.ts";
 import type { RequestRecord } from "../../formats/request-record.ts";
 import { createRng } from "../../stats/rng.ts";
@@ -47,7 +48,12 @@ const CLIENT_LIMITED = "long-tp4-rate16";
 const RATES = [4, 16];
 const SLO = { e2e_ms_p90: 14_000 };
 
-/** Latencies scaled by `factor`, each request still ending where it did. */
+/**
+ * Latencies scaled by `factor`. Each request is sent where the generator
+ * ended it (evenly over the window) and ends its latency later, so every
+ * request counts for latency whatever its length; throughput counts those
+ * that end inside the window.
+ */
 function scaled(records: Iterable<RequestRecord>, factor: number, promptSet: string) {
   return [...records].map((r) => {
     const e2e = r.e2e_ms === null ? null : r.e2e_ms * factor;
@@ -56,7 +62,8 @@ function scaled(records: Iterable<RequestRecord>, factor: number, promptSet: str
       prompt_set: promptSet,
       ttft_ms: r.ttft_ms === null ? null : r.ttft_ms * factor,
       e2e_ms: e2e,
-      start_us: e2e === null ? r.start_us : r.end_us - Math.round(e2e * 1000),
+      start_us: r.end_us,
+      end_us: r.end_us + Math.round((e2e ?? 1) * 1000),
     };
   });
 }
@@ -81,7 +88,11 @@ async function writeCampaign(resultsDir: string) {
             ...info,
             load: { ...info.load, mode: "open", users: null, rate },
             prompt_set: { ...info.prompt_set, name: promptSet },
-            client: { ...(info.client as NonNullable<typeof info.client>), limited, reasons: limited ? ["send lag p99 > 50 ms"] : [] },
+            client: {
+              ...(info.client as NonNullable<typeof info.client>),
+              limited,
+              reasons: limited ? ["send lag p99 > 50 ms"] : [],
+            },
           },
           requests: scaled(
             generatedRequests(experimentId, count, plant.seed * 100 + gpus * 10 + rate),
@@ -91,6 +102,22 @@ async function writeCampaign(resultsDir: string) {
         });
       }
     }
+  }
+  for (const rate of RATES) {
+    const experimentId = `tiny-tp1-rate${rate}`;
+    const info = syntheticInfo({
+      campaign: "charts",
+      experimentId,
+      factors: { gpus: 1, tp: 1, dp: 1, rate, prompt_set: "tiny" },
+    });
+    await writeSyntheticExperiment(resultsDir, {
+      info: {
+        ...info,
+        load: { ...info.load, mode: "open", users: null, rate },
+        prompt_set: { ...info.prompt_set, name: "tiny" },
+      },
+      requests: scaled(generatedRequests(experimentId, 50, rate), 1, "tiny"),
+    });
   }
 }
 
@@ -114,7 +141,7 @@ describe("latency vs offered load: percentiles are never averaged", () => {
     expect(data).not.toBeNull();
     if (!data) return;
     expect(data.loadColumn).toBe("rate");
-    expect(data.panels).toEqual(["prompt_set=long", "prompt_set=short"]);
+    expect(data.panels).toEqual(["prompt_set=long", "prompt_set=short", "prompt_set=tiny"]);
     const ok = summary.rows.filter((r) => r.status === "ok");
     expect(data.points).toHaveLength(ok.length * LOAD_METRICS.length);
     const keys = data.points.map((p) => `${p.panel}|${p.metric}|${p.gpus}|${p.repeat}|${p.load}`);
@@ -123,7 +150,7 @@ describe("latency vs offered load: percentiles are never averaged", () => {
     for (const p of data.points) {
       const row = byId.get(p.experiment);
       const column = LOAD_METRICS.find((m) => m.title === p.metric)?.column as string;
-      expect(p.ms).toBe(row?.[column]);
+      expect(p.ms).toBe(row?.[column] ?? null);
       expect(p.panel).toBe(`prompt_set=${row?.prompt_set}`);
       expect(p.n).toBeGreaterThan(0);
       expect(p.series).toMatch(/\(n = [\d,–]+ per point\)$/);
@@ -135,7 +162,24 @@ describe("latency vs offered load: percentiles are never averaged", () => {
       )?.ms as number;
     expect(at("prompt_set=long") / at("prompt_set=short")).toBeGreaterThan(1.5);
     const mean = (at("prompt_set=long") + at("prompt_set=short")) / 2;
-    expect(data.points.some((p) => Math.abs(p.ms - mean) < 1e-9)).toBe(false);
+    expect(data.points.some((p) => p.ms !== null && Math.abs(p.ms - mean) < 1e-9)).toBe(false);
+  });
+
+  it("keeps a null percentile as a flagged cross with its reason, and draws what the sample allows", () => {
+    const data = latencyVsLoadData(summary.rows, summary.columns);
+    const tiny = data?.points.filter((p) => p.panel === "prompt_set=tiny") ?? [];
+    expect(tiny).toHaveLength(RATES.length * LOAD_METRICS.length);
+    for (const p of tiny) {
+      if (p.metric.startsWith("TTFT p99")) {
+        expect(p.ms).toBeNull();
+        expect(p.flag).toBe(FLAG.fewSamples);
+        expect(p.flagText).toMatch(/^ttft_ms .*p99.* null: \d+ values < 100$/);
+      } else {
+        expect(p.ms).toBeGreaterThan(0);
+        expect(p.flag).toBe(FLAG.none);
+      }
+    }
+    expect(data?.missing).toBe(RATES.length);
   });
 
   it("flags the client-limited run on its points", () => {
@@ -147,8 +191,13 @@ describe("latency vs offered load: percentiles are never averaged", () => {
 
 describe("capacity chart", () => {
   it("draws every run's own figure per workload, and marks bounds as bounds", () => {
-    const data = capacityChartData(summary, capacityRows(summary, SLO), "e2e_ms_p90", 14_000);
-    expect(data?.panels).toEqual(["prompt_set=long", "prompt_set=short"]);
+    const data = capacityChartData(
+      summary,
+      capacityRows(summary, SLO),
+      "e2e_ms_p90",
+      SLO.e2e_ms_p90,
+    );
+    expect(data?.panels).toEqual(["prompt_set=long", "prompt_set=short", "prompt_set=tiny"]);
     const ok = summary.rows.filter((r) => r.status === "ok");
     expect(data?.points).toHaveLength(ok.length);
     const byId = new Map(ok.map((r) => [r.experiment_id, r]));
@@ -157,7 +206,8 @@ describe("capacity chart", () => {
       new Set(data?.marks.filter((m) => m.panel === panel).map((m) => m.kind));
     expect(kinds("prompt_set=short")).toEqual(new Set([CAPACITY_MARKS.lower]));
     expect(kinds("prompt_set=long")).toEqual(new Set([CAPACITY_MARKS.interpolated]));
-    expect(data?.marks).toHaveLength(2 * GPUS.length);
+    expect(kinds("prompt_set=tiny")).toEqual(new Set([CAPACITY_MARKS.lower]));
+    expect(data?.marks).toHaveLength(2 * GPUS.length + 1);
   });
 });
 
@@ -222,6 +272,7 @@ describe.skipIf(!hasChromium)("the report in Chromium", () => {
       );
       expect(load.some((t) => /^1 GPU \(n = [\d,–]+ per point\)$/.test(t))).toBe(true);
       expect(load).toContain(FLAG.clientLimited);
+      expect(load).toContain(FLAG.fewSamples);
 
       const throughput = await texts("throughput-1", ".role-axis text");
       expect(throughput).toEqual(
@@ -251,14 +302,9 @@ describe.skipIf(!hasChromium)("the report in Chromium", () => {
       const shot = join(dir, "figs", "report.png");
       await page.screenshot({ path: shot, fullPage: true });
       expect(existsSync(shot)).toBe(true);
+      // VSCALE_KEEP_SCREENSHOT=file.png keeps a copy to look at (the temp dir goes).
       const keep = process.env.VSCALE_KEEP_SCREENSHOT;
-      if (keep) {
-        await page.screenshot({ path: `${keep}/full.png`, fullPage: true });
-        for (let i = 0; i < 6; i++)
-          await page.screenshot({ path: `${keep}/part${i}.png`, fullPage: true, clip: { x: 0, y: i * 1100, width: 1400, height: 1100 } });
-        for (const f of await page.$$("figure.chart"))
-          await f.screenshot({ path: `${keep}/${await f.getAttribute("data-chart")}.png` });
-      }
+      if (keep) await copyFile(shot, keep);
     } finally {
       await browser.close();
     }
