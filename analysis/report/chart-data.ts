@@ -12,6 +12,7 @@
  */
 
 import type { TableRows } from "../../formats/read-table.ts";
+import { sentInWindow, type Window } from "../../stats/request-window.ts";
 import { amdahlThroughput } from "../fit/amdahl.ts";
 import { defaultGroupColumns, groupLabels, groupRows, parallelismOf } from "../fit/group.ts";
 import type { GroupFit } from "../fit/model.ts";
@@ -375,18 +376,38 @@ export function cdfPoints(values: readonly number[], max = 200): { ms: number; p
   return out;
 }
 
+/** Each run's recorded window, by `campaign/experiment_id`. */
+export type RunWindows = ReadonlyMap<string, Window | null>;
+
+export function runKey(campaign: unknown, experimentId: unknown): string {
+  return `${String(campaign)}/${String(experimentId)}`;
+}
+
 /**
- * TTFT and E2E of ok, in-window requests of the group's experiments, per GPU
- * count. Experiments of one group and GPU count are repeats of one
- * configuration, so their requests share a curve; its n is in the legend.
+ * TTFT and E2E of the group's experiments, per GPU count, from the requests
+ * the summary's latency figures read: ok and sent inside the run's window
+ * (stats/request-window.ts sentInWindow(), the summary's own rule), so the
+ * E2E curve's n is the sum of the runs' `e2e_ms_n`. Experiments of one group
+ * and GPU count are repeats of one configuration: their requests share a
+ * curve, its n in the legend.
  */
-export function latencyCdfData(fit: GroupFit, requests: TableRows | null): CdfData | null {
+export function latencyCdfData(
+  fit: GroupFit,
+  requests: TableRows | null,
+  windows: RunWindows,
+): CdfData | null {
   if (!requests) return null;
+  const campaign = typeof fit.key.campaign === "string" ? fit.key.campaign : null;
   const ids = new Set(fit.experiments);
   const byGpus = new Map<number, Record<string, number[]>>();
   for (const r of requests.rows) {
     if (!ids.has(String(r.experiment_id))) continue;
-    if (r.ok === false || r.in_window === false || r.warmup === true) continue;
+    if (campaign !== null && r.campaign !== campaign) continue;
+    if (r.ok !== true) continue;
+    const start = num(r.start_us);
+    const window = windows.get(runKey(r.campaign, r.experiment_id)) ?? null;
+    if (start === null || !sentInWindow({ start_us: start, warmup: r.warmup === true }, window))
+      continue;
     const gpus = num(r.gpus);
     if (gpus === null) continue;
     const entry = byGpus.get(gpus) ?? { ttft_ms: [], e2e_ms: [] };

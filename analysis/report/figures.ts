@@ -8,7 +8,7 @@ import { STEP_PHASE_SHARES } from "../../formats/profile-tables.ts";
 import type { TableRow, TableRows } from "../../formats/read-table.ts";
 import type { FitResult, GroupFit } from "../fit/model.ts";
 import type { SummaryRow } from "../fit/summary.ts";
-import { latencyCdfData, latencyVsLoadData, scalingData } from "./chart-data.ts";
+import { latencyCdfData, latencyVsLoadData, runKey, scalingData } from "./chart-data.ts";
 import {
   cdfChart,
   efficiencyChart,
@@ -56,7 +56,10 @@ function groupFigures(
       points: fit.karpFlatt.points.length,
     },
   ];
-  const cdf = latencyCdfData(fit, inputs.requests);
+  const windows = new Map(
+    inputs.experiments.map((m) => [runKey(m.campaign, m.experimentId), m.window]),
+  );
+  const cdf = latencyCdfData(fit, inputs.requests, windows);
   if (cdf)
     figures.push({
       name: `latency-cdf-${id}`,

@@ -23,10 +23,13 @@ import { CAPACITY_MARKS, capacityChartData } from "../../analysis/report/capacit
 import {
   FLAG,
   LOAD_METRICS,
+  latencyCdfData,
   latencyVsLoadData,
+  runKey,
   scalingData,
 } from "../../analysis/report/chart-data.ts";
 import { buildReport } from "../../analysis/report/index.ts";
+import { readReportInputs } from "../../analysis/report/inputs.ts";
 import type { RequestRecord } from "../../formats/request-record.ts";
 import { createRng } from "../../stats/rng.ts";
 import {
@@ -251,6 +254,28 @@ describe("scaling charts", () => {
       true,
     );
     expect(data.band).toMatch(/95% CI for s/);
+  });
+});
+
+describe("latency CDFs", () => {
+  it("read the requests the summary's latency figures read: E2E n is the runs' e2e_ms_n summed", async () => {
+    const inputs = await readReportInputs(dir);
+    const windows = new Map(
+      inputs.experiments.map((m) => [runKey(m.campaign, m.experimentId), m.window]),
+    );
+    const byId = new Map(summary.rows.map((r) => [r.experiment_id, r]));
+    for (const fit of fits.groups) {
+      const data = latencyCdfData(fit, inputs.requests, windows);
+      for (const gpus of GPUS) {
+        const rows = fit.experiments.map((id) => byId.get(id)).filter((r) => r?.gpus === gpus);
+        const n = rows.reduce((acc, r) => acc + (r?.e2e_ms_n as number), 0);
+        expect(n).toBeGreaterThan(0);
+        const label = data?.series.find((l) =>
+          l.startsWith(gpus === 1 ? "1 GPU " : `${gpus} GPUs `),
+        );
+        expect(label).toMatch(new RegExp(`(n = ${n}|, ${n} E2E)\\)$`));
+      }
+    }
   });
 });
 
