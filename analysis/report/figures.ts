@@ -6,17 +6,14 @@
 import type { TopLevelSpec } from "vega-lite";
 import { STEP_PHASE_SHARES } from "../../formats/profile-tables.ts";
 import type { TableRow, TableRows } from "../../formats/read-table.ts";
-import { parallelismOf } from "../fit/group.ts";
 import type { FitResult, GroupFit } from "../fit/model.ts";
 import type { SummaryRow } from "../fit/summary.ts";
+import { latencyCdfData, latencyVsLoadData, runKey, scalingData } from "./chart-data.ts";
 import {
-  type CdfPoint,
   cdfChart,
-  cdfPoints,
   efficiencyChart,
   karpFlattChart,
   kernelChart,
-  type LoadPoint,
   latencyVsLoadChart,
   type PhaseShare,
   speedupChart,
@@ -42,102 +39,46 @@ function groupFigures(
   fit: GroupFit,
   index: number,
   metric: string,
+  rows: readonly SummaryRow[],
   inputs: ReportInputs,
 ): Figure[] {
   const section = fit.label;
   const id = index + 1;
+  const data = scalingData(fit, metric, rows);
   const figures: Figure[] = [
-    {
-      name: `throughput-${id}`,
-      section,
-      spec: throughputChart(fit, metric),
-      points: fit.points.length,
-    },
-    { name: `speedup-${id}`, section, spec: speedupChart(fit), points: fit.distinctN.length },
-    { name: `efficiency-${id}`, section, spec: efficiencyChart(fit), points: fit.distinctN.length },
+    { name: `throughput-${id}`, section, spec: throughputChart(data), points: data.runs.length },
+    { name: `speedup-${id}`, section, spec: speedupChart(data), points: data.runs.length },
+    { name: `efficiency-${id}`, section, spec: efficiencyChart(data), points: data.runs.length },
     {
       name: `karp-flatt-${id}`,
       section,
-      spec: karpFlattChart(fit),
+      spec: karpFlattChart(fit.karpFlatt, fit.amdahl.s, fit.distinctN),
       points: fit.karpFlatt.points.length,
     },
   ];
-  const cdf = latencyCdf(fit, inputs.requests);
-  if (cdf.length > 0)
-    figures.push({ name: `latency-cdf-${id}`, section, spec: cdfChart(cdf), points: cdf.length });
+  const windows = new Map(
+    inputs.experiments.map((m) => [runKey(m.campaign, m.experimentId), m.window]),
+  );
+  const cdf = latencyCdfData(fit, inputs.requests, windows);
+  if (cdf)
+    figures.push({
+      name: `latency-cdf-${id}`,
+      section,
+      spec: cdfChart(cdf),
+      points: cdf.points.length,
+    });
   return figures;
-}
-
-/** TTFT and E2E of ok, in-window requests of the group's experiments, per GPU count. */
-function latencyCdf(fit: GroupFit, requests: TableRows | null): CdfPoint[] {
-  if (!requests) return [];
-  const ids = new Set(fit.experiments);
-  const byGpus = new Map<number, { ttft: number[]; e2e: number[] }>();
-  for (const r of requests.rows) {
-    if (!ids.has(String(r.experiment_id))) continue;
-    if (r.ok === false || r.in_window === false || r.warmup === true) continue;
-    const gpus = num(r.gpus);
-    if (gpus === null) continue;
-    const entry = byGpus.get(gpus) ?? { ttft: [], e2e: [] };
-    const ttft = num(r.ttft_ms);
-    const e2e = num(r.e2e_ms);
-    if (ttft !== null) entry.ttft.push(ttft);
-    if (e2e !== null) entry.e2e.push(e2e);
-    byGpus.set(gpus, entry);
-  }
-  return [...byGpus.entries()]
-    .sort((a, b) => a[0] - b[0])
-    .flatMap(([gpus, { ttft, e2e }]) => [
-      ...cdfPoints("TTFT (ms)", gpus, ttft),
-      ...cdfPoints("E2E latency (ms)", gpus, e2e),
-    ]);
 }
 
 /** The knee: p90 E2E and p99 TTFT against users (closed loop) or rate (open loop). */
 function latencyVsLoad(rows: readonly SummaryRow[], columns: readonly string[]): Figure | null {
-  const loadColumn = ["rate", "users"].find(
-    (c) =>
-      columns.includes(c) &&
-      new Set(rows.map((r) => r[c]).filter((v) => num(v) !== null)).size >= 2,
-  );
-  if (!loadColumn) return null;
-  const cells = new Map<
-    string,
-    { load: number; gpus: number; parallelism: string; metric: string; sum: number; count: number }
-  >();
-  for (const r of rows) {
-    const load = num(r[loadColumn]);
-    if (load === null) continue;
-    for (const [column, metric] of [
-      ["e2e_ms_p90", "E2E p90"],
-      ["ttft_ms_p99", "TTFT p99"],
-    ] as const) {
-      const ms = num(r[column]);
-      if (ms === null) continue;
-      const parallelism = r.gpus === 1 ? "single" : parallelismOf(r);
-      const key = `${load}|${r.gpus}|${parallelism}|${metric}`;
-      const cell = cells.get(key) ?? { load, gpus: r.gpus, parallelism, metric, sum: 0, count: 0 };
-      cell.sum += ms;
-      cell.count += 1;
-      cells.set(key, cell);
-    }
-  }
-  // Repeats are averaged: one line per GPU count, one point per load level.
-  const points: LoadPoint[] = [...cells.values()]
-    .map((c) => ({
-      load: c.load,
-      gpus: c.gpus,
-      parallelism: c.parallelism,
-      metric: c.metric,
-      ms: c.sum / c.count,
-    }))
-    .sort((a, b) => a.gpus - b.gpus || a.load - b.load);
-  if (points.length === 0) return null;
+  const data = latencyVsLoadData(rows, columns);
+  if (!data) return null;
   return {
     name: "latency-vs-load",
     section: "Latency vs offered load",
-    spec: latencyVsLoadChart(points, loadColumn),
-    points: points.length,
+    spec: latencyVsLoadChart(data),
+    points: data.points.length,
   };
 }
 
@@ -210,7 +151,7 @@ export function reportFigures(
 ): Figure[] {
   const ok = summary.rows.filter((r) => r.status === "ok");
   return [
-    ...fits.groups.flatMap((g, i) => groupFigures(g, i, fits.metric, inputs)),
+    ...fits.groups.flatMap((g, i) => groupFigures(g, i, fits.metric, summary.rows, inputs)),
     latencyVsLoad(ok, summary.columns),
     stepPhases(inputs.stepPhases),
     topKernels(inputs.kernels),

@@ -135,7 +135,8 @@ export interface RenderedFigure {
   points: number;
 }
 
-const STYLE = `body{font-family:system-ui,sans-serif;margin:2rem;max-width:1200px;color:#222}
+// Wide enough for two scaling charts (plot, legend) side by side at ~1400 px.
+const STYLE = `body{font-family:system-ui,sans-serif;margin:2rem;max-width:1400px;color:#222}
 table{border-collapse:collapse;margin:0.5rem 0}td,th{border:1px solid #ccc;padding:2px 8px;text-align:left}
 th{background:#f3f3f3}figure{display:inline-block;margin:0.5rem;vertical-align:top}
 figcaption{font-size:0.8rem;color:#666}h2{border-bottom:1px solid #ddd;margin-top:2rem}`;

@@ -70,7 +70,7 @@ export async function buildReport(opts: BuildReportOptions): Promise<BuildReport
   const recommendations = await writeRecommendations(opts.resultsDir, summary, opts.slo);
   const figures = [
     ...reportFigures(fits, summary, inputs),
-    ...(opts.slo ? capacityFigures(summary.rows, capacityRows(summary, opts.slo), opts.slo) : []),
+    ...(opts.slo ? capacityFigures(summary, capacityRows(summary, opts.slo), opts.slo) : []),
   ];
   const rendered: RenderedFigure[] = [];
   const figs: string[] = [];

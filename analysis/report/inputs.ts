@@ -3,7 +3,7 @@
  * file tolerated when absent: `agg/requests.parquet` (latency CDFs),
  * `agg/step_phases.parquet` (seed 000), `agg/kernels.parquet` (seed 001),
  * each through readTable against its format, and the raw `experiment.json`
- * files (dates and versions for the header).
+ * files (dates and versions for the header, each run's window for the CDFs).
  */
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -12,9 +12,13 @@ import { REQUESTS_TABLE } from "../../formats/agg-tables.ts";
 import { KERNELS_TABLE, STEP_PHASES_TABLE } from "../../formats/profile-tables.ts";
 import { RAW_FILES } from "../../formats/raw-layout.ts";
 import { readOptionalTable, type TableRows } from "../../formats/read-table.ts";
+import type { Window } from "../../stats/request-window.ts";
 
 export interface ExperimentMeta {
   campaign: string | null;
+  experimentId: string | null;
+  /** The measurement window the runner recorded; null after a crash. */
+  window: Window | null;
   startedAt: string | null;
   finishedAt: string | null;
   serverKind: string | null;
@@ -51,8 +55,13 @@ async function readExperimentMeta(resultsDir: string): Promise<ExperimentMeta[]>
       if (text === null) continue;
       try {
         const info = JSON.parse(text) as Record<string, Record<string, unknown> | undefined>;
+        const ws = info.times?.window_start_us;
+        const we = info.times?.window_end_us;
         out.push({
           campaign: str(info.campaign),
+          experimentId: str(info.experiment_id),
+          window:
+            typeof ws === "number" && typeof we === "number" ? { startUs: ws, endUs: we } : null,
           startedAt: str(info.times?.started_at),
           finishedAt: str(info.times?.finished_at),
           serverKind: str(info.server?.kind),
