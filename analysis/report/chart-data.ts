@@ -108,6 +108,8 @@ export interface ScalingData {
   curve: ScalingCurvePoint[];
   /** What the shaded band is, in words (two lines); null when the fit has no CI for s. */
   band: string | null;
+  /** Why there is no band (the fit's own reason, e.g. no repeats); null when there is one. */
+  noBand: string | null;
 }
 
 /** The CI's method in words: which resampling made it, and what it assumes. */
@@ -193,7 +195,8 @@ export function scalingData(
       speedupHi: hi === null ? null : hi / x1,
       efficiencyLo: lo === null ? null : lo / x1 / n,
       efficiencyHi: hi === null ? null : hi / x1 / n,
-      usl: range === "measured" ? uslThroughput(fit.usl, n) : null,
+      // USL only where it beat Amdahl (usl-claim.ts): otherwise its curve is a claim the data lacks.
+      usl: range === "measured" && fit.usl.shown ? uslThroughput(fit.usl, n) : null,
     };
   };
   // maxN is on both ranges, so the two segments meet.
@@ -201,7 +204,9 @@ export function scalingData(
     ...grid.filter((n) => n <= maxN).map((n) => point(n, "measured")),
     ...grid.filter((n) => n >= maxN && topN > maxN).map((n) => point(n, "extrapolated")),
   ];
-  return { metric, measuredN, maxN, topN, x1, runs, curve, band: bandLabel(fit) };
+  const band = bandLabel(fit);
+  const noBand = band === null ? (fit.amdahl.ciNote ?? "the fit has no CI for s") : null;
+  return { metric, measuredN, maxN, topN, x1, runs, curve, band, noBand };
 }
 
 // ---------------------------------------------------------------------------

@@ -116,7 +116,7 @@ function runsLabel(runs: readonly ScalingRun[]): string {
 function subtitle(data: ScalingData): string[] {
   const lines = data.band
     ? `Band: ${data.band}.`.split("\n")
-    : ["No band: the fit has no CI for s."];
+    : [`No band: ${data.noBand ?? "the fit has no CI for s"}.`];
   if (data.topN > data.maxN)
     lines.push(
       `Dashed: extrapolated past N = ${data.maxN}; no prediction interval for a run there.`,
@@ -239,18 +239,22 @@ export function throughputChart(data: ScalingData): TopLevelSpec {
   return scalingChart(data, {
     title: `${title.replace(/ \(.*\)$/, "")} vs GPUs`,
     y: { curve: "amdahl", lo: "lo", hi: "hi", run: "x", title },
-    extraSeries: [SERIES.usl],
-    extra: [
-      {
-        data: { values: usl },
-        mark: { type: "line", strokeWidth: 1.5 },
-        encoding: {
-          x: gpuX(data.measuredN, data.topN),
-          y: { field: "usl", type: "quantitative" },
-          color: { datum: SERIES.usl },
-        },
-      },
-    ],
+    // No USL entry in the legend where the fit did not prefer it (chart-data.ts draws none).
+    extraSeries: usl.length > 0 ? [SERIES.usl] : [],
+    extra:
+      usl.length > 0
+        ? [
+            {
+              data: { values: usl },
+              mark: { type: "line", strokeWidth: 1.5 },
+              encoding: {
+                x: gpuX(data.measuredN, data.topN),
+                y: { field: "usl", type: "quantitative" },
+                color: { datum: SERIES.usl },
+              },
+            },
+          ]
+        : [],
   });
 }
 

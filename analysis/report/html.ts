@@ -89,14 +89,15 @@ function fitTableHtml(fits: FitResult): string {
       g.distinctN.join(", "),
       `${fmt(g.amdahl.s)}${g.amdahl.superlinear ? " (super-linear, clipped)" : ""}`,
       g.amdahl.ci
-        ? `[${fmt(g.amdahl.ci.low)}, ${fmt(g.amdahl.ci.high)}]`
+        ? `[${fmt(g.amdahl.ci.low)}, ${fmt(g.amdahl.ci.high)}] (${g.amdahl.ci.method === "residual" ? "residuals resampled: assumes Amdahl" : "runs resampled"})`
         : (g.amdahl.ciNote ?? "–"),
       fmt(g.amdahl.x1),
       fmt(g.amdahl.r2),
       fmt(g.amdahl.ceilingSpeedup, 3),
-      fmt(g.usl.sigma),
-      fmt(g.usl.kappa, 3),
-      fmt(g.usl.peakN, 3),
+      // USL's parameters only where it beat Amdahl by AICc (usl-claim.ts).
+      g.usl.shown ? fmt(g.usl.sigma) : "not preferred",
+      g.usl.shown ? fmt(g.usl.kappa, 3) : "–",
+      g.usl.shown ? fmt(g.usl.peakN, 3) : "–",
       g.karpFlatt.trend,
     ]
       .map((c) => `<td>${escapeHtml(c)}</td>`)

@@ -132,7 +132,8 @@ beforeAll(async () => {
   await writeCampaign(dir);
   await aggregate({ resultsDir: dir });
   summary = await readSummary(dir);
-  fits = await runFits({ resultsDir: dir, bootstrap: 200, seed: 3 });
+  // One run per N: a band needs the residual interval, asked for (and labelled) explicitly.
+  fits = await runFits({ resultsDir: dir, bootstrap: 200, seed: 3, ci: "residual" });
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
@@ -254,6 +255,14 @@ describe("scaling charts", () => {
       true,
     );
     expect(data.band).toMatch(/95% CI for s/);
+  });
+
+  it("draws no band, and says why, where the fit has no CI (no repeats, the default)", async () => {
+    const plain = await runFits({ resultsDir: dir, bootstrap: 200, seed: 3 });
+    const data = scalingData(plain.groups[0] as never, plain.metric, summary.rows);
+    expect(data.band).toBeNull();
+    expect(data.noBand).toMatch(/no repeats/);
+    expect(data.curve.every((c) => c.lo === null && c.hi === null)).toBe(true);
   });
 });
 
