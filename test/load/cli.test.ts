@@ -152,7 +152,7 @@ describe("vscale load", () => {
       [["--think-time", "600h"], "--think-time", "at most 24h"],
       [["--workers", "1000000"], "--workers", "at most 512 worker threads"],
       [["--max-tokens", "1e9"], "--max-tokens", "at most 2,097,152 tokens"],
-      [["--spawn-rate", "1e12"], "--spawn-rate", "at most 65,536 users/s"],
+      [["--spawn-rate", "1e12"], "--spawn-rate", "at most 10,000,000 users/s"],
       [
         ["--scenario", "prefill-only", "--batch-size", "4", "--prompt-tokens", "1e9"],
         "--prompt-tokens",
