@@ -4,25 +4,31 @@
  * aggregation's `summary.parquet` all call this module; nothing else counts
  * requests or takes their percentiles. Pure, no Node APIs (k6 can load it).
  *
- * The window rule (README "Definitions", `docs/load.md`), as `vllm bench serve`:
- * - A record is *in the window* when the request ended in
- *   [window start, window end): half-open, so back-to-back windows never count
- *   one request twice. Without a recorded window (a crashed run) every record
- *   not sent during warm-up is in it.
- * - Counts, throughput, tokens, errors and goodput take every record in the
- *   window, also those sent during warm-up: in a steady state completions per
- *   second is the throughput, and dropping them biases it low.
- * - Latency figures take the ok records in the window that were not sent
- *   during warm-up (they met a load still ramping up).
- * - `cancelled` (cut by the engine when the window closed, or on Ctrl-C) is
- *   counted by kind but is never a failure; a failed record without a kind
- *   counts as `bad_payload` (the record itself is inconsistent).
+ * The window rule (`docs/statistics.md`, `docs/load.md`):
+ * - Throughput takes completions: a record counts when the request *ended*
+ *   in [window start, window end), half-open, so back-to-back windows never
+ *   count one request twice. Counts, throughput, tokens, errors and goodput
+ *   take every such record, also those sent during warm-up: in a steady state
+ *   completions per second is the throughput, and dropping them biases it low.
+ * - Latency takes arrivals: every ok request *sent* in the window, followed
+ *   to its end however late (the Node engine keeps the load going after the
+ *   window until they have ended: a cool-down). Taking only requests that
+ *   also ended in the window keeps the short ones and cuts the long ones.
+ *   A request sent in the window and cut before its end (`cancelled`) is
+ *   censored: stats/sample-rule.ts says when a statistic survives it, and
+ *   how many requests a statistic needs.
+ * - Without a recorded window (a crashed run) every record not sent during
+ *   warm-up is in it, for both.
+ * - `cancelled` (cut by the engine, or on Ctrl-C) is counted by kind but is
+ *   never a failure; a failed record without a kind counts as `bad_payload`
+ *   (the record itself is inconsistent).
  * - ITL pools every gap of every request (`vllm bench serve`'s
  *   `itls += output.itl`), so one stall per request shows in the p99; the
  *   per-request mean gap keeps its own distribution.
  * - Percentiles are exact, type 7 (numpy's default `linear`), `quantile.ts`.
  */
 import { Sample } from "./sample.ts";
+import { type CensoredSample, groupFlags, meanVerdict, quantileVerdict } from "./sample-rule.ts";
 
 /** The fields this module reads; `formats/request-record.ts` RequestRecord fits it. */
 export interface WindowRecord {
@@ -67,7 +73,7 @@ export function outcomeOf(r: WindowRecord): Outcome {
   return errorKindOf(r) === "cancelled" ? "cancelled" : "failed";
 }
 
-/** The window rule: ended inside [start, end); with no window, not sent during warm-up. */
+/** The throughput rule: ended inside [start, end); with no window, not sent during warm-up. */
 export function inWindow(
   r: Pick<WindowRecord, "end_us" | "warmup">,
   window: Window | null,
@@ -75,16 +81,31 @@ export function inWindow(
   return window === null ? !r.warmup : r.end_us >= window.startUs && r.end_us < window.endUs;
 }
 
+/** The latency rule: sent inside [start, end); with no window, not sent during warm-up. */
+export function sentInWindow(
+  r: Pick<WindowRecord, "start_us" | "warmup">,
+  window: Window | null,
+): boolean {
+  return window === null ? !r.warmup : r.start_us >= window.startUs && r.start_us < window.endUs;
+}
+
 export const PERCENTILES = [50, 90, 95, 99] as const;
 export type Percentile = (typeof PERCENTILES)[number];
 
 export interface Distribution {
+  /** Values read: one per ok request sent in the window (ITL: every gap). */
   count: number;
+  /** Requests the values came from. */
+  requests: number;
+  /** Requests sent in the window and cut before their end (censored). */
+  censored: number;
   mean: number | null;
   p50: number | null;
   p90: number | null;
   p95: number | null;
   p99: number | null;
+  /** Why a statistic is null though requests were sent (too few, or cut ones could move it). */
+  flags: string[];
 }
 
 export const LATENCY_FIGURES = ["ttftMs", "tpotMs", "itlMs", "itlRequestMeanMs", "e2eMs"] as const;
@@ -176,17 +197,44 @@ export class WindowCounter {
   }
 }
 
+/** A latency figure's values and what is known of its censored requests. */
+class LatencySample {
+  readonly values = new Sample();
+  requests = 0;
+  censored = 0;
+  minBound = Number.POSITIVE_INFINITY;
+
+  /** One request's value(s); null/empty: the request has none (no chunks seen, one token). */
+  add(value: number | null | undefined): void {
+    if (value === null || value === undefined || !Number.isFinite(value)) return;
+    this.values.add(value);
+    this.requests++;
+  }
+
+  addAll(values: ArrayLike<number> | null | undefined): void {
+    if (!values || values.length === 0) return;
+    this.values.addAll(values);
+    this.requests++;
+  }
+
+  /** A request cut before its end; `bound`: a lower bound of its value (−∞ when none). */
+  censor(bound: number): void {
+    this.censored++;
+    if (bound < this.minBound) this.minBound = bound;
+  }
+}
+
 /** One window's full figures: counts plus latency samples and goodput; `figures()` any time. */
 export class WindowStats extends WindowCounter {
   private good = 0;
   /** Ok records in the window that carry a TTFT: none means the engine could not measure it. */
   private okWithTtft = 0;
-  private readonly samples: Record<LatencyFigure, Sample> = {
-    ttftMs: new Sample(),
-    tpotMs: new Sample(),
-    itlMs: new Sample(),
-    itlRequestMeanMs: new Sample(),
-    e2eMs: new Sample(),
+  private readonly samples: Record<LatencyFigure, LatencySample> = {
+    ttftMs: new LatencySample(),
+    tpotMs: new LatencySample(),
+    itlMs: new LatencySample(),
+    itlRequestMeanMs: new LatencySample(),
+    e2eMs: new LatencySample(),
   };
 
   constructor(
@@ -196,23 +244,36 @@ export class WindowStats extends WindowCounter {
     super(window);
   }
 
+  /** Counts `r` by both rules; true when the throughput rule took it (it ended in the window). */
   override add(r: WindowRecord, window: Window | null = this.window): boolean {
-    if (!super.add(r, window)) return false;
-    if (!r.ok) return true;
-    if (r.ttft_ms !== null) {
+    const ended = super.add(r, window);
+    if (ended && r.ok && r.ttft_ms !== null) {
       this.okWithTtft++;
       // A single-token reply has no TPOT, so only its TTFT can miss.
       if (r.ttft_ms <= this.slo.ttftMs && (r.tpot_ms === null || r.tpot_ms <= this.slo.tpotMs))
         this.good++;
     }
-    if (r.warmup) return true;
+    if (!sentInWindow(r, window)) return ended;
     const s = this.samples;
-    s.ttftMs.add(r.ttft_ms);
-    s.tpotMs.add(r.tpot_ms);
-    s.e2eMs.add(r.e2e_ms);
-    s.itlRequestMeanMs.add(r.itl_mean_ms);
-    if (r.itl_gaps_ms) s.itlMs.addAll(r.itl_gaps_ms);
-    return true;
+    const outcome = outcomeOf(r);
+    if (outcome === "ok") {
+      s.ttftMs.add(r.ttft_ms);
+      s.tpotMs.add(r.tpot_ms);
+      s.e2eMs.add(r.e2e_ms);
+      s.itlRequestMeanMs.add(r.itl_mean_ms);
+      s.itlMs.addAll(r.itl_gaps_ms);
+    } else if (outcome === "cancelled") {
+      // Cut before its end: its E2E is at least the time it ran; its TTFT is exact when the
+      // first token had come, else bounded the same way; its TPOT and gaps to come are unknown.
+      const elapsed = r.e2e_ms ?? (r.end_us - r.start_us) / 1000;
+      if (r.ttft_ms !== null) s.ttftMs.add(r.ttft_ms);
+      else s.ttftMs.censor(elapsed);
+      s.e2eMs.censor(elapsed);
+      s.tpotMs.censor(Number.NEGATIVE_INFINITY);
+      s.itlRequestMeanMs.censor(Number.NEGATIVE_INFINITY);
+      s.itlMs.censor(Number.NEGATIVE_INFINITY);
+    }
+    return ended;
   }
 
   figures(windowS: number | null = this.defaultWindowS()): WindowFigures {
@@ -240,15 +301,37 @@ export class WindowStats extends WindowCounter {
   }
 }
 
-function distribution(sample: Sample): Distribution {
-  const [p50, p90, p95, p99] = sample.quantiles(PERCENTILES.map((p) => p / 100));
+function distribution(sample: LatencySample): Distribution {
+  const facts: CensoredSample = {
+    count: sample.values.count,
+    requests: sample.requests,
+    censored: sample.censored,
+    minBound: sample.minBound,
+  };
+  const verdicts: [string, string | null][] = [];
+  const keep = (name: string, verdict: string | null, value: number | null): number | null => {
+    verdicts.push([name, verdict]);
+    return verdict === null ? value : null;
+  };
+  const reads = sample.values.quantilesAbove(
+    PERCENTILES.map((p) => p / 100),
+    sample.censored,
+  );
+  const [p50, p90, p95, p99] = PERCENTILES.map((p, i) => {
+    const read = reads[i] ?? null;
+    return keep(`p${p}`, quantileVerdict(p / 100, facts, read), read?.value ?? null);
+  });
+  const mean = keep("mean", meanVerdict(facts), sample.values.mean());
   return {
-    count: sample.count,
-    mean: sample.mean(),
+    count: facts.count,
+    requests: facts.requests,
+    censored: facts.censored,
+    mean,
     p50: p50 ?? null,
     p90: p90 ?? null,
     p95: p95 ?? null,
     p99: p99 ?? null,
+    flags: groupFlags(verdicts),
   };
 }
 

@@ -4,6 +4,7 @@
  * No Node APIs: k6 can load this file.
  */
 import { quantileRanks, quantileSorted } from "./quantile.ts";
+import type { QuantileRead } from "./sample-rule.ts";
 import { selectRank } from "./select.ts";
 
 export class Sample {
@@ -54,5 +55,31 @@ export class Sample {
     }
     // Every rank quantileSorted reads holds its sorted value.
     return qs.map((q) => quantileSorted(a, q));
+  }
+
+  /**
+   * Quantiles as if `above` more values lay above every value held (requests
+   * cut before their end: stats/sample-rule.ts). Null where a rank read falls
+   * among those unknown values; else the type 7 value over n + above values
+   * and the larger rank's value, which the caller compares with their bound.
+   */
+  quantilesAbove(qs: readonly number[], above: number): (QuantileRead | null)[] {
+    if (this.n === 0) return qs.map(() => null);
+    const total = this.n + above;
+    const ranks = qs.map((q) => quantileRanks(total, q));
+    const wanted = [...new Set(ranks.flat().filter((k) => k < this.n))].sort((x, y) => x - y);
+    const a = this.values.subarray(0, this.n);
+    let from = 0;
+    for (const k of wanted) {
+      selectRank(a, from, this.n, k);
+      from = k + 1;
+    }
+    return qs.map((q, i) => {
+      const [lo, hi] = ranks[i] as [number, number];
+      if (hi >= this.n) return null;
+      const x = a[lo] as number;
+      const y = a[hi] as number;
+      return { value: x + (y - x) * ((total - 1) * q - lo), upper: y };
+    });
   }
 }

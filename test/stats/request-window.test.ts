@@ -1,13 +1,25 @@
 import { describe, expect, it } from "vitest";
 import { type RequestRecord, RequestRecordSchema } from "../../formats/request-record.ts";
 import { quantileSorted } from "../../stats/quantile.ts";
-import { inWindow, WindowCounter, windowFigures } from "../../stats/request-window.ts";
+import {
+  inWindow,
+  sentInWindow,
+  WindowCounter,
+  windowFigures,
+} from "../../stats/request-window.ts";
 import { syntheticRequest } from "../aggregate/synthetic-campaign.ts";
 
-/** A record of the engines' shape (checked against the schema), 5 ms gaps. */
+/**
+ * A record of the engines' shape (checked against the schema), 5 ms gaps;
+ * sent `e2e_ms` (100 ms) before its end unless `start_us` says otherwise.
+ */
 function record(over: Partial<RequestRecord>): RequestRecord {
+  const e2e = over.e2e_ms ?? 100;
+  const end = over.end_us ?? 1_500_000;
   return RequestRecordSchema.parse(
     syntheticRequest({
+      start_us: end - Math.round(e2e * 1000),
+      end_us: end,
       ttft_ms: 10,
       e2e_ms: 100,
       itl_mean_ms: 5,
@@ -34,17 +46,27 @@ describe("the window rule", () => {
     expect(inWindow(record({ end_us: 9e9 }), null)).toBe(true);
   });
 
-  it("counts, errors and throughput take warm-up sent requests; latency leaves them out", () => {
+  it("latency takes requests sent in [start, end), however late they end", () => {
+    expect(sentInWindow(record({ start_us: 999_999, end_us: 1_200_000 }), W)).toBe(false);
+    expect(sentInWindow(record({ start_us: 1_000_000, end_us: 9e9 }), W)).toBe(true);
+    expect(sentInWindow(record({ start_us: 2_999_999, end_us: 9e9 }), W)).toBe(true);
+    expect(sentInWindow(record({ start_us: 3_000_000, end_us: 9e9 }), W)).toBe(false);
+    expect(sentInWindow(record({ warmup: true }), null)).toBe(false);
+    expect(sentInWindow(record({}), null)).toBe(true);
+  });
+
+  it("counts, errors and throughput take warm-up sent requests; latency takes the window's arrivals", () => {
     const f = windowFigures(
       [
         record({ warmup: true, end_us: 500_000, ttft_ms: 999 }), // before the window
-        record({ warmup: true, end_us: 1_200_000, ttft_ms: 999 }), // sent in warm-up, ends inside
+        record({ warmup: true, start_us: 900_000, end_us: 1_200_000, ttft_ms: 999 }), // sent in warm-up, ends inside
         record({ end_us: 2_000_000, ttft_ms: 10 }),
         record({ end_us: 2_999_999, ttft_ms: 30 }),
-        record({ end_us: 3_000_000, ttft_ms: 20 }), // ends at the window's end: outside
+        record({ end_us: 3_000_000, ttft_ms: 20 }), // ends at the window's end: no completion
+        record({ end_us: 4_500_000, e2e_ms: 2000, ttft_ms: 40 }), // sent inside, ends after
         record({ ok: false, error_kind: "http_5xx", end_us: 2_000_000, warmup: true }),
-        record({ ok: false, error_kind: "cancelled", end_us: 2_500_000 }),
-        record({ ok: false, error_kind: "cancelled", end_us: 3_000_100 }), // cut at the close
+        record({ ok: false, error_kind: "cancelled", end_us: 2_500_000, ttft_ms: null }),
+        record({ ok: false, error_kind: "cancelled", end_us: 3_000_100, start_us: 3_000_000 }),
       ],
       W,
     );
@@ -58,7 +80,13 @@ describe("the window rule", () => {
     expect(f.requestsCancelled).toBe(1);
     expect(f.errors).toEqual({ http_5xx: 1, cancelled: 1 });
     expect(f.errorRate).toBe(0.25);
-    expect(f.latency.ttftMs).toMatchObject({ count: 2, mean: 20, p50: 20 });
+    // TTFT: 10, 30, 20 and 40 (sent in the window), none from warm-up or after the window;
+    // the cancelled one sent inside had no first token: censored.
+    expect(f.latency.ttftMs).toMatchObject({ count: 4, requests: 4, censored: 1 });
+    expect(f.latency.e2eMs).toMatchObject({ count: 4, censored: 1 });
+    // Four requests are too few for any statistic: null, and the flag says why.
+    expect(f.latency.ttftMs).toMatchObject({ mean: null, p50: null, p99: null });
+    expect(f.latency.ttftMs.flags).toEqual(["p50/p90/p95/p99/mean null: 4 requests < 20"]);
   });
 
   it("the live counter counts by the same rule as the full figures", () => {
@@ -81,15 +109,17 @@ describe("the window rule", () => {
 
 describe("ITL", () => {
   it("pools every gap (one stall per request shows in p99); the per-request mean hides it", () => {
-    // 20 requests × 19 gaps of 5 ms, one gap of 105 ms each (5.3% of all gaps).
+    // 100 requests × 19 gaps of 5 ms, one gap of 105 ms each (5.3% of all gaps).
     const gaps = [...Array(18).fill(5), 105];
     const mean = gaps.reduce((a, b) => a + b, 0) / gaps.length;
-    const records = Array.from({ length: 20 }, (_, i) =>
+    // 100 requests: the per-request mean's p99 needs 100 values.
+    const records = Array.from({ length: 100 }, (_, i) =>
       record({ end_us: 1_500_000 + i, itl_gaps_ms: gaps, itl_mean_ms: mean }),
     );
     const f = windowFigures(records, W);
     const pooled = records.flatMap((r) => r.itl_gaps_ms!).sort((a, b) => a - b);
-    expect(f.latency.itlMs.count).toBe(380);
+    expect(f.latency.itlMs.count).toBe(1900);
+    expect(f.latency.itlMs.requests).toBe(100);
     expect(f.latency.itlMs.p99).toBe(quantileSorted(pooled, 0.99));
     expect(f.latency.itlMs.p99).toBe(105);
     expect(f.latency.itlMs.p50).toBe(5);
@@ -104,6 +134,9 @@ describe("ITL", () => {
     const f = windowFigures([v1, record({ end_us: 1_600_000, itl_gaps_ms: null })], W);
     expect(f.latency.itlMs).toEqual({
       count: 0,
+      requests: 0,
+      censored: 0,
+      flags: [],
       mean: null,
       p50: null,
       p90: null,
