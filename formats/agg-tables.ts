@@ -9,7 +9,8 @@ import { AGG_FILES } from "./agg-layout.ts";
 import { ErrorKind } from "./request-record.ts";
 import { expositionName, VLLM_LEGACY_NAMES, VLLM_METRICS } from "./vllm-metrics.ts";
 
-export const AGG_SCHEMA_VERSION = 2;
+// Schema 3: latency figures take the requests sent in the window, with their `_n`.
+export const AGG_SCHEMA_VERSION = 3;
 
 /** `dict` = dictionary-encoded string; `timestamp_us` = microseconds since the epoch, UTC. */
 export type ColumnType =
@@ -65,15 +66,26 @@ export type LatencyMetric = (typeof LATENCY_METRICS)[number];
 export const LATENCY_STATS = ["mean", "p50", "p90", "p95", "p99"] as const;
 export type LatencyStat = (typeof LATENCY_STATS)[number];
 
+// Schema 3: over requests sent in the window, followed to their end (schema 2: ended in it).
 const LATENCY_DOC: Record<LatencyMetric, string> = {
-  ttft_ms: "time to first token (ms), over ok requests finished in the window",
-  tpot_ms: "time per output token after the first (ms), over ok requests finished in the window",
+  ttft_ms: "time to first token (ms), over ok requests sent in the window",
+  tpot_ms: "time per output token after the first (ms), over ok requests sent in the window",
   // Schema 2: pooled, as `vllm bench serve` (`itls += output.itl`); schema 1 took percentiles of per-request means.
   itl_ms:
-    "inter-token latency (ms), every gap between text chunks of ok requests finished in the window, pooled (as `vllm bench serve`); null when no record carries `itl_gaps_ms`",
+    "inter-token latency (ms), every gap between text chunks of ok requests sent in the window, pooled (as `vllm bench serve`); null when no record carries `itl_gaps_ms`",
   itl_request_mean_ms:
-    "per-request mean inter-token gap (ms), one value per ok request finished in the window (what `itl_ms` percentiles were in schema 1)",
-  e2e_ms: "end-to-end request latency (ms), over ok requests finished in the window",
+    "per-request mean inter-token gap (ms), one value per ok request sent in the window (what `itl_ms` percentiles were in schema 1)",
+  e2e_ms: "end-to-end request latency (ms), over ok requests sent in the window",
+};
+
+/** What `<metric>_n` counts. */
+const LATENCY_N_DOC: Record<LatencyMetric, string> = {
+  ttft_ms:
+    "requests the TTFT statistics read (ok requests sent in the window with a TTFT, and cut ones whose first token had come)",
+  tpot_ms: "ok requests sent in the window with a TPOT (more than one output token)",
+  itl_ms: "inter-token gaps the pooled ITL statistics read (several per request)",
+  itl_request_mean_ms: "ok requests sent in the window with a mean gap",
+  e2e_ms: "ok requests sent in the window",
 };
 
 export const SERVER_HISTOGRAMS = {
@@ -148,9 +160,28 @@ function summaryColumns(): ColumnDef[] {
   );
   for (const metric of LATENCY_METRICS) {
     for (const stat of LATENCY_STATS) {
-      columns.push(col(`${metric}_${stat}`, "float64", `${stat} of ${LATENCY_DOC[metric]}`));
+      columns.push(
+        col(
+          `${metric}_${stat}`,
+          "float64",
+          `${stat} of ${LATENCY_DOC[metric]}; null below its minimum sample or where cut requests could move it (\`latency_flags\`)`,
+        ),
+      );
     }
+    columns.push(col(`${metric}_n`, "int64", LATENCY_N_DOC[metric]));
   }
+  columns.push(
+    col(
+      "latency_censored",
+      "int64",
+      "requests sent in the window and cut before their end (cancelled after the cool-down's cap, by k6's stop or Ctrl-C, or timed out): their latency is unknown or a lower bound",
+    ),
+    col(
+      "latency_flags",
+      "string",
+      "why a latency statistic is null though requests were sent (`e2e_ms p99 null: 37 values < 100`), `; `-joined; docs/statistics.md gives the rule; null when none",
+    ),
+  );
   columns.push(
     col(
       "goodput_requests_per_s",
@@ -287,6 +318,7 @@ function summarySource(name: string): string {
     name.startsWith("errors_") ||
     name.startsWith("goodput_") ||
     name.startsWith("slo_") ||
+    name.startsWith("latency_") ||
     ["error_rate", "output_tokens_per_s", "total_tokens_per_s"].includes(name) ||
     LATENCY_METRICS.some((m) => name.startsWith(`${m}_`));
   return fromRequests ? REQUEST_STATS_SOURCE : EXPERIMENT_SOURCE;
@@ -335,7 +367,7 @@ export const REQUESTS_TABLE: TableDef = {
     col(
       "in_window",
       "bool",
-      "finished inside the window (counts for throughput; latency figures also need warmup = false)",
+      "finished inside the window (counts for throughput; latency figures take the requests sent inside it instead)",
       false,
     ),
     col("wave", "int64", "prefill-only scenario: the request's 0-based wave; null otherwise"),

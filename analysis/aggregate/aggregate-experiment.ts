@@ -61,7 +61,9 @@ function factorColumns(exp: RawExperiment, warn: Warn): Row {
 const KNOWN_WITHOUT_RECORDS = new Set(["window_s", "slo_ttft_ms", "slo_tpot_ms"]);
 
 /** With no request records nothing was measured: every request figure is null, never 0. */
-function unmeasured(columns: Record<string, number | null>): Record<string, number | null> {
+function unmeasured(
+  columns: Record<string, number | string | null>,
+): Record<string, number | string | null> {
   return Object.fromEntries(
     Object.entries(columns).map(([k, v]) => [k, KNOWN_WITHOUT_RECORDS.has(k) ? v : null]),
   );
@@ -210,7 +212,7 @@ export async function aggregateExperiment(
   );
 
   const requestColumns = records > 0 ? stats.finish(windowS) : unmeasured(stats.finish(windowS));
-  const itlP50 = requestColumns.itl_ms_p50 ?? null;
+  const itlP50 = (requestColumns.itl_ms_p50 as number | null | undefined) ?? null;
   const scenario = await scenarioColumns(sinks.engine, info.factors, staged, itlP50);
 
   const client = info.client ?? (segments ? segmentsClientGuard(segments) : undefined);

@@ -51,9 +51,9 @@ export class RequestStats {
   }
 
   /** Summary columns for a window of `windowS` seconds (null when the window is empty). */
-  finish(windowS: number | null): Record<string, number | null> {
+  finish(windowS: number | null): Record<string, number | string | null> {
     const f = (this.stats ?? new WindowStats(null, this.slo)).figures(windowS);
-    const out: Record<string, number | null> = {
+    const out: Record<string, number | string | null> = {
       window_s: f.windowS,
       requests_ok: f.requestsOk,
       requests_failed: f.requestsFailed,
@@ -63,14 +63,22 @@ export class RequestStats {
     out.requests_per_s = f.reqPerS;
     out.output_tokens_per_s = f.outputTokPerS;
     out.total_tokens_per_s = f.totalTokPerS;
+    const flags: string[] = [];
+    let censored = 0;
     for (const metric of LATENCY_METRICS) {
       const d = f.latency[FIGURE_OF[metric]];
       for (const stat of LATENCY_STATS) out[`${metric}_${stat}`] = d[stat];
+      out[`${metric}_n`] = d.count;
+      // Every figure sees the same cut requests; E2E's count is the experiment's.
+      if (metric === "e2e_ms") censored = d.censored;
+      for (const flag of d.flags) flags.push(`${metric} ${flag}`);
     }
+    out.latency_censored = censored;
     out.goodput_requests_per_s = f.goodputReqPerS;
     out.goodput_fraction = f.goodputFraction;
     out.slo_ttft_ms = f.slo.ttftMs;
     out.slo_tpot_ms = f.slo.tpotMs;
+    out.latency_flags = flags.length > 0 ? flags.join("; ") : null;
     return out;
   }
 }

@@ -34,7 +34,10 @@ function req(i: number, o: Partial<RequestRecord>): RequestRecord {
 // Five ok requests in the window with TTFT 100…500 ms and TPOT 10…50 ms, plus
 // warm-up, a request ending after the window, two failures and a cancellation.
 // The warm-up request r0 ends inside the window: it counts for throughput but
-// not for latency (its TTFT of 7777 ms must appear in no percentile).
+// not for latency. r9, sent in the window, ends after it: latency, not
+// throughput. Seven requests are too few for any latency statistic (null and
+// flagged); the arithmetic of the statistics is test/stats' and
+// load-summary-equals-aggregate's.
 const REQUESTS: RequestRecord[] = [
   req(-1, { warmup: true, start_us: W0 - 900_000, end_us: W0 - 100_000, ttft_ms: 9999 }),
   req(0, { warmup: true, start_us: W0 - 200_000, end_us: W0 + 300_000, ttft_ms: 7777 }),
@@ -196,7 +199,7 @@ describe("aggregate: summary.parquet", () => {
   it("computes counts, rates, percentiles and goodput against hand-computed values", async () => {
     const [e10] = await readParquetRows(join(dir, "agg/summary.parquet"));
     expect(e10).toMatchObject({
-      schema_version: 2,
+      schema_version: 3,
       group_id: "g1",
       repeat: 1,
       status: "ok",
@@ -224,20 +227,25 @@ describe("aggregate: summary.parquet", () => {
     close("requests_per_s", 0.6);
     close("output_tokens_per_s", 66 / 10);
     close("total_tokens_per_s", (66 + 300) / 10);
-    // TTFT 100…500: type-7 quantiles, index (n−1)·p.
-    close("ttft_ms_mean", 300);
-    close("ttft_ms_p50", 300);
-    close("ttft_ms_p90", 460);
-    close("ttft_ms_p95", 480);
-    close("ttft_ms_p99", 496);
-    close("tpot_ms_p50", 30);
-    close("tpot_ms_p99", 49.6);
-    // Every request has 10 gaps, so the pooled mean is the mean of the request means;
-    // pooled percentiles are over all 50 gaps (10 each of 10…50 ms).
-    close("itl_ms_mean", 30);
-    close("itl_ms_p90", 50);
-    close("itl_request_mean_ms_p90", 46);
-    close("e2e_ms_p50", 600);
+    // Sent in the window: r1…r5 and r9 ok; r7 timed out and r8 was cut (censored), r8
+    // after its first token (its TTFT is a value). r0's TTFT of 7777 ms is no value.
+    expect(e10).toMatchObject({
+      ttft_ms_n: 7n,
+      tpot_ms_n: 6n,
+      e2e_ms_n: 6n,
+      itl_ms_n: 50n,
+      itl_request_mean_ms_n: 6n,
+      latency_censored: 2n,
+    });
+    for (const stat of ["mean", "p50", "p90", "p95", "p99"])
+      expect(e10![`ttft_ms_${stat}`], stat).toBeNull();
+    expect(String(e10!.latency_flags).split("; ")).toEqual([
+      "ttft_ms p50/p90/p95/p99/mean null: 7 requests < 20",
+      "tpot_ms p50/p90/p95/p99/mean null: 6 requests < 20",
+      "itl_ms p50/p90/p95/p99/mean null: 5 requests < 20",
+      "itl_request_mean_ms p50/p90/p95/p99/mean null: 6 requests < 20",
+      "e2e_ms p50/p90/p95/p99/mean null: 6 requests < 20",
+    ]);
     // Goodput: (100 ms, 10 ms) and (200 ms, 20 ms) meet TTFT ≤ 350 and TPOT ≤ 25.
     close("goodput_requests_per_s", 0.2);
     close("goodput_fraction", 2 / 8);
@@ -291,7 +299,8 @@ describe("aggregate: summary.parquet", () => {
     expect(e10).toMatchObject({
       experiment_id: "e10",
       requests_ok: "6",
-      ttft_ms_p90: "460",
+      ttft_ms_p90: "",
+      ttft_ms_n: "7",
       rate: "",
     });
   });
@@ -312,7 +321,7 @@ describe("aggregate: requests, gpu and server_metrics tables", () => {
         end_us: BigInt(rec.end_us),
         prompt_tokens: rec.prompt_tokens === null ? null : BigInt(rec.prompt_tokens),
         output_tokens: rec.output_tokens === null ? null : BigInt(rec.output_tokens),
-        schema_version: 2,
+        schema_version: 3,
         campaign: "c1",
         gpus: 1n,
         in_window: expectedInWindow[i],
@@ -327,7 +336,7 @@ describe("aggregate: requests, gpu and server_metrics tables", () => {
     const rows = await readParquetRows(join(dir, "agg/gpu.parquet"));
     expect(rows).toHaveLength(32);
     expect(rows[0]).toEqual({
-      schema_version: 2,
+      schema_version: 3,
       campaign: "c1",
       experiment_id: "e10",
       source: "query-gpu",
