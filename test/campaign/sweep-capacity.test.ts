@@ -1,7 +1,7 @@
 /**
  * Planted truth on the simulator, through real processes: two campaigns
  * sweep to saturation, B's simulated GPU half as fast (`--sim-time-scale`
- * 0.2 → 0.1). The sweep's throughput step must find B's saturation rate at
+ * 0.4 → 0.2). The sweep's throughput step must find B's saturation rate at
  * half A's, capacity at the SLO must scale the same way, `vscale fit
  * --metric capacity` must run on it, and `vscale compare` must find no
  * regression of A against itself and B's slowdown with the right sign and size.
@@ -27,11 +27,12 @@ load:
   engine: node
   mode: open
   warmup: 500ms
-  duration: 3s
+  duration: 5s
   max_tokens: 16
   timeout: 10s
   sweep: {rates: 3, max_users: 48}
-slo: {ttft_ms_p99: 1000}
+# p90, not p99: a 5 s step holds too few requests for a p99 (docs/statistics.md).
+slo: {ttft_ms_p90: 1000}
 prompts:
   short: { file: prompts.txt }
 factors:
@@ -46,8 +47,8 @@ beforeAll(async () => {
   dir = await tempDir("sweep");
   for (const [name, scale] of [
     // Slow simulated GPUs keep the harness's own CPU small next to the modelled step times.
-    ["a", 0.2],
-    ["b", 0.1],
+    ["a", 0.4],
+    ["b", 0.2],
   ] as const) {
     const file = await writeMatrix(dir.path, matrix(name, scale));
     runs[name] = await runCli(["campaign", file, "--results", results(name)]);
@@ -85,7 +86,7 @@ describe("a sweep to saturation and capacity at the SLO", () => {
     }
   });
 
-  // Tolerances: 3 s windows hold a few waves of 48 closed-loop users, so one
+  // Tolerances: 5 s windows hold a few waves of 48 closed-loop users, so one
   // throughput measurement is good to about ±25% (the bench runs longer ones).
   it("finds B's saturation rate at half A's (±25%), and so its capacity (±30%)", async () => {
     // Step 2's rate is r_sync + (r_max − r_sync)/3: both halve with a half-speed GPU.
@@ -94,12 +95,12 @@ describe("a sweep to saturation and capacity at the SLO", () => {
     const [ca, cb] = [await capacityOf("a"), await capacityOf("b")];
     expect(ca).toBeGreaterThan(0);
     expect(Math.abs(cb / ca / 0.5 - 1)).toBeLessThan(0.3);
-    expect(runs.a!.stdout).toMatch(/capacity at ttft_ms_p99 ≤ 1000:/);
+    expect(runs.a!.stdout).toMatch(/capacity at ttft_ms_p90 ≤ 1000:/);
     // The report's capacity chart: the percentile per rate, the SLO rule, the capacity marked.
     const report = await readFile(join(results("a"), "report.html"), "utf8");
     expect(report).toContain("Capacity at the SLO");
     const svg = await readFile(join(results("a"), "figs", "capacity-1.svg"), "utf8");
-    expect(svg).toContain("ttft_ms_p99 against offered rate");
+    expect(svg).toContain("ttft_ms_p90 against offered rate");
   });
 
   it("fits on capacity with vscale fit --metric capacity", async () => {
@@ -110,7 +111,7 @@ describe("a sweep to saturation and capacity at the SLO", () => {
       "--metric",
       "capacity",
       "--slo",
-      "ttft_ms_p99=1000",
+      "ttft_ms_p90=1000",
     ]);
     // One GPU count cannot be fitted; the capacity summary reached the fit and said so.
     expect(fit.code, fit.stderr).toBe(0);
@@ -133,7 +134,7 @@ describe("a sweep to saturation and capacity at the SLO", () => {
       "--bootstrap",
       "200",
       "--slo",
-      "ttft_ms_p99=1000",
+      "ttft_ms_p90=1000",
       "--html",
       html,
     ]);
