@@ -15,8 +15,8 @@
  *   window until they have ended: a cool-down). Taking only requests that
  *   also ended in the window keeps the short ones and cuts the long ones.
  *   A request sent in the window and cut before its end (`cancelled`, or a
- *   `timeout`: the client stopped waiting) is censored: stats/sample-rule.ts says when a statistic survives it, and
- *   how many requests a statistic needs.
+ *   `timeout`: the client stopped waiting) is censored; stats/sample-rule.ts
+ *   says when a statistic survives it, and how many requests one needs.
  * - Without a recorded window (a crashed run) every record not sent during
  *   warm-up is in it, for both.
  * - `cancelled` (cut by the engine, or on Ctrl-C) is counted by kind but is
