@@ -7,6 +7,8 @@
  */
 import type { Writable } from "node:stream";
 import cliProgress from "cli-progress";
+import { formatWindowPhrase } from "../load/summary.ts";
+import type { WindowFigures } from "../stats/request-window.ts";
 
 /** What the load engines report ~4×/s (a subset of their LiveCounters). */
 export interface LiveLine {
@@ -24,6 +26,8 @@ export interface ExperimentOutcome {
   reason: string | null;
   wallMs: number;
   last: LiveLine | null;
+  /** The window's figures (the summary's computation); null when there are none to show. */
+  window?: WindowFigures | null;
 }
 
 export interface ProgressReporter {
@@ -68,7 +72,11 @@ export function formatLive(live: LiveLine | null): string {
   );
 }
 
-/** The plain line printed per experiment: `[3/24] <id>  ok  6.1 s  …`. */
+/**
+ * The line printed per experiment: `[3/24] <id>  ok  6.1 s  …` and, for an
+ * ok one, its window's figures as `summary.parquet` will hold them (never
+ * the live display's, which count a moving phase).
+ */
 export function formatExperimentLine(
   index: number,
   total: number,
@@ -78,8 +86,9 @@ export function formatExperimentLine(
 ): string {
   const head = `[${index}/${total}] ${id}  ${paint(outcome.status, color)}  ${fmtNumber(outcome.wallMs / 1000)} s`;
   const tail = outcome.reason ? `  ${outcome.reason.split("\n")[0]}` : "";
-  const live = outcome.status === "ok" ? `  ${formatLive(outcome.last)}` : "";
-  return `${head}${live}${tail}`;
+  const figures =
+    outcome.status === "ok" && outcome.window ? `  ${formatWindowPhrase(outcome.window)}` : "";
+  return `${head}${figures}${tail}`;
 }
 
 class PlainProgress implements ProgressReporter {

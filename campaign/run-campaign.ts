@@ -376,6 +376,7 @@ export async function runCampaign(plan: Plan, options: CampaignOptions): Promise
           reason: run.status.reason,
           wallMs: run.wallMs,
           last: run.last,
+          window: run.figures,
         });
         if (run.client?.limited) progress.note(`${e.id}: ${describeClientGuard(run.client)}`);
         if (run.serverExited) {

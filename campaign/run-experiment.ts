@@ -12,7 +12,9 @@ import type { Experiment, Plan } from "../config/expand.ts";
 import type { ClientGuard, Fingerprint, Status } from "../formats/raw-layout.ts";
 import { targetCores } from "../load/node/auto-workers.ts";
 import type { LiveCounters, LoadResult } from "../load/node/run.ts";
+import { summarizeRequestsFile } from "../load/summary.ts";
 import type { PreparedPromptSet } from "../load/workload/prompts.ts";
+import type { WindowFigures } from "../stats/request-window.ts";
 import { runLoadEngine } from "./engines.ts";
 import type { GpuProbe } from "./gpu-sampler.ts";
 import { type GpuSampler, startGpuSampler } from "./gpu-sampler.ts";
@@ -57,6 +59,8 @@ export interface ExperimentRunResult {
   loadMs: number;
   /** The saturation guard's verdict, when the engine measured it. */
   client: ClientGuard | null;
+  /** The window's figures from its records (the summary's computation); null when unreadable. */
+  figures: WindowFigures | null;
   /** The measured window (µs since the epoch), null when it never opened. */
   window: { startUs: number | null; endUs: number | null };
   /** Warnings about the server profiles (missing trace, failed start_profile). */
@@ -260,10 +264,19 @@ export async function runExperiment(input: ExperimentRunInput): Promise<Experime
     requests: result?.records ?? 0,
     flags,
   });
+  // The console's figures are the summary's: the same records through the same computation.
+  const figures = result
+    ? await summarizeRequestsFile(
+        writer.path("requests"),
+        result.windowStartUs,
+        result.windowEndUs,
+      ).catch(() => null)
+    : null;
   return {
     status: written,
     serverExited,
     last,
+    figures,
     wallMs: performance.now() - t0,
     loadMs,
     client: result?.client ?? null,

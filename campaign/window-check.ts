@@ -2,15 +2,17 @@
  * Was the measured window what it claims to be? A server frozen mid-window
  * (SIGSTOP, a hung engine) still lets the load engine end on time with few
  * errors, so the figures look merely slow. Two symptoms give it away: the
- * experiment overruns warm-up + window by more than one request timeout
- * (nothing legitimate takes longer: drained requests end at their timeout),
+ * experiment overruns warm-up + window by more than the cool-down can last
+ * (one request timeout and a slack: requests sent in the window end by their
+ * timeout, then the cool-down's own are cancelled; drained ones end the same way),
  * or the server answered /metrics before the window and not after it.
  */
 import type { LoadConfig } from "../config/schema.ts";
+import { COOL_DOWN_SLACK_MS } from "../load/node/run.ts";
 
 export interface WindowFacts {
   load: Pick<LoadConfig, "warmup" | "duration" | "timeout">;
-  /** The load engine's call: warm-up, window, and the drain or cancel at its end. */
+  /** The load engine's call: warm-up, window, and the cool-down or drain after it. */
   ranMs: number;
   /** The load engine returned normally (not interrupted, not failed). */
   completed: boolean;
@@ -23,9 +25,9 @@ export function windowFlags(facts: WindowFacts): string[] {
   const flags: string[] = [];
   const planned = facts.load.warmup + facts.load.duration;
   const overrun = facts.ranMs - planned;
-  if (overrun > facts.load.timeout) {
+  if (overrun > facts.load.timeout + COOL_DOWN_SLACK_MS) {
     flags.push(
-      `the window overran its ${seconds(planned)} by ${seconds(overrun)}, more than the request timeout (${seconds(facts.load.timeout)})`,
+      `the window overran its ${seconds(planned)} by ${seconds(overrun)}, more than a cool-down lasts (the request timeout, ${seconds(facts.load.timeout)}, + ${seconds(COOL_DOWN_SLACK_MS)})`,
     );
   }
   if (facts.scrapedBefore && !facts.scrapedAfter) {

@@ -8,6 +8,7 @@ import type { Plan } from "../config/expand.ts";
 import { DEFAULT_MATRIX, loadPlan } from "../config/plan.ts";
 import { readPreset } from "../config/presets.ts";
 import { FACTOR_NAMES } from "../config/schema.ts";
+import { shortWindowNote } from "../config/window-estimate.ts";
 import { readPromptFile } from "../load/node/prompt-files.ts";
 
 /**
@@ -78,6 +79,17 @@ export function formatPlan(plan: Plan): string {
     ]);
   }
   lines.push(formatTextTable(rows));
+  const short = plan.experiments.flatMap((e) => {
+    const note = shortWindowNote(e.load);
+    return note === null ? [] : [`  ${e.id}: ${note}`];
+  });
+  if (short.length > 0) {
+    lines.push("");
+    lines.push(
+      "Short windows (a latency statistic needs 20 requests, a p99 100: docs/statistics.md)",
+    );
+    lines.push(...short);
+  }
   lines.push("");
   lines.push("Server groups");
   for (const g of plan.groups) {

@@ -110,7 +110,7 @@ function summaryColumns(): ColumnDef[] {
     col(
       "window_flags",
       "string",
-      "why the window is not to be trusted (status.json `flags`, joined by `; `): it overran by more than the request timeout, or had no after-scrape; null when none",
+      "why the window is not to be trusted (status.json `flags`, joined by `; `): it overran by more than a cool-down lasts (the request timeout + 1 s), or had no after-scrape; null when none",
     ),
   ];
   for (const factor of FACTOR_NAMES) {

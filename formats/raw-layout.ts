@@ -275,7 +275,7 @@ export const StatusSchema = z.strictObject({
   requests: z.number().int().min(0),
   /**
    * Why the window's figures are not to be trusted, e.g. it overran its length by
-   * more than the request timeout, or ended with no after-scrape (a frozen
+   * more than a cool-down lasts (the request timeout + 1 s), or ended with no after-scrape (a frozen
    * server). Any flag makes the status `failed`. Absent in files of older runs.
    */
   flags: z.array(z.string()).optional(),

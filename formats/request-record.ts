@@ -28,7 +28,7 @@ export const ErrorKind = z.enum([
   "reset",
   "truncated",
   "bad_payload",
-  /** Still in flight when the window closed and the engine cancelled it (not a server fault). */
+  /** Cut by the engine (sent in the cool-down and in flight at its end, k6's stop, Ctrl-C): not a server fault. */
   "cancelled",
 ]);
 export type ErrorKind = z.infer<typeof ErrorKind>;
@@ -71,7 +71,7 @@ export const RequestRecordSchema = z.strictObject({
   /** Short, secret-free description of the failure. */
   error_message: z.string().nullable(),
   finish_reason: z.string().nullable(),
-  /** Sent during warm-up: left out of latency figures; throughput counts every ok request that finished inside the window. */
+  /** Sent during warm-up: left out of latency figures (they take requests sent in the window); throughput counts every ok request that finished inside the window. */
   warmup: z.boolean(),
   /**
    * prefill-only scenario: the 0-based wave (B requests sent together, the next

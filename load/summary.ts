@@ -7,7 +7,12 @@ import { createReadStream } from "node:fs";
 import { createInterface } from "node:readline";
 import { DataError } from "../common/errors.ts";
 import { type RequestRecord, RequestRecordSchema } from "../formats/request-record.ts";
-import { type WindowFigures, WindowStats, windowFigures } from "../stats/request-window.ts";
+import {
+  type Distribution,
+  type WindowFigures,
+  WindowStats,
+  windowFigures,
+} from "../stats/request-window.ts";
 import type { WaveStats } from "../stats/scenario-figures.ts";
 
 export type LoadSummary = WindowFigures;
@@ -66,9 +71,38 @@ export function formatSummary(s: LoadSummary): string {
   return [
     `window      ${f(s.windowS)} s: ${s.requestsOk} ok, ${s.requestsFailed} failed finished in it`,
     `throughput  ${f(s.reqPerS, 2)} req/s, ${f(s.outputTokPerS)} output tok/s`,
-    `TTFT        p50 ${f(ttftMs.p50)} ms, p99 ${f(ttftMs.p99)} ms`,
-    `E2E         p50 ${f(e2eMs.p50)} ms, p99 ${f(e2eMs.p99)} ms`,
-    `ITL         p50 ${f(itlMs.p50)} ms, p99 ${f(itlMs.p99)} ms (every gap); per-request mean p50 ${f(itlRequestMeanMs.p50)} ms`,
+    `TTFT        p50 ${f(ttftMs.p50)} ms, p99 ${f(ttftMs.p99)} ms ${sampleNote(ttftMs)}`,
+    `E2E         p50 ${f(e2eMs.p50)} ms, p99 ${f(e2eMs.p99)} ms ${sampleNote(e2eMs)}`,
+    `ITL         p50 ${f(itlMs.p50)} ms, p99 ${f(itlMs.p99)} ms (every gap, n ${itlMs.count}); per-request mean p50 ${f(itlRequestMeanMs.p50)} ms`,
+    ...[ttftMs, e2eMs].flatMap((d, i) =>
+      d.flags.map((x) => `            ${i === 0 ? "TTFT" : "E2E"} ${x}`),
+    ),
     `errors      ${errors === "" ? "none" : errors}`,
   ].join("\n");
+}
+
+/** A statistic, or `-` with nothing to print (no request, too few, or cut ones could move it). */
+const stat = (x: number | null) => (x === null ? "-" : x.toFixed(0));
+
+/** `n 120` and, where requests were cut, `3 cut`; with the reason when the median is null. */
+function sampleNote(d: Distribution): string {
+  const cut = d.censored > 0 ? `, ${d.censored} cut` : "";
+  const why =
+    d.p50 === null && d.flags.length > 0 ? `: ${d.flags[0]?.replace(/^.*null: /, "")}` : "";
+  return `(n ${d.requests}${cut}${why})`;
+}
+
+/**
+ * The campaign's per-experiment phrase: the window's figures, from the same
+ * computation as `summary.parquet`, each latency with its sample size.
+ */
+export function formatWindowPhrase(s: LoadSummary): string {
+  const { ttftMs, e2eMs } = s.latency;
+  return [
+    `${f(s.reqPerS)} req/s`,
+    `${f(s.outputTokPerS, 0)} tok/s`,
+    `TTFT p50 ${stat(ttftMs.p50)} ms ${sampleNote(ttftMs)}`,
+    `E2E p50 ${stat(e2eMs.p50)} p90 ${stat(e2eMs.p90)} ms ${sampleNote(e2eMs)}`,
+    `errors ${s.requestsFailed}`,
+  ].join("  ");
 }

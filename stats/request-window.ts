@@ -14,9 +14,9 @@
  *   to its end however late (the Node engine keeps the load going after the
  *   window until they have ended: a cool-down). Taking only requests that
  *   also ended in the window keeps the short ones and cuts the long ones.
- *   A request sent in the window and cut before its end (`cancelled`) is
- *   censored: stats/sample-rule.ts says when a statistic survives it, and
- *   how many requests a statistic needs.
+ *   A request sent in the window and cut before its end (`cancelled`, or a
+ *   `timeout`: the client stopped waiting) is censored; stats/sample-rule.ts
+ *   says when a statistic survives it, and how many requests one needs.
  * - Without a recorded window (a crashed run) every record not sent during
  *   warm-up is in it, for both.
  * - `cancelled` (cut by the engine, or on Ctrl-C) is counted by kind but is
@@ -262,9 +262,10 @@ export class WindowStats extends WindowCounter {
       s.e2eMs.add(r.e2e_ms);
       s.itlRequestMeanMs.add(r.itl_mean_ms);
       s.itlMs.addAll(r.itl_gaps_ms);
-    } else if (outcome === "cancelled") {
-      // Cut before its end: its E2E is at least the time it ran; its TTFT is exact when the
-      // first token had come, else bounded the same way; its TPOT and gaps to come are unknown.
+    } else if (outcome === "cancelled" || errorKindOf(r) === "timeout") {
+      // Cut before its end (by us, or by its timeout): its E2E is at least the time it ran; its
+      // TTFT is exact when the first token had come, else bounded the same way; its TPOT and
+      // gaps to come are unknown. Dropping it would keep the fast requests only.
       const elapsed = r.e2e_ms ?? (r.end_us - r.start_us) / 1000;
       if (r.ttft_ms !== null) s.ttftMs.add(r.ttft_ms);
       else s.ttftMs.censor(elapsed);

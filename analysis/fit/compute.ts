@@ -77,6 +77,12 @@ export function resolveFitOptions(summary: Summary, request: FitRequest): FitOpt
 }
 
 const limited = (r: SummaryRow) => r.client_limited === true;
+/**
+ * No ok request sent in the window ended (`e2e_ms_n` 0): the window measured
+ * no request through, so its throughput is no steady state either.
+ */
+const noLatencySample = (r: SummaryRow) =>
+  r.e2e_ms_n !== null && r.e2e_ms_n !== undefined && Number(r.e2e_ms_n) === 0;
 
 const numberOrNull = (v: unknown): number | null =>
   typeof v === "number" && Number.isFinite(v) ? v : null;
@@ -111,7 +117,10 @@ export function computeFits(summary: Summary, request: FitRequest): FitResult {
     const sorted = [...group.rows].sort((a, b) => a.gpus - b.gpus || a.repeat - b.repeat);
     // A client-limited point measures the load client's ceiling, not the server's scaling.
     const marked = sorted.filter(limited).map((r) => r.experiment_id);
-    const rows = options.excludeClientLimited ? sorted.filter((r) => !limited(r)) : sorted;
+    const unusable = sorted.filter(noLatencySample).map((r) => r.experiment_id);
+    const rows = sorted.filter(
+      (r) => !noLatencySample(r) && !(options.excludeClientLimited && limited(r)),
+    );
     const points = rows.map((r) => {
       const value = r[metric];
       return { n: r.gpus, x: typeof value === "number" ? value : Number.NaN };
@@ -123,11 +132,19 @@ export function computeFits(summary: Summary, request: FitRequest): FitResult {
       scaling: groupScaling(rows),
     });
     if (!result.ok) {
-      skipped.push({ group: group.id, key: group.key, reason: result.reason });
+      const why =
+        unusable.length > 0
+          ? `${result.reason}; left out for no usable latency sample: ${unusable.join(", ")}`
+          : result.reason;
+      skipped.push({ group: group.id, key: group.key, reason: why });
       continue;
     }
     const kept = new Set(result.fit.points);
     const notes = [...result.fit.notes];
+    if (unusable.length > 0)
+      notes.push(
+        `left out ${unusable.length} point(s) with no usable latency sample (no ok request sent in the window ended): ${unusable.join(", ")}`,
+      );
     if (marked.length > 0)
       notes.push(
         options.excludeClientLimited

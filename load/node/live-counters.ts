@@ -16,7 +16,7 @@ export interface LiveCounters {
   completed: number;
   /** Failed (errors of the server or the network). */
   failed: number;
-  /** Still in flight when the window closed and cancelled by us: not an error. */
+  /** Cut by us (in flight at the cool-down's end, or Ctrl-C): not an error. */
   cancelled: number;
   outputTokens: number;
   /** Successful requests per second finished in the current phase. */

@@ -1,8 +1,12 @@
 /**
  * The Node load engine: drives a closed- or open-loop schedule against an
  * OpenAI-compatible server through one keep-alive pool (`http1-pool.ts`), writes one
- * record per request to NDJSON as it finishes, and stops hard at the end of
- * the window (in-flight requests cancelled and recorded, or drained).
+ * record per request to NDJSON as it finishes. After the window a cool-down
+ * keeps the load going until every request sent in the window has ended, so
+ * each is followed to its end under the window's load (the latency rule of
+ * stats/request-window.ts); then what the cool-down sent is cancelled and
+ * recorded. With `drain`, nothing is sent after the window and what is in
+ * flight finishes.
  */
 import { ConfigError } from "../../common/errors.ts";
 import type { ClientGuard, WorkerLag } from "../../formats/raw-layout.ts";
@@ -71,6 +75,12 @@ export interface LoadResult {
 }
 
 const PROGRESS_INTERVAL_MS = 250;
+/**
+ * The cool-down ends at the latest this long after a request timeout past
+ * the window: every request sent in the window has ended by then (its own
+ * timeout fires first), so none is cut unless the clock itself was late.
+ */
+export const COOL_DOWN_SLACK_MS = 1_000;
 /** A closed-loop user pauses this long after a refused connection instead of spinning. */
 const CONNECT_BACKOFF_MS = 100;
 
@@ -143,6 +153,8 @@ export async function runNodeLoad(opts: LoadRunOptions): Promise<LoadResult> {
   const sleepers = new Set<(ok: boolean) => void>();
   const slotWaiters: Array<(ok: boolean) => void> = [];
   let stopping = false;
+  /** The window closed and the cool-down runs: users keep sending until `stop`. */
+  let cooling = false;
   let stopAtMs = endMs;
   let interrupted = false;
   let fatal: unknown = null;
@@ -161,12 +173,36 @@ export async function runNodeLoad(opts: LoadRunOptions): Promise<LoadResult> {
     stopping = true;
     // Timers may fire a hair early on the monotonic clock: the planned end is the end.
     stopAtMs = why === "end" ? endMs : Math.min(nowMs(), endMs);
-    if (why === "end" && !opts.drain) cancelInFlight("still in flight when the window closed");
+    if (why === "end" && !opts.drain) {
+      cancelInFlight(
+        cooling
+          ? "sent in the cool-down after the window"
+          : "still in flight when the window closed",
+      );
+    }
     for (const wake of sleepers) wake(false);
     sleepers.clear();
     for (const wake of slotWaiters.splice(0)) wake(false);
     resolveStopped();
   };
+
+  /** Some request sent before the window's end is still in flight. */
+  const windowSentInFlight = () => {
+    for (const req of inFlight) if (req.sendMs < endMs) return true;
+    return false;
+  };
+  let coolDownCap: NodeJS.Timeout | undefined;
+  /** The window's end: drain, or cool down until its last request has ended (capped). */
+  const closeWindow = () => {
+    if (opts.drain || stopping || !windowSentInFlight()) {
+      stop("end");
+      return;
+    }
+    cooling = true;
+    coolDownCap = setTimeout(() => stop("end"), opts.timeoutMs + COOL_DOWN_SLACK_MS);
+  };
+  /** Sends go on until `stop` (past the window's end they are the cool-down's); with `drain`, only inside the window. */
+  const sending = () => !stopping && (!opts.drain || nowMs() < endMs);
 
   /** Wait until a monotonic time; false if the run stopped meanwhile. */
   const sleepUntil = (atMs: number): Promise<boolean> => {
@@ -214,6 +250,7 @@ export async function runNodeLoad(opts: LoadRunOptions): Promise<LoadResult> {
     const outcome = await req.done;
     inFlight.delete(req);
     counters.inFlight--;
+    if (cooling && !stopping && !windowSentInFlight()) stop("end");
     const record = buildRecord(
       {
         experimentId: opts.experimentId,
@@ -247,7 +284,7 @@ export async function runNodeLoad(opts: LoadRunOptions): Promise<LoadResult> {
   ) => {
     let dueMs = startMs + userStartOffsetMs(index, schedule.spawnRate);
     if (!(await sleepUntil(dueMs))) return;
-    for (let k = 0; !stopping && nowMs() < endMs; k++) {
+    for (let k = 0; sending(); k++) {
       const { record, endMs: endedMs } = await sendOne(
         plan({ mode: "closed", user: index, k }),
         dueMs,
@@ -272,7 +309,7 @@ export async function runNodeLoad(opts: LoadRunOptions): Promise<LoadResult> {
    */
   const prefillWaves = async (batchSize: number) => {
     let dueMs = startMs;
-    for (let wave = 0; !stopping && nowMs() < endMs; wave++) {
+    for (let wave = 0; sending(); wave++) {
       const sent = waveSlots(wave, batchSize).map((slot) => sendOne(plan(slot), dueMs, wave));
       const ends = await Promise.all(sent);
       dueMs = Math.max(...ends.map((e) => e.endMs));
@@ -291,7 +328,8 @@ export async function runNodeLoad(opts: LoadRunOptions): Promise<LoadResult> {
     const tasks = new Set<Promise<unknown>>();
     for (let i = 0; ; i++) {
       const atMs = startMs + arrivals.next();
-      if (atMs >= endMs) break;
+      // Past the window the arrivals go on through the cool-down, until `stop`.
+      if (atMs >= endMs && opts.drain) break;
       // Every share draws the whole sequence (the same times) and sends only its own arrivals.
       if (!ownsSlot(share, i)) continue;
       if (!(await sleepUntil(atMs))) break;
@@ -317,7 +355,7 @@ export async function runNodeLoad(opts: LoadRunOptions): Promise<LoadResult> {
   const onAbort = () => stop("interrupt");
   if (opts.signal?.aborted) onAbort();
   opts.signal?.addEventListener("abort", onAbort, { once: true });
-  const endTimer = setTimeout(() => stop("end"), endMs - nowMs());
+  const endTimer = setTimeout(closeWindow, endMs - nowMs());
   const windowTimer = setTimeout(() => {
     counters.enterWindow(nowMs());
     probe.enterWindow();
@@ -348,6 +386,7 @@ export async function runNodeLoad(opts: LoadRunOptions): Promise<LoadResult> {
     throw error;
   } finally {
     clearTimeout(endTimer);
+    clearTimeout(coolDownCap);
     clearTimeout(windowTimer);
     if (progressTimer) clearInterval(progressTimer);
     opts.signal?.removeEventListener("abort", onAbort);

@@ -293,15 +293,51 @@ describe("error kinds", () => {
 });
 
 describe("stopping", () => {
-  it("cancels in-flight requests at the window's end, or drains them", async () => {
+  it("follows every request sent in the window to its end while the load goes on (a cool-down)", async () => {
+    // User 1's first request streams 8 tokens (~0.8 s); user 0's are 2 tokens (~0.2 s) each.
+    server = await startPlantedServer({
+      plan: (_body, index) => ({ ttftMs: 10, itlMs: 100, tokens: index === 1 ? 8 : 2 }),
+    });
+    const file = out();
+    const r = await runNodeLoad(
+      runOptions(server.url, file, {
+        schedule: { mode: "closed", users: 2, thinkTimeMs: 0 },
+        durationMs: 300,
+      }),
+    );
+    const records = await readRecords(file);
+    const sentInWindow = records.filter((x) => x.start_us < r.windowEndUs);
+    const coolDown = records.filter((x) => x.start_us >= r.windowEndUs);
+    // None sent in the window was cut: the long one ended ok, well after the window.
+    expect(sentInWindow.every((x) => x.ok)).toBe(true);
+    const last = Math.max(...sentInWindow.map((x) => x.end_us));
+    expect(last).toBeGreaterThan(r.windowEndUs + 300_000);
+    // The other user kept sending meanwhile; what it had in flight at the end was cancelled.
+    expect(coolDown.filter((x) => x.ok).length).toBeGreaterThan(0);
+    const cancelled = records.filter((x) => x.error_kind === "cancelled");
+    expect(cancelled.length).toBeLessThanOrEqual(1);
+    for (const x of cancelled) {
+      expect(x.start_us).toBeGreaterThanOrEqual(r.windowEndUs);
+      expect(x.error_message).toBe("sent in the cool-down after the window");
+    }
+    // The window stays the planned one; the cool-down ended with its last request.
+    expect((r.windowEndUs - r.windowStartUs) / 1000).toBeCloseTo(300, -1);
+    expect(Math.max(...records.map((x) => x.end_us))).toBeLessThan(last + 150_000);
+  });
+
+  it("caps the cool-down at the request timeout: a stalled request times out, is not cut", async () => {
+    server = await startPlantedServer({ plan: () => ({ ttftMs: 10, itlMs: 100, tokens: 50 }) });
+    const file = out();
+    const t0 = Date.now();
+    const r = await runNodeLoad(runOptions(server.url, file, { durationMs: 200, timeoutMs: 600 }));
+    expect(Date.now() - t0).toBeLessThan(200 + 600 + 1_000 + 500);
+    const records = await readRecords(file);
+    expect(records.map((x) => x.error_kind)).toEqual(["timeout"]);
+    expect(records[0]!.start_us).toBeLessThan(r.windowEndUs);
+  });
+
+  it("with drain, sends nothing after the window and lets what is in flight finish", async () => {
     server = await startPlantedServer({ plan: () => ({ ttftMs: 10, itlMs: 100, tokens: 5 }) });
-    const cut = out();
-    // max_tokens as the planted answer's length: a longer answer is refused as impossible.
-    const r1 = await runNodeLoad(runOptions(server.url, cut, { durationMs: 200, maxTokens: 5 }));
-    const cutRecords = await readRecords(cut);
-    expect(cutRecords.map((r) => r.error_kind)).toEqual(["cancelled"]);
-    // Cut at the window's end, long before its natural end (~210 ms later).
-    expect(cutRecords[0]!.end_us).toBeLessThan(r1.windowEndUs + 100_000);
     const drained = out();
     await runNodeLoad(
       runOptions(server.url, drained, { durationMs: 200, drain: true, maxTokens: 5 }),
