@@ -52,6 +52,7 @@ describe("saturation guard", () => {
       ...runOptions(server.url, join(dir, "light.ndjson"), {
         schedule: { mode: "closed", users: 2, thinkTimeMs: 10 },
         durationMs: 1_000,
+        maxTokens: 16, // the planted answer's length: more would be an impossible usage
       }),
       workers: 1,
     });

@@ -303,6 +303,7 @@ describe("stopping", () => {
       runOptions(server.url, file, {
         schedule: { mode: "closed", users: 2, thinkTimeMs: 0 },
         durationMs: 300,
+        maxTokens: 8, // the planted answers' longest: more would be an impossible usage
       }),
     );
     const records = await readRecords(file);
