@@ -61,7 +61,16 @@ function isLoopback(url: string): boolean {
   return host === "localhost" || host === "::1" || /^127\./.test(host) || host === "0.0.0.0";
 }
 
-export async function k8sManifests(matrix: string, experimentId: string, flags: K8sFlags) {
+export async function k8sManifests(
+  matrix: string,
+  experimentId: string,
+  flags: K8sFlags,
+  /**
+   * `rehearsal`: the pods' commands will run as processes on this machine (a rehearsal of
+   * the segments without a cluster), where loopback does reach the server.
+   */
+  opts: { rehearsal?: boolean } = {},
+) {
   checkNames(flags);
   const plan = await loadCheckedPlan(matrix);
   const experiment = plan.experiments.find((e) => e.id === experimentId);
@@ -84,7 +93,7 @@ export async function k8sManifests(matrix: string, experimentId: string, flags: 
       hint: "set server.kind: external and server.url to an address the pods can reach",
     });
   }
-  if (isLoopback(server.url)) {
+  if (!opts.rehearsal && isLoopback(server.url)) {
     throw new ConfigError(
       `server.url ${server.url} is loopback: inside a pod that is the pod itself, not the server`,
       {

@@ -208,7 +208,9 @@ export async function aggregate(opts: AggregateOptions): Promise<AggregateResult
     for (const { tmp, target } of staged) await rename(tmp, target);
     const files = staged.map((s) => s.target);
     await removeStaleProfileTables(outDir, files, log);
-    log(`wrote ${files.length} files to ${outDir} (${experiments.length} experiments)`);
+    (opts.progress ?? log)(
+      `wrote ${files.length} files to ${outDir} (${experiments.length} experiments)`,
+    );
     return { outDir, experiments: experiments.length, skipped, files };
   } catch (error) {
     await requestsOut?.abandon();

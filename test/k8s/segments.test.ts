@@ -46,12 +46,13 @@ afterAll(async () => {
 
 /** The Job's pod: its init container's experiment.json, then its argv with the index filled in. */
 async function runPods(results: string, segments: number) {
-  const objects = await k8sManifests(join(dir, "matrix.yaml"), EXP, {
-    image: "vscale:test",
-    workdir: "/vscale",
-    claim: "results",
-    segments: String(segments),
-  });
+  // The pods run here as processes: loopback reaches the server (a rehearsal).
+  const objects = await k8sManifests(
+    join(dir, "matrix.yaml"),
+    EXP,
+    { image: "vscale:test", workdir: "/vscale", claim: "results", segments: String(segments) },
+    { rehearsal: true },
+  );
   const config = objects[0] as unknown as { data: Record<string, string> };
   const job = objects[1] as unknown as {
     spec: { template: { spec: { containers: { args: string[] }[] } } };
