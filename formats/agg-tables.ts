@@ -112,6 +112,11 @@ function summaryColumns(): ColumnDef[] {
       "string",
       "why the window is not to be trusted (status.json `flags`, joined by `; `): it overran by more than a cool-down lasts (the request timeout + 1 s), or had no after-scrape; null when none",
     ),
+    col(
+      "request_problems",
+      "string",
+      "why the request figures are null although records exist: records of another experiment, repeated request ids, none sent or ended in the window (a clock off), or none ok while status.json says ok; null when none",
+    ),
   ];
   for (const factor of FACTOR_NAMES) {
     const always = ALWAYS_PRESENT_FACTORS.includes(factor);
@@ -367,6 +372,7 @@ export const REQUESTS_TABLE: TableDef = {
     col("tpot_ms", "float64", "time per output token after the first (ms)"),
     col("prompt_tokens", "int64", "prompt tokens"),
     col("output_tokens", "int64", "output tokens"),
+    col("max_tokens", "int64", "the request's max_tokens (null in records of older runs)"),
     col("tokens_from_usage", "bool", "token counts from the server's `usage`", false),
     col("http_status", "int32", "HTTP status"),
     col("ok", "bool", "request succeeded", false),

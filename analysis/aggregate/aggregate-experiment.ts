@@ -22,6 +22,7 @@ import { readNdjson, type Warn } from "./ndjson-lines.ts";
 import type { RowTable } from "./parquet-file.ts";
 import { prefixCacheHitRate, prefixCachingOf } from "./prefix-cache.ts";
 import { type RawExperiment, statusColumns } from "./raw-experiments.ts";
+import { recordFacts, recordProblem } from "./record-checks.ts";
 import { addRequestFigures } from "./request-figures.ts";
 import { RequestStats, type Slo, type Window } from "./request-stats.ts";
 import { type StagedRequests, stageRequests } from "./request-table.ts";
@@ -89,6 +90,11 @@ export interface StagedExperiment {
   segments: SegmentSet | null;
   /** Its bad-line warnings, held back so the log keeps experiment order. */
   warnings: string[];
+  /**
+   * Set by aggregateExperiment when its records cannot be true (record-checks.ts: another
+   * experiment's id, repeated request ids): they go into no table.
+   */
+  refused?: boolean;
 }
 
 /**
@@ -150,9 +156,14 @@ export async function aggregateExperiment(
   const { file: requestsFile, problem: requestsProblem, staged, segments } = requests;
   for (const w of requests.warnings) warn(w);
   let records = 0;
+  const problems: string[] = [];
   if (staged !== null) {
     for (const part of staged) {
       records += part.requests.records;
+      const facts = await recordFacts(sinks.engine, part.requests.path, experimentId, part.window);
+      const problem = recordProblem(facts, part.window);
+      if (problem !== null) problems.push(problem);
+      if (facts.foreign > 0 || facts.duplicates > 0) requests.refused = true;
       await addRequestFigures(sinks.engine, part.requests.path, part.window, stats);
     }
     firstStart = stats.span.firstStartUs;
@@ -211,7 +222,22 @@ export async function aggregateExperiment(
     sampleInWindow,
   );
 
-  const requestColumns = records > 0 ? stats.finish(windowS) : unmeasured(stats.finish(windowS));
+  const measured = stats.finish(windowS);
+  // `ok` with no ok completion in the window: 0 req/s would read as a measured zero. Either
+  // the requests outlast the window (their latency is still measured) or the run failed.
+  if (
+    problems.length === 0 &&
+    records > 0 &&
+    exp.status.status === "ok" &&
+    measured.requests_ok === 0
+  )
+    problems.push(
+      `no request ended ok inside the window (${measured.requests_failed} failed there), though status.json says ok: a window shorter than its requests, or a run that failed`,
+    );
+  const requestProblems = problems.length > 0 ? problems.join("; ") : null;
+  if (requestProblems !== null)
+    warn(`${requestsFile}: ${requestProblems}; request figures left empty`);
+  const requestColumns = records > 0 && requestProblems === null ? measured : unmeasured(measured);
   const itlP50 = (requestColumns.itl_ms_p50 as number | null | undefined) ?? null;
   const scenario = await scenarioColumns(sinks.engine, info.factors, staged, itlP50);
 
@@ -256,6 +282,7 @@ export async function aggregateExperiment(
     group_id: info.group_id,
     repeat: info.repeat,
     ...statusColumns(exp),
+    request_problems: requestProblems,
     ...factors,
     engine: info.load.engine,
     mode: info.load.mode,

@@ -164,7 +164,11 @@ export async function aggregate(opts: AggregateOptions): Promise<AggregateResult
         stage(expNo + STAGED_AHEAD);
         (opts.progress ?? log)(`aggregating ${campaign}/${experimentId}`);
         const row = await aggregateExperiment(exp, requests, sinks, slo, log);
-        for (const part of requests.staged ?? []) await requestsFile.add(part.requests);
+        // Records that cannot be true (record-checks.ts) join no table; the summary says why.
+        for (const part of requests.staged ?? []) {
+          if (requests.refused) await rm(part.requests.path, { force: true });
+          else await requestsFile.add(part.requests);
+        }
         await aggregateProfiles(exp.dir, { campaign, experimentId }, profileSinks, log);
         // After its profiles: the class reads the step phases too (analysis/why/).
         const { bottleneck, evidence } = classify(

@@ -134,6 +134,16 @@ export async function discoverExperiments(
         skipped.push({ id, reason: error instanceof DataError ? error.format() : String(error) });
         continue;
       }
+      // The runner names each folder after its experiment (formats/raw-layout.ts): a folder
+      // named otherwise is a copy, which would add a second row with the same id (and a
+      // second fit point for one run).
+      if (info.campaign !== campaign || info.experiment_id !== name) {
+        skipped.push({
+          id,
+          reason: `${RAW_FILES.experiment} says ${info.campaign}/${info.experiment_id}: a copied or renamed folder (each experiment's folder is named after it)`,
+        });
+        continue;
+      }
       const statusFile = join(dir, RAW_FILES.status);
       let status: Status;
       if (existsSync(statusFile)) {

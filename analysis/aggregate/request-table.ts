@@ -24,7 +24,7 @@ import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { z } from "zod";
 import { AGG_SCHEMA_VERSION, REQUESTS_TABLE } from "../../formats/agg-tables.ts";
-import { RequestRecordSchema } from "../../formats/request-record.ts";
+import { RECORD_INVARIANTS, RequestRecordSchema } from "../../formats/request-record.ts";
 import type { Window } from "../../stats/request-window.ts";
 import {
   type CopyOptions,
@@ -103,7 +103,10 @@ function fieldRules(name: string): string[] {
   return rules;
 }
 
-const RULES = FIELDS.flatMap(fieldRules).join(" AND ");
+const RULES = [
+  ...FIELDS.flatMap(fieldRules),
+  ...RECORD_INVARIANTS.map((rule) => `coalesce(${rule.sql}, true)`),
+].join(" AND ");
 const JSON_COLUMNS = `{${FIELDS.map((f) => `${sqlString(f)}: ${sqlString(readType(f))}`).join(", ")}}`;
 
 export interface ExperimentRequests {

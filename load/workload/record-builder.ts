@@ -70,6 +70,7 @@ export function buildRecord(ctx: RecordContext, outcome: ResponseOutcome): Reque
     tpot_ms: opt(latency.tpotMs),
     prompt_tokens: usage?.promptTokens ?? ctx.promptTokensKnown,
     output_tokens: outputTokens,
+    ...(ctx.maxTokens === undefined ? {} : { max_tokens: ctx.maxTokens }),
     tokens_from_usage: fromUsage !== null,
     http_status: outcome.httpStatus,
     ok: outcome.errorKind === null && impossible === null,

@@ -326,6 +326,8 @@ describe("aggregate: requests, gpu and server_metrics tables", () => {
         gpus: 1n,
         in_window: expectedInWindow[i],
         wave: rec.wave ?? null,
+        max_tokens:
+          rec.max_tokens === undefined || rec.max_tokens === null ? null : BigInt(rec.max_tokens),
       };
       expect(row).toEqual(expected);
     });

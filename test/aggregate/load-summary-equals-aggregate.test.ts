@@ -44,6 +44,8 @@ beforeAll(async () => {
     ...["--url", server.url, "--model", "planted-model", "--prompts", prompts],
     ...["--users", "4", "--warmup", "300ms", "--duration", "1500ms"],
     ...["--max-tokens", String(TOKENS), "--out", out, "--json"],
+    // The id the experiment folder below has: another experiment's records are refused.
+    ...["--experiment-id", "e1"],
   ]);
   expect(load.code, load.stderr).toBe(0);
   summary = JSON.parse(load.stdout);

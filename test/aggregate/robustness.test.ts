@@ -61,8 +61,18 @@ describe("aggregate: broken and incomplete input", () => {
       info: syntheticInfo({ experimentId: "crashed", windowEndUs: null }),
       status: null,
       requests: [
-        syntheticRequest({ experiment_id: "crashed", start_us: 1_000_000, end_us: 3_000_000 }),
-        syntheticRequest({ experiment_id: "crashed", start_us: 2_000_000, end_us: 5_000_000 }),
+        syntheticRequest({
+          experiment_id: "crashed",
+          request_id: "c1",
+          start_us: 1_000_000,
+          end_us: 3_000_000,
+        }),
+        syntheticRequest({
+          experiment_id: "crashed",
+          request_id: "c2",
+          start_us: 2_000_000,
+          end_us: 5_000_000,
+        }),
       ],
     });
     const first = await aggregate({ resultsDir: dir });
