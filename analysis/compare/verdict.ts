@@ -1,0 +1,81 @@
+/**
+ * When a change is a regression, pure. Three conditions, all needed:
+ * - the 95% interval excludes no change (the change is not sampling noise);
+ * - the change is worse than the threshold (it matters);
+ * - with one run on a side, the change is beyond the noise floor: how far
+ *   two runs of one configuration drift apart (measured A/A, below), since
+ *   a within-run interval cannot see that drift.
+ */
+import {
+  bootstrapChanges,
+  type Change,
+  COMPARE_METRICS,
+  type CompareMetric,
+  higherIsBetter,
+  type RunSample,
+  resamplesRuns,
+} from "./bootstrap-change.ts";
+
+/**
+ * The A/A noise floor per figure: the 95th percentile of |B / A − 1| between
+ * single runs of one configuration on the simulator (`npm run bench compare`,
+ * docs/statistics.md "Comparing two campaigns" has the table and how it was measured).
+ */
+export const NOISE_FLOOR: Readonly<Record<CompareMetric, number>> = {
+  output_tokens_per_s: 0.1,
+  ttft_ms_p50: 0.2,
+  ttft_ms_p99: 0.4,
+  tpot_ms_p50: 0.1,
+  tpot_ms_p99: 0.2,
+  e2e_ms_p50: 0.2,
+  e2e_ms_p99: 0.3,
+};
+
+/** The noise floor that applies to a change: none once runs give the interval. */
+export function noiseFloorFor(metric: CompareMetric, c: Pick<Change, "runsA" | "runsB">): number {
+  return resamplesRuns(c.runsA, c.runsB) ? 0 : NOISE_FLOOR[metric];
+}
+
+/** The change in the figure's bad direction (positive: worse), or null. */
+export function worsening(metric: CompareMetric, c: Pick<Change, "change">): number | null {
+  if (c.change === null) return null;
+  return higherIsBetter(metric) ? -c.change : c.change;
+}
+
+export function isRegression(metric: CompareMetric, c: Change, threshold: number): boolean {
+  const worse = worsening(metric, c);
+  if (worse === null || c.low === null || c.high === null) return false;
+  const excludesZero = higherIsBetter(metric) ? c.high < 0 : c.low > 0;
+  return excludesZero && worse > threshold && worse > noiseFloorFor(metric, c);
+}
+
+export interface MetricChange extends Change {
+  metric: CompareMetric;
+  /** The noise floor the verdict applied (0 when the runs gave the interval). */
+  floor: number;
+  regression: boolean;
+}
+
+export interface SetVerdict {
+  /** At least two runs a side: intervals from the runs; else a change cannot be told from run-to-run noise. */
+  fromRuns: boolean;
+  changes: MetricChange[];
+}
+
+/** One matched set's changes and verdicts: what `vscale compare` and the bench both run. */
+export function judgeSet(
+  a: readonly RunSample[],
+  b: readonly RunSample[],
+  opts: { threshold: number; bootstrap: number; seed: number },
+): SetVerdict {
+  const changes = bootstrapChanges(a, b, opts.bootstrap, opts.seed);
+  return {
+    fromRuns: resamplesRuns(a.length, b.length),
+    changes: COMPARE_METRICS.map((metric) => ({
+      metric,
+      ...changes[metric],
+      floor: noiseFloorFor(metric, changes[metric]),
+      regression: isRegression(metric, changes[metric], opts.threshold),
+    })),
+  };
+}
