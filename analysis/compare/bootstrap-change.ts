@@ -106,8 +106,8 @@ function pick<T>(items: readonly T[], rng: Rng): T {
   return items[rng.int(items.length)] as T;
 }
 
-/** A side's figure from its runs (no resampling). */
-function figure(metric: CompareMetric, runs: readonly RunSample[]): number | null {
+/** A side's figure from its runs (no resampling): mean run throughput, or the pooled percentile. */
+export function sideFigure(metric: CompareMetric, runs: readonly RunSample[]): number | null {
   const p = parse(metric);
   if (p === null) return runs.length === 0 ? null : mean(runs.map((r) => r.outputTokensPerS));
   const pooled = runs.flatMap((r) => r[p.field]);
@@ -115,38 +115,42 @@ function figure(metric: CompareMetric, runs: readonly RunSample[]): number | nul
   return percentile(Float64Array.from(pooled), p.q / 100);
 }
 
+/** One bootstrap replicate of a side's throughput: runs drawn with replacement, or time bins within each run. */
+function replicateThroughput(runs: readonly RunSample[], byRuns: boolean, rng: Rng): number {
+  if (byRuns) {
+    let sum = 0;
+    for (let i = 0; i < runs.length; i++) sum += pick(runs, rng).outputTokensPerS;
+    return sum / runs.length;
+  }
+  let sum = 0;
+  for (const r of runs) {
+    let bins = 0;
+    for (let i = 0; i < r.binRates.length; i++) bins += pick(r.binRates, rng);
+    sum += bins / r.binRates.length;
+  }
+  return sum / runs.length;
+}
+
 /**
- * One bootstrap replicate of a side's figure. `byRuns`: draw runs with
- * replacement first; then (percentiles, or throughput without runs to draw)
- * draw the values within each run.
+ * One bootstrap replicate of a side's latency values, sorted: runs drawn
+ * with replacement (`byRuns`), then the requests within each drawn run.
  */
-function replicate(
-  metric: CompareMetric,
+function replicateValues(
   runs: readonly RunSample[],
+  field: Field,
   byRuns: boolean,
   rng: Rng,
-): number {
+): Float64Array {
   const drawn = byRuns ? runs.map(() => pick(runs, rng)) : runs;
-  const p = parse(metric);
-  if (p === null) {
-    if (byRuns) return mean(drawn.map((r) => r.outputTokensPerS));
-    let sum = 0;
-    for (const r of drawn) {
-      let bins = 0;
-      for (let i = 0; i < r.binRates.length; i++) bins += pick(r.binRates, rng);
-      sum += bins / r.binRates.length;
-    }
-    return sum / drawn.length;
-  }
   let total = 0;
-  for (const r of drawn) total += r[p.field].length;
+  for (const r of drawn) total += r[field].length;
   const out = new Float64Array(total);
   let k = 0;
   for (const r of drawn) {
-    const values = r[p.field];
+    const values = r[field];
     for (let i = 0; i < values.length; i++) out[k++] = pick(values, rng);
   }
-  return percentile(out, p.q / 100);
+  return out.sort();
 }
 
 function methodOf(metric: CompareMetric, byRuns: boolean): IntervalMethod {
@@ -166,6 +170,47 @@ export function resamplesRuns(runsA: number, runsB: number): boolean {
   return runsA >= 2 && runsB >= 2;
 }
 
+/**
+ * The bootstrap changes of one source: throughput, or one latency field's
+ * percentiles (p50 and p99 read from the same resample).
+ */
+function sourceDraws(
+  metrics: readonly CompareMetric[],
+  a: readonly RunSample[],
+  b: readonly RunSample[],
+  byRuns: boolean,
+  replicates: number,
+  rng: Rng,
+): Float64Array[] {
+  const draws = metrics.map(() => new Float64Array(replicates));
+  const field = parse(metrics[0] as CompareMetric)?.field;
+  for (let r = 0; r < replicates; r++) {
+    if (field === undefined) {
+      const yb = replicateThroughput(b, byRuns, rng);
+      (draws[0] as Float64Array)[r] = yb / replicateThroughput(a, byRuns, rng) - 1;
+      continue;
+    }
+    const [vb, va] = [
+      replicateValues(b, field, byRuns, rng),
+      replicateValues(a, field, byRuns, rng),
+    ];
+    for (const [i, m] of metrics.entries()) {
+      const q = (parse(m)?.q ?? 50) / 100;
+      (draws[i] as Float64Array)[r] = quantileSorted(vb, q) / quantileSorted(va, q) - 1;
+    }
+  }
+  for (const d of draws) d.sort();
+  return draws;
+}
+
+/** The metrics that share one resample. */
+const SOURCES: readonly (readonly CompareMetric[])[] = [
+  ["output_tokens_per_s"],
+  ["ttft_ms_p50", "ttft_ms_p99"],
+  ["tpot_ms_p50", "tpot_ms_p99"],
+  ["e2e_ms_p50", "e2e_ms_p99"],
+];
+
 /** Every figure's change with a 95% percentile interval from `replicates` draws. */
 export function bootstrapChanges(
   a: readonly RunSample[],
@@ -175,41 +220,52 @@ export function bootstrapChanges(
 ): Record<CompareMetric, Change> {
   const byRuns = resamplesRuns(a.length, b.length);
   const out = {} as Record<CompareMetric, Change>;
-  for (const [i, metric] of COMPARE_METRICS.entries()) {
-    // One stream per figure: adding a figure never changes another's interval.
+  for (const [i, source] of SOURCES.entries()) {
+    // One stream per source: adding a figure elsewhere never changes this one's interval.
     const rng = createRng(seed, 0xc0de + i);
-    const x = figure(metric, a);
-    const y = figure(metric, b);
-    const base = {
-      method: methodOf(metric, byRuns),
-      runsA: a.length,
-      runsB: b.length,
-      nA: sizeOf(metric, a, byRuns),
-      nB: sizeOf(metric, b, byRuns),
-    };
-    if (x === null || y === null || x <= 0) {
-      const p = parse(metric);
-      const flag =
-        p !== null && (base.nA < MIN_REQUESTS[p.q] || base.nB < MIN_REQUESTS[p.q])
-          ? `fewer than ${MIN_REQUESTS[p.q]} requests on a side`
-          : "no data on a side";
-      out[metric] = { a: x, b: y, change: null, low: null, high: null, ...base, flag };
-      continue;
+    const figures = source.map((m) => ({ m, x: sideFigure(m, a), y: sideFigure(m, b) }));
+    // Only figures with data on both sides are resampled.
+    const live = figures.filter(({ x, y }) => x !== null && y !== null && x > 0);
+    const draws =
+      live.length === 0
+        ? []
+        : sourceDraws(
+            live.map((f) => f.m),
+            a,
+            b,
+            byRuns,
+            replicates,
+            rng,
+          );
+    for (const { m: metric, x, y } of figures) {
+      const base = {
+        method: methodOf(metric, byRuns),
+        runsA: a.length,
+        runsB: b.length,
+        nA: sizeOf(metric, a, byRuns),
+        nB: sizeOf(metric, b, byRuns),
+      };
+      const k = live.findIndex((f) => f.m === metric);
+      if (x === null || y === null || k < 0) {
+        const p = parse(metric);
+        const flag =
+          p !== null && (base.nA < MIN_REQUESTS[p.q] || base.nB < MIN_REQUESTS[p.q])
+            ? `fewer than ${MIN_REQUESTS[p.q]} requests on a side`
+            : "no data on a side";
+        out[metric] = { a: x, b: y, change: null, low: null, high: null, ...base, flag };
+        continue;
+      }
+      const d = draws[k] as Float64Array;
+      out[metric] = {
+        a: x,
+        b: y,
+        change: y / x - 1,
+        low: quantileSorted(d, 0.025),
+        high: quantileSorted(d, 0.975),
+        ...base,
+        flag: null,
+      };
     }
-    const draws = new Float64Array(replicates);
-    for (let r = 0; r < replicates; r++) {
-      draws[r] = replicate(metric, b, byRuns, rng) / replicate(metric, a, byRuns, rng) - 1;
-    }
-    draws.sort();
-    out[metric] = {
-      a: x,
-      b: y,
-      change: y / x - 1,
-      low: quantileSorted(draws, 0.025),
-      high: quantileSorted(draws, 0.975),
-      ...base,
-      flag: null,
-    };
   }
   return out;
 }

@@ -2,9 +2,13 @@
  * When a change is a regression, pure. Three conditions, all needed:
  * - the 95% interval excludes no change (the change is not sampling noise);
  * - the change is worse than the threshold (it matters);
- * - with one run on a side, the change is beyond the noise floor: how far
- *   two runs of one configuration drift apart (measured A/A, below), since
- *   a within-run interval cannot see that drift.
+ * - the change is beyond the noise floor: how far the means of that many
+ *   runs of one configuration drift apart (measured A/A, below). With one
+ *   run a side the interval is within-run and cannot see that drift at all;
+ *   with two or three, resampled runs give an interval about as wide as the
+ *   runs' range, too narrow to stand alone (the bootstrap sees n − 1 of n
+ *   parts of the variance and a run pair has one degree of freedom). The
+ *   floor shrinks as runs are added, so with many runs the interval decides.
  */
 import {
   bootstrapChanges,
@@ -31,9 +35,13 @@ export const NOISE_FLOOR: Readonly<Record<CompareMetric, number>> = {
   e2e_ms_p99: 0.3,
 };
 
-/** The noise floor that applies to a change: none once runs give the interval. */
+/**
+ * The floor for means of `runsA` and `runsB` runs: the single-run floor ×
+ * √((1/nA + 1/nB) / 2), as the spread of a difference of means shrinks.
+ */
 export function noiseFloorFor(metric: CompareMetric, c: Pick<Change, "runsA" | "runsB">): number {
-  return resamplesRuns(c.runsA, c.runsB) ? 0 : NOISE_FLOOR[metric];
+  if (c.runsA < 1 || c.runsB < 1) return NOISE_FLOOR[metric];
+  return NOISE_FLOOR[metric] * Math.sqrt((1 / c.runsA + 1 / c.runsB) / 2);
 }
 
 /** The change in the figure's bad direction (positive: worse), or null. */
@@ -51,7 +59,7 @@ export function isRegression(metric: CompareMetric, c: Change, threshold: number
 
 export interface MetricChange extends Change {
   metric: CompareMetric;
-  /** The noise floor the verdict applied (0 when the runs gave the interval). */
+  /** The noise floor the verdict applied (fraction). */
   floor: number;
   regression: boolean;
 }
