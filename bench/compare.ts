@@ -181,8 +181,8 @@ const rows: BenchRow[] = [
   },
 ];
 
-const p95 = (values: number[]) =>
-  values.length > 0 ? quantileSorted(Float64Array.from(values).sort(), 0.95) : Number.NaN;
+const q = (values: number[], p: number) =>
+  values.length > 0 ? quantileSorted(Float64Array.from(values).sort(), p) : Number.NaN;
 const absChange = (metric: CompareMetric, x: RunSample[], y: RunSample[]) => {
   const [fx, fy] = [sideFigure(metric, x), sideFigure(metric, y)];
   return fx !== null && fy !== null && fx > 0 ? Math.abs(fy / fx - 1) : null;
@@ -208,22 +208,25 @@ for (const metric of COMPARE_METRICS) {
         if (d !== null) double.push(d);
       }
   }
-  rows.push({
-    name: `compare: A/A noise floor from single runs, ${metric}`,
-    figure: p95(single),
-    unit: "fraction",
-    peer: NOISE_FLOOR[metric],
-    peerName: "floor compare uses",
-    note: `95th pct |change|, ${single.length} run pairs`,
-  });
-  rows.push({
-    name: `compare: A/A noise floor from 2-run sides × √2, ${metric}`,
-    figure: p95(double) * Math.SQRT2,
-    unit: "fraction",
-    peer: NOISE_FLOOR[metric],
-    peerName: "floor compare uses",
-    note: `95th pct |change| × √2, ${double.length} campaign pairs`,
-  });
+  for (const p of [0.95, 0.99]) {
+    const pct = `${Math.round(p * 100)}th pct |change|`;
+    rows.push({
+      name: `compare: A/A ${pct} from single runs, ${metric}`,
+      figure: q(single, p),
+      unit: "fraction",
+      peer: NOISE_FLOOR[metric],
+      peerName: "floor compare uses",
+      note: `${single.length} run pairs`,
+    });
+    rows.push({
+      name: `compare: A/A ${pct} from 2-run sides × √2, ${metric}`,
+      figure: q(double, p) * Math.SQRT2,
+      unit: "fraction",
+      peer: NOISE_FLOOR[metric],
+      peerName: "floor compare uses",
+      note: `${double.length} campaign pairs`,
+    });
+  }
 }
 for (const metric of COMPARE_METRICS) {
   const fp = vAA2.filter((v) => v.changes.some((c) => c.metric === metric && c.regression)).length;

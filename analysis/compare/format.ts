@@ -13,7 +13,7 @@ const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? "" : "s"}`;
 
 /** The rule, in the words both outputs print. */
 function rule(c: Comparison): string {
-  return `regression: worse by > ${(c.threshold * 100).toFixed(1)}% with the 95% CI excluding 0, and with one run a side beyond the A/A noise floor; hierarchical bootstrap B = ${c.bootstrap}, seed ${c.seed}`;
+  return `regression: worse by > ${(c.threshold * 100).toFixed(1)}% with the 95% CI excluding 0 and beyond the A/A noise floor for its runs; hierarchical bootstrap B = ${c.bootstrap}, seed ${c.seed}`;
 }
 
 /** What a set's intervals can say. */
@@ -42,7 +42,7 @@ export function intervalFrom(x: MetricChange): string {
 
 function verdictText(x: MetricChange): string {
   if (x.flag !== null) return `  null: ${x.flag}`;
-  const floor = x.floor > 0 ? `, noise floor ${(x.floor * 100).toFixed(0)}%` : "";
+  const floor = x.floor > 0 ? `, noise floor ${(x.floor * 100).toFixed(1)}%` : "";
   return `  from ${intervalFrom(x)}${floor}${x.regression ? "  REGRESSION" : ""}`;
 }
 
@@ -82,7 +82,7 @@ export function comparisonHtml(c: Comparison, generatedAt: string): string {
     `<tr><td colspan="8">${escapeHtml(m.key)}: ${escapeHtml(setNote(m))}</td></tr>`,
     ...m.changes.map(
       (x) =>
-        `<tr${x.regression ? ' class="bad"' : ""}><td>${escapeHtml(m.key)}</td><td>${x.metric}</td><td>${num(x.a)}</td><td>${num(x.b)}</td><td>${pct(x.change)}</td><td>[${pct(x.low)}, ${pct(x.high)}]</td><td>${x.flag ?? intervalFrom(x)}</td><td>${x.regression ? "regression" : x.floor > 0 ? `floor ${(x.floor * 100).toFixed(0)}%` : ""}</td></tr>`,
+        `<tr${x.regression ? ' class="bad"' : ""}><td>${escapeHtml(m.key)}</td><td>${x.metric}</td><td>${num(x.a)}</td><td>${num(x.b)}</td><td>${pct(x.change)}</td><td>[${pct(x.low)}, ${pct(x.high)}]</td><td>${x.flag ?? intervalFrom(x)}</td><td>${x.regression ? "regression" : x.floor > 0 ? `floor ${(x.floor * 100).toFixed(1)}%` : ""}</td></tr>`,
     ),
   ]);
   const groups = c.groups.map(

@@ -21,18 +21,21 @@ import {
 } from "./bootstrap-change.ts";
 
 /**
- * The A/A noise floor per figure: the 95th percentile of |B / A − 1| between
- * single runs of one configuration on the simulator (`npm run bench compare`,
- * docs/statistics.md "Comparing two campaigns" has the table and how it was measured).
+ * The A/A noise floor per figure: about the 99th percentile of |B / A − 1|
+ * between single runs of one configuration on the simulator (`npm run bench
+ * compare`; docs/statistics.md "Comparing two campaigns" has the table and
+ * how it was measured). The 99th, not the 95th: seven figures are judged at
+ * once and one regression fails the comparison, so each figure gets about a
+ * seventh of the 5% false-positive budget.
  */
 export const NOISE_FLOOR: Readonly<Record<CompareMetric, number>> = {
-  output_tokens_per_s: 0.12,
-  ttft_ms_p50: 0.1,
-  ttft_ms_p99: 0.4,
-  tpot_ms_p50: 0.08,
-  tpot_ms_p99: 0.2,
-  e2e_ms_p50: 0.18,
-  e2e_ms_p99: 0.3,
+  output_tokens_per_s: 0.17,
+  ttft_ms_p50: 0.19,
+  ttft_ms_p99: 0.65,
+  tpot_ms_p50: 0.17,
+  tpot_ms_p99: 0.43,
+  e2e_ms_p50: 0.25,
+  e2e_ms_p99: 0.17,
 };
 
 /**
