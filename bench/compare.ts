@@ -7,8 +7,9 @@
  *   pair, 2 runs a side; a pair is a false positive when any figure is a
  *   regression (what fails a CI job).
  * - Power: (A, B) pairs, 2 runs a side; found when throughput is a regression.
- * - The noise floor: the 95th percentile of |B / A − 1| between single runs
- *   of A from different campaigns, per figure, beside the table compare uses.
+ * - The noise floor: the 95th and 99th percentiles of |B / A − 1| between
+ *   single runs of A from different campaigns, and between two-run sides
+ *   (× √2), per figure, beside the table compare uses.
  * - One run a side: the false-positive rate and power with that floor.
  * Runs are read by the reader compare uses (read-sides.ts) and judged by the
  * same judgeSet(); only the grouping of runs into pairs is the bench's.

@@ -31,11 +31,11 @@ import {
 export const NOISE_FLOOR: Readonly<Record<CompareMetric, number>> = {
   output_tokens_per_s: 0.17,
   ttft_ms_p50: 0.19,
-  ttft_ms_p99: 0.65,
+  ttft_ms_p99: 1.07,
   tpot_ms_p50: 0.17,
-  tpot_ms_p99: 0.43,
+  tpot_ms_p99: 0.55,
   e2e_ms_p50: 0.25,
-  e2e_ms_p99: 0.17,
+  e2e_ms_p99: 0.2,
 };
 
 /**

@@ -61,7 +61,9 @@ describe("hierarchical bootstrap", () => {
     });
     expect(v.fromRuns).toBe(true);
     const tput = v.changes.find((c) => c.metric === "output_tokens_per_s")!;
-    expect(tput).toMatchObject({ method: "runs", runsA: 3, runsB: 3, nA: 3, nB: 3, floor: 0 });
+    expect(tput).toMatchObject({ method: "runs", runsA: 3, runsB: 3, nA: 3, nB: 3 });
+    // The floor for means of 3 runs a side: the single-run floor × √(1/3).
+    expect(tput.floor).toBeCloseTo(NOISE_FLOOR.output_tokens_per_s * Math.sqrt(1 / 3), 10);
     expect(tput.change!).toBeCloseTo(1 / 1.2 - 1, 1);
     expect(tput.regression).toBe(true);
     const ttft = v.changes.find((c) => c.metric === "ttft_ms_p50")!;
@@ -93,8 +95,8 @@ describe("one run a side", () => {
     expect(-tput.change!).toBeGreaterThan(0.05);
     expect(tput.floor).toBe(NOISE_FLOOR.output_tokens_per_s);
     expect(tput.regression).toBe(false);
-    // Without the floor the same change would pass the other two conditions.
-    expect(isRegression("output_tokens_per_s", { ...tput, runsA: 2, runsB: 2 }, 0.05)).toBe(true);
+    // The same change and interval from means of 20 runs a side (a floor × √(1/20)) would be one.
+    expect(isRegression("output_tokens_per_s", { ...tput, runsA: 20, runsB: 20 }, 0.05)).toBe(true);
 
     const big = judgeSet(a, [run(rng, 2, 0)], { threshold: 0.05, bootstrap: 500, seed: 1 });
     expect(big.changes.find((c) => c.metric === "output_tokens_per_s")!.regression).toBe(true);
