@@ -23,7 +23,7 @@ export function registerCompare(program: Command): void {
   program
     .command("compare <a> <b>")
     .description(
-      "compare two results directories or campaigns (results/raw/<name>): per matched experiment set and metric the change with a bootstrap CI from raw requests, the change in fitted s and capacity; exit 1 on any regression",
+      "compare two results directories or campaigns (results/raw/<name>): per matched experiment set and metric the change with a 95% CI from a hierarchical bootstrap (runs, then requests within runs), the change in fitted s and capacity; exit 1 on any regression (worse than the threshold and the A/A noise floor, CI excluding 0)",
     )
     .option(
       "--threshold <fraction>",
@@ -31,7 +31,7 @@ export function registerCompare(program: Command): void {
       fraction,
       0.05,
     )
-    .option("--bootstrap <B>", "bootstrap replicates", whole, 1000)
+    .option("--bootstrap <B>", "bootstrap replicates per figure", whole, 1000)
     .option("--seed <S>", "bootstrap seed", whole, 1)
     .option("--slo <objectives>", "also compare capacity at these objectives, e.g. ttft_ms_p99=500")
     .option("--html <file>", "write the comparison page here")

@@ -1,7 +1,8 @@
 /**
  * `vscale compare A B`: experiments matched by factors; per matched set and
- * metric the change B / A − 1 with a bootstrap interval from the raw requests
- * (bootstrap-change.ts); per scaling group the change in fitted s and, with
+ * metric the change B / A − 1 with a hierarchical bootstrap interval (runs,
+ * then requests within runs: bootstrap-change.ts) and the verdict
+ * (verdict.ts); per scaling group the change in fitted s and, with
  * an SLO, in capacity (both from each side's agg/summary.parquet, through
  * the same computeFits() and capacityRows() every other output uses).
  */
@@ -12,36 +13,27 @@ import { capacityRows } from "../capacity/table.ts";
 import { computeFits } from "../fit/compute.ts";
 import type { GroupKey } from "../fit/model.ts";
 import { readSummary, type Summary, summaryPath } from "../fit/summary.ts";
-import {
-  bootstrapChanges,
-  type Change,
-  COMPARE_METRICS,
-  type CompareMetric,
-  isRegression,
-} from "./bootstrap-change.ts";
 import { readSide, type Side } from "./read-sides.ts";
+import { judgeSet, type SetVerdict } from "./verdict.ts";
 
 export interface CompareOptions {
   a: string;
   b: string;
   /** A regression is a change worse than this fraction (0.05 = 5%) whose interval excludes 0. */
   threshold: number;
+  /** Bootstrap replicates per figure. */
   bootstrap: number;
   seed: number;
   slo?: Slo;
   warn: Warn;
 }
 
-export interface MetricChange extends Change {
-  metric: CompareMetric;
-  regression: boolean;
-}
+export type { MetricChange } from "./verdict.ts";
 
-export interface MatchedSet {
+export interface MatchedSet extends SetVerdict {
   key: string;
   experimentsA: string[];
   experimentsB: string[];
-  changes: MetricChange[];
 }
 
 export interface GroupChange {
@@ -60,6 +52,8 @@ export interface Comparison {
   a: string;
   b: string;
   threshold: number;
+  bootstrap: number;
+  seed: number;
   matched: MatchedSet[];
   onlyA: string[];
   onlyB: string[];
@@ -149,16 +143,11 @@ export async function compareResults(opts: CompareOptions): Promise<Comparison> 
   for (const [key, sa] of a.sets) {
     const sb = b.sets.get(key);
     if (!sb) continue;
-    const changes = bootstrapChanges(sa.sample, sb.sample, opts.bootstrap, opts.seed);
     matched.push({
       key,
       experimentsA: sa.experiments,
       experimentsB: sb.experiments,
-      changes: COMPARE_METRICS.map((metric) => ({
-        metric,
-        ...changes[metric],
-        regression: isRegression(metric, changes[metric], opts.threshold),
-      })),
+      ...judgeSet(sa.runs, sb.runs, opts),
     });
   }
   const onlyA = [...a.sets.keys()].filter((k) => !b.sets.has(k));
@@ -172,6 +161,8 @@ export async function compareResults(opts: CompareOptions): Promise<Comparison> 
     a: opts.a,
     b: opts.b,
     threshold: opts.threshold,
+    bootstrap: opts.bootstrap,
+    seed: opts.seed,
     matched,
     onlyA,
     onlyB,

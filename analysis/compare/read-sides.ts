@@ -1,9 +1,10 @@
 /**
  * One side of a comparison, read from raw results: every experiment under a
  * results directory (all its campaigns) or a campaign directory, keyed by its
- * factors (repeats pooled), with its in-window ok requests as samples for the
- * bootstrap. Records are read through formats/request-record.ts, the window
- * rule is stats/request-window.ts's; malformed lines are warned about and skipped.
+ * factors; the repeats of one key are its runs, kept apart (the bootstrap
+ * resamples runs). Records are read through formats/request-record.ts, the
+ * window rule is stats/request-window.ts's; malformed lines are warned about
+ * and skipped.
  */
 import { existsSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
@@ -13,18 +14,15 @@ import { RequestRecordSchema } from "../../formats/request-record.ts";
 import { inWindow, type Window } from "../../stats/request-window.ts";
 import { readNdjson, type Warn } from "../aggregate/ndjson-lines.ts";
 import { discoverExperiments, type RawExperiment } from "../aggregate/raw-experiments.ts";
-import type { SideSample } from "./bootstrap-change.ts";
+import type { RunSample } from "./bootstrap-change.ts";
 
 export interface Side {
   /** The path as given. */
   path: string;
   resultsDir: string;
   campaign: string | undefined;
-  /** factor key → pooled samples and the experiments behind them. */
-  sets: Map<
-    string,
-    { factors: Record<string, unknown>; sample: SideSample; experiments: string[] }
-  >;
+  /** factor key → its runs (one per repeat) and the experiments behind them. */
+  sets: Map<string, { factors: Record<string, unknown>; runs: RunSample[]; experiments: string[] }>;
 }
 
 /** Bins per window for the throughput block bootstrap: about a second each, 5 to 200. */
@@ -60,11 +58,16 @@ export function factorKey(factors: Record<string, unknown>): string {
     .join(" ");
 }
 
-async function addExperiment(exp: RawExperiment, sample: SideSample, warn: Warn): Promise<void> {
+/**
+ * One run's figures, or null when it has no window. Throughput counts every
+ * ok completion in the window; latency only requests not sent during warm-up
+ * (the window rule's split).
+ */
+async function readRun(exp: RawExperiment, warn: Warn): Promise<RunSample | null> {
   const t = exp.info.times;
   if (t.window_start_us === null || t.window_end_us === null) {
     warn(`${exp.dir}: no measurement window recorded; experiment left out`);
-    return;
+    return null;
   }
   const window: Window = { startUs: t.window_start_us, endUs: t.window_end_us };
   const windowS = (window.endUs - window.startUs) / 1e6;
@@ -73,20 +76,27 @@ async function addExperiment(exp: RawExperiment, sample: SideSample, warn: Warn)
   const file = join(exp.dir, RAW_FILES.requests);
   if (!existsSync(file)) {
     warn(`${file}: missing; experiment left out`);
-    return;
+    return null;
   }
+  const run: RunSample = { ttftMs: [], tpotMs: [], e2eMs: [], outputTokensPerS: 0, binRates: [] };
+  let tokens = 0;
   for await (const { row: r } of readNdjson(file, RequestRecordSchema, warn)) {
     if (!r.ok || !inWindow(r, window)) continue;
-    if (r.ttft_ms !== null) sample.ttftMs.push(r.ttft_ms);
-    if (r.tpot_ms !== null) sample.tpotMs.push(r.tpot_ms);
-    if (r.e2e_ms !== null) sample.e2eMs.push(r.e2e_ms);
+    tokens += r.output_tokens ?? 0;
+    if (!r.warmup) {
+      if (r.ttft_ms !== null) run.ttftMs.push(r.ttft_ms);
+      if (r.tpot_ms !== null) run.tpotMs.push(r.tpot_ms);
+      if (r.e2e_ms !== null) run.e2eMs.push(r.e2e_ms);
+    }
     const bin = Math.min(
       bins - 1,
       Math.floor(((r.end_us - window.startUs) / 1e6 / windowS) * bins),
     );
     binTokens[bin] = (binTokens[bin] as number) + (r.output_tokens ?? 0);
   }
-  for (const tokens of binTokens) sample.binRates.push(tokens / (windowS / bins));
+  run.outputTokensPerS = tokens / windowS;
+  for (const t of binTokens) run.binRates.push(t / (windowS / bins));
+  return run;
 }
 
 export async function readSide(path: string, warn: Warn): Promise<Side> {
@@ -102,12 +112,10 @@ export async function readSide(path: string, warn: Warn): Promise<Side> {
       continue;
     }
     const key = factorKey(exp.info.factors);
-    const set = sets.get(key) ?? {
-      factors: exp.info.factors,
-      sample: { ttftMs: [], tpotMs: [], e2eMs: [], binRates: [] },
-      experiments: [],
-    };
-    await addExperiment(exp, set.sample, warn);
+    const run = await readRun(exp, warn);
+    if (run === null) continue;
+    const set = sets.get(key) ?? { factors: exp.info.factors, runs: [], experiments: [] };
+    set.runs.push(run);
     set.experiments.push(`${exp.info.campaign}/${exp.info.experiment_id}`);
     sets.set(key, set);
   }

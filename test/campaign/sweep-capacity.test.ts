@@ -144,17 +144,24 @@ describe("a sweep to saturation and capacity at the SLO", () => {
       const block = ab.stdout.split(/\n {2}(?=\S)/).find((b) => b.includes(`sweep_step=${step} `))!;
       const l = block.split("\n").find((x) => x.trim().startsWith(metric))!;
       return {
-        change: Number(/([+-]\d+\.\d)%/.exec(l)![1]) / 100,
+        text: l,
+        change: Number(/([+-]\d+\.\d)%/.exec(l)?.[1]) / 100,
         regression: l.includes("REGRESSION"),
       };
     };
-    // Half the speed: each token of a lone request takes twice as long (a tight interval)…
-    const tpot = line(0, "tpot_ms_p50");
-    expect(tpot.regression).toBe(true);
-    expect(Math.abs(tpot.change - 1)).toBeLessThan(0.2);
-    // …and the throughput step's tokens/s halve (its interval is wide: users finish in waves).
+    // One run a side (a sweep has no repeats): said, and the floor applies.
+    expect(ab.stdout).toMatch(/one run on a side cannot separate a change from run-to-run noise/);
+    // Half the speed: the throughput step's tokens/s halve, far beyond the floor
+    // (its within-run interval is wide: users finish in waves, so the regression
+    // is asked of the steps together).
     const tput = line(1, "output_tokens_per_s");
-    expect(Math.abs(tput.change - -0.5)).toBeLessThan(0.25);
+    expect(Math.abs(tput.change - -0.5), tput.text).toBeLessThan(0.25);
+    expect(tput.text).toMatch(/from time bins \d+\/\d+ within runs, noise floor/);
+    const steps = [1, 2, 3, 4].filter((step) => ab.stdout.includes(`sweep_step=${step} `));
+    expect(steps.some((step) => line(step, "output_tokens_per_s").regression)).toBe(true);
+    // B's slow requests leave fewer than 20 measured ones: its p50s are null with the reason.
+    const tpot = line(1, "tpot_ms_p50");
+    if (Number.isNaN(tpot.change)) expect(tpot.text).toMatch(/null: fewer than 20 requests/);
     expect(ab.stdout).toMatch(/capacity_rps .* g1: .*-\d+\.\d%\s+REGRESSION/);
     expect(await readFile(html, "utf8")).toContain("regression");
   });
