@@ -11,7 +11,7 @@ import { basename, dirname, join, resolve } from "node:path";
 import { DataError } from "../../common/errors.ts";
 import { RAW_FILES } from "../../formats/raw-layout.ts";
 import { RequestRecordSchema } from "../../formats/request-record.ts";
-import { inWindow, type Window } from "../../stats/request-window.ts";
+import { inWindow, sentInWindow, type Window } from "../../stats/request-window.ts";
 import { readNdjson, type Warn } from "../aggregate/ndjson-lines.ts";
 import { discoverExperiments, type RawExperiment } from "../aggregate/raw-experiments.ts";
 import type { RunSample } from "./bootstrap-change.ts";
@@ -60,8 +60,8 @@ export function factorKey(factors: Record<string, unknown>): string {
 
 /**
  * One run's figures, or null when it has no window. Throughput counts every
- * ok completion in the window; latency only requests not sent during warm-up
- * (the window rule's split).
+ * ok completion in the window; latency every ok request sent in it (the
+ * window rule's split, stats/request-window.ts).
  */
 async function readRun(exp: RawExperiment, warn: Warn): Promise<RunSample | null> {
   const t = exp.info.times;
@@ -81,13 +81,16 @@ async function readRun(exp: RawExperiment, warn: Warn): Promise<RunSample | null
   const run: RunSample = { ttftMs: [], tpotMs: [], e2eMs: [], outputTokensPerS: 0, binRates: [] };
   let tokens = 0;
   for await (const { row: r } of readNdjson(file, RequestRecordSchema, warn)) {
-    if (!r.ok || !inWindow(r, window)) continue;
-    tokens += r.output_tokens ?? 0;
-    if (!r.warmup) {
+    if (!r.ok) continue;
+    // Latency: every ok request sent in the window, however late it ended (the summary's rule,
+    // stats/request-window.ts; the cool-down follows each to its end, so few are cut).
+    if (sentInWindow(r, window)) {
       if (r.ttft_ms !== null) run.ttftMs.push(r.ttft_ms);
       if (r.tpot_ms !== null) run.tpotMs.push(r.tpot_ms);
       if (r.e2e_ms !== null) run.e2eMs.push(r.e2e_ms);
     }
+    if (!inWindow(r, window)) continue;
+    tokens += r.output_tokens ?? 0;
     const bin = Math.min(
       bins - 1,
       Math.floor(((r.end_us - window.startUs) / 1e6 / windowS) * bins),
