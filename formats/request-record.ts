@@ -56,14 +56,16 @@ export const RECORD_INVARIANTS = [
     sql: "NOT (ok::VARCHAR = 'true' AND error_kind IS NOT NULL)",
   },
   {
+    // Ok records only: a failed one keeps the chunks it saw, however many the server sent.
     field: "output_tokens",
-    message: "has more output tokens than the request's max_tokens",
-    holds: (r: { output_tokens: number | null; max_tokens?: number | null }) =>
+    message: "is ok with more output tokens than the request's max_tokens",
+    holds: (r: { ok: boolean; output_tokens: number | null; max_tokens?: number | null }) =>
+      !r.ok ||
       r.output_tokens === null ||
       r.max_tokens === null ||
       r.max_tokens === undefined ||
       r.output_tokens <= r.max_tokens,
-    sql: "coalesce(output_tokens <= max_tokens, true)",
+    sql: "ok::VARCHAR <> 'true' OR coalesce(output_tokens <= max_tokens, true)",
   },
 ] as const;
 

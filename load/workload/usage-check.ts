@@ -22,6 +22,8 @@ const whole = (x: number) => Number.isInteger(x) && x >= 0;
 
 /** Why the usage cannot be true, or null when it can (or there is none). */
 export function usageProblem({ usage, textChunks, maxTokens }: AnswerSeen): string | null {
+  if (textChunks !== null && maxTokens !== null && textChunks > maxTokens)
+    return `${textChunks} chunks with text arrived for max_tokens ${maxTokens}`;
   if (usage === null) return null;
   const { promptTokens, completionTokens } = usage;
   if (promptTokens !== null && !whole(promptTokens))

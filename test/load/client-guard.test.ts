@@ -73,6 +73,7 @@ describe("saturation guard", () => {
         schedule: { mode: "closed", users: 4, thinkTimeMs: 10 },
         warmupMs: 300,
         durationMs: 600,
+        maxTokens: 16, // the planted answer's length
       }),
       workers: 1,
     });

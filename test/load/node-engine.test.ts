@@ -89,7 +89,12 @@ describe("timing against planted delays", () => {
     });
     const file = out();
     await runNodeLoad(
-      runOptions(server.url, file, { api: "completions", warmupMs: 200, durationMs: 600 }),
+      runOptions(server.url, file, {
+        api: "completions",
+        warmupMs: 200,
+        durationMs: 600,
+        maxTokens: 5, // the planted answer's length: more chunks than max_tokens is impossible
+      }),
     );
     const records = (await readRecords(file)).filter((r) => r.ok && !r.warmup);
     expect(records.length).toBeGreaterThan(4);
@@ -105,7 +110,7 @@ describe("timing against planted delays", () => {
     // TTFT ends at the first text chunk (the second one comes 10 ms later).
     expect(median(lagsMs)).toBeGreaterThanOrEqual(0);
     expect(median(lagsMs)).toBeLessThan(2);
-    expect(server.bodies[0]).toMatchObject({ prompt: "Say hello.", stream: true, max_tokens: 4 });
+    expect(server.bodies[0]).toMatchObject({ prompt: "Say hello.", stream: true, max_tokens: 5 });
   });
 
   it("records no TTFT for a buffered (stream: false) answer but E2E and usage tokens", async () => {
@@ -330,7 +335,9 @@ describe("stopping", () => {
     server = await startPlantedServer({ plan: () => ({ ttftMs: 10, itlMs: 100, tokens: 50 }) });
     const file = out();
     const t0 = Date.now();
-    const r = await runNodeLoad(runOptions(server.url, file, { durationMs: 200, timeoutMs: 600 }));
+    const r = await runNodeLoad(
+      runOptions(server.url, file, { durationMs: 200, timeoutMs: 600, maxTokens: 50 }),
+    );
     expect(Date.now() - t0).toBeLessThan(200 + 600 + 1_000 + 500);
     const records = await readRecords(file);
     expect(records.map((x) => x.error_kind)).toEqual(["timeout"]);

@@ -69,6 +69,10 @@ describe("a server's usage claim", () => {
     expect(usageProblem({ usage, textChunks: null, maxTokens: 8 })).toContain("max_tokens 8");
     expect(usageProblem({ usage, textChunks: null, maxTokens: null })).toBeNull();
     expect(usageProblem({ usage: null, textChunks: 3, maxTokens: 8 })).toBeNull();
+    // Without usage the chunks are the count: more than max_tokens cannot be.
+    expect(usageProblem({ usage: null, textChunks: 9, maxTokens: 8 })).toContain(
+      "9 chunks with text arrived for max_tokens 8",
+    );
     expect(
       usageProblem({
         usage: { promptTokens: 1.5, completionTokens: 2 },
