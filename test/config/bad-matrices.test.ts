@@ -102,6 +102,28 @@ const COMMITTED = readdirSync(BAD)
 const CASES = [...COMMITTED, ...GENERATED];
 const name = (c: Case) => c.matrix.split("/").pop() as string;
 
+/**
+ * The process test below proves what only a process shows (exit 2, one stderr line, empty
+ * stdout, nothing written, a FIFO not waited on); every message is checked in-process above.
+ * So it runs every generated case (files the OS treats specially) and one committed case per
+ * stage that can refuse: YAML, schema, secrets, expansion, limits, environment, prompt files.
+ */
+const PROCESS_STAGES = [
+  "01-bad-yaml.yaml",
+  "02-unknown-key.yaml",
+  "07-missing-prompt-file.yaml",
+  "09-tp-dp-gpus.yaml",
+  "11-secret-inline.yaml",
+  "28-prompt-jsonl-bad-line.yaml",
+  "31-env-unset.yaml",
+  "39-alias-bomb.yaml",
+  "40-repeats-too-many.yaml",
+  "44-scenario-with-users.yaml",
+  "50-users-per-gpu-huge.yaml",
+  "57-prompt-set-non-ascii.yaml",
+];
+const PROCESS_CASES = [...COMMITTED.filter((c) => PROCESS_STAGES.includes(name(c))), ...GENERATED];
+
 /** The environment plan runs in: none of the variables the fixtures name is set. */
 const ENV = Object.fromEntries(
   Object.entries(process.env).filter(([k]) => !k.startsWith("VSCALE_TEST_")),
@@ -143,7 +165,11 @@ describe("the bad-input catalogue", () => {
 });
 
 describe.concurrent("vscale plan on bad input (real process)", () => {
-  it.each(CASES.map((c) => [name(c), c] as const))(
+  it("samples every refusing stage", () => {
+    expect(PROCESS_CASES.length).toBe(PROCESS_STAGES.length + GENERATED.length);
+  });
+
+  it.each(PROCESS_CASES.map((c) => [name(c), c] as const))(
     "%s exits 2 with one line on stderr and nothing written",
     async (_name, c) => {
       const before = [readdirSync(BAD).sort(), readdirSync(GEN).sort()];
