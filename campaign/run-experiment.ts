@@ -10,6 +10,7 @@
 
 import type { Experiment, Plan } from "../config/expand.ts";
 import type { ClientGuard, Fingerprint, Status } from "../formats/raw-layout.ts";
+import { firstFailure } from "../load/first-failure.ts";
 import { targetCores } from "../load/node/auto-workers.ts";
 import type { LiveCounters, LoadResult } from "../load/node/run.ts";
 import { summarizeRequestsFile } from "../load/summary.ts";
@@ -242,7 +243,8 @@ export async function runExperiment(input: ExperimentRunInput): Promise<Experime
     reason = `could not record /metrics at the window's start: ${describeError(windowError)}`;
   } else if (result && result.counters.completed === 0) {
     status = "failed";
-    reason = `no request succeeded (${result.counters.failed} failed)`;
+    const first = await firstFailure(writer.path("requests"));
+    reason = `no request succeeded (${result.counters.failed} failed${first ? `; first: ${first}` : ""})`;
   } else if (flags.length > 0) {
     status = "failed";
     reason = `the server stalled: ${flags.join("; ")}`;

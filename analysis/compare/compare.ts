@@ -6,7 +6,9 @@
  * an SLO, in capacity (both from each side's agg/summary.parquet, through
  * the same computeFits() and capacityRows() every other output uses).
  */
+
 import { existsSync } from "node:fs";
+import { DataError } from "../../common/errors.ts";
 import type { Warn } from "../aggregate/ndjson-lines.ts";
 import type { Slo } from "../capacity/capacity.ts";
 import { capacityRows } from "../capacity/table.ts";
@@ -111,16 +113,21 @@ function groupChanges(a: Summary, b: Summary, opts: CompareOptions): GroupChange
   }
   if (opts.slo) {
     const cb = new Map(
-      capacityRows(b, opts.slo).map((r) => [
-        `${withoutCampaign(r.key)}|${r.gpus}`,
-        r.result.capacity,
-      ]),
+      capacityRows(b, opts.slo).map((r) => [`${withoutCampaign(r.key)}|${r.gpus}`, r.result]),
     );
     for (const r of capacityRows(a, opts.slo)) {
       const group = withoutCampaign(r.key);
       const before = r.result.capacity;
-      const after = cb.get(`${group}|${r.gpus}`);
-      if (after === undefined) continue;
+      const other = cb.get(`${group}|${r.gpus}`);
+      if (other === undefined) continue;
+      // A bound (every rate met, or none met, the SLO) is no estimate: a change from it is unknown.
+      if (r.result.bound !== null || other.bound !== null) {
+        opts.warn(
+          `capacity of ${group} at ${r.gpus} GPU(s): a bound on ${r.result.bound !== null ? "side A" : "side B"} (every tested rate met or missed the SLO); not compared`,
+        );
+        continue;
+      }
+      const after = other.capacity;
       const change = before !== null && after !== null && before > 0 ? after / before - 1 : null;
       out.push({
         group,
@@ -139,6 +146,14 @@ function groupChanges(a: Summary, b: Summary, opts: CompareOptions): GroupChange
 
 export async function compareResults(opts: CompareOptions): Promise<Comparison> {
   const [a, b] = [await readSide(opts.a, opts.warn), await readSide(opts.b, opts.warn)];
+  if (![...a.sets.keys()].some((k) => b.sets.has(k))) {
+    // "no regressions" would read as a pass: with nothing in common nothing was compared.
+    const sample = (keys: string[]) => (keys.length > 0 ? keys[0] : "no ok experiments");
+    throw new DataError("nothing to compare: no experiment of A has the factors of one of B", {
+      file: `${opts.a} ↔ ${opts.b}`,
+      hint: `A has e.g. ${sample([...a.sets.keys()])}; B has e.g. ${sample([...b.sets.keys()])}`,
+    });
+  }
   const matched: MatchedSet[] = [];
   for (const [key, sa] of a.sets) {
     const sb = b.sets.get(key);

@@ -83,7 +83,7 @@ describe("campaign failures", () => {
     for (const s of record.starts) expect(pidAlive(s.pid as number)).toBe(false);
   });
 
-  it("an experiment in which no request succeeded is failed, not ok (issue 11 item 5)", async () => {
+  it("an experiment in which no request succeeded is failed, not ok, naming the first failure", async () => {
     const file = await writeMatrix(
       dir.path,
       matrix(
@@ -98,7 +98,10 @@ describe("campaign failures", () => {
     expect(run.code).toBe(1);
     const s = await status(results, "allfail", "g1-tp1-r1");
     expect(s.status).toBe("failed");
-    expect(s.reason).toMatch(/^no request succeeded \(\d+ failed\)$/);
+    // The reason names the first failure in the server's own words, not a count alone.
+    expect(s.reason).toMatch(
+      /^no request succeeded \(\d+ failed; first: HTTP 500: simulated engine failure \(--sim-fail-rate\)\)$/,
+    );
     expect(run.stdout).toContain("g1-tp1-r1  failed: no request succeeded");
   });
 
