@@ -97,13 +97,14 @@ describe("a sweep to saturation and capacity at the SLO", () => {
 
   // Tolerances: 5 s windows hold a few waves of 48 closed-loop users, so one
   // throughput measurement is good to about ±25% (the bench runs longer ones).
-  it("finds B's saturation rate at half A's (±25%), and so its capacity (±30%)", async () => {
+  it("finds B's saturation rate at half A's (±25%), and so its capacity (±40%)", async () => {
     // Step 2's rate is r_sync + (r_max − r_sync)/3: both halve with a half-speed GPU.
     const top = async (name: string) => (await info(name, 2)).load.rate!;
     expect(Math.abs((await top("b")) / (await top("a")) / 0.5 - 1)).toBeLessThan(0.25);
     const [ca, cb] = [await capacityOf("a"), await capacityOf("b")];
     expect(ca).toBeGreaterThan(0);
-    expect(Math.abs(cb / ca / 0.5 - 1)).toBeLessThan(0.3);
+    // Capacity interpolates a p90 between two 5 s steps, each good to about ±25%: ±40%.
+    expect(Math.abs(cb / ca / 0.5 - 1)).toBeLessThan(0.4);
     expect(runs.a!.stdout).toMatch(/capacity at ttft_ms_p90 ≤ 1000:/);
     // The report's capacity chart: the percentile per rate, the SLO rule, the capacity marked.
     const report = await readFile(join(results("a"), "report.html"), "utf8");

@@ -55,6 +55,9 @@ describe("vscale load", () => {
         "load",
         ...["--url", `${server.url}/v1`, "--prompts", join(dir, "prompts.txt"), "--users", "4"],
         ...["--duration", "600ms", "--warmup", "100ms", "--out", out, "--api-key-env", "MY_KEY"],
+        // The cool-down follows every request sent in the window to its end, capped at the
+        // timeout + 1 s: a request the server never answers must not hold the run for 2 minutes.
+        ...["--timeout", "5s"],
       ],
       { MY_KEY: secret },
     );
